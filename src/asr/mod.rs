@@ -1,0 +1,28 @@
+//! Speech recognition: Whisper (whisper-rs) on dedicated threads.
+//!
+//! `whisper` wraps the model and one utterance's decode; `pool` owns N
+//! Whisper states on N OS threads behind a bounded queue that is fair across
+//! calls. Nothing here runs on the async runtime.
+
+pub mod pool;
+pub mod whisper;
+
+pub use pool::{AsrJob, AsrOutput, AsrPool};
+pub use whisper::{DecodeOptions, Transcript, WhisperModel};
+
+use std::path::PathBuf;
+
+/// Why recognition failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error("cannot load Whisper model {path}: {reason}")]
+    Load { path: PathBuf, reason: String },
+    #[error("empty audio cannot be transcribed")]
+    EmptyAudio,
+    #[error("speech recognition failed: {0}")]
+    Inference(String),
+    #[error("speech recogniser is shut down")]
+    ShutDown,
+    #[error("speech recogniser queue is full")]
+    Busy,
+}

@@ -1,0 +1,261 @@
+//! N Whisper states on N threads, fed by a bounded queue that is fair
+//! across calls.
+//!
+//! Owns: admission (a semaphore of `queue_capacity` permits: callers wait
+//! when it is full; interim work is only tried), round-robin scheduling
+//! between calls (one busy call cannot starve the others), finals before
+//! interims, and skipping work whose caller has gone.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use super::whisper::{transcribe, DecodeOptions, Transcript, WhisperModel};
+use super::AsrError;
+
+/// One utterance to transcribe.
+#[derive(Debug)]
+pub struct AsrJob {
+    /// Calls are scheduled round-robin by this key.
+    pub call: u64,
+    pub audio: Vec<f32>,
+    /// Language hint; `None` or "auto" detects it (multilingual models only).
+    pub language: Option<String>,
+    /// Interim snapshots run only when no final utterance waits.
+    pub interim: bool,
+}
+
+/// A finished job.
+#[derive(Debug)]
+pub struct AsrOutput {
+    /// `None`: judged non-speech or no text.
+    pub transcript: Option<Transcript>,
+    pub queued: Duration,
+    pub asr: Duration,
+}
+
+struct Pending {
+    job: AsrJob,
+    reply: oneshot::Sender<Result<AsrOutput, AsrError>>,
+    enqueued: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Round-robin over calls, FIFO within a call.
+#[derive(Default)]
+struct FairQueue {
+    per_call: HashMap<u64, VecDeque<Pending>>,
+    order: VecDeque<u64>,
+    len: usize,
+}
+
+impl FairQueue {
+    fn push(&mut self, p: Pending) {
+        let q = self.per_call.entry(p.job.call).or_default();
+        if q.is_empty() {
+            self.order.push_back(p.job.call);
+        }
+        q.push_back(p);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<Pending> {
+        let call = self.order.pop_front()?;
+        let q = self.per_call.get_mut(&call)?;
+        let p = q.pop_front();
+        if q.is_empty() {
+            self.per_call.remove(&call);
+        } else {
+            self.order.push_back(call);
+        }
+        self.len -= usize::from(p.is_some());
+        p
+    }
+}
+
+#[derive(Default)]
+struct Queues {
+    finals: FairQueue,
+    interims: FairQueue,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    shutdown: AtomicBool,
+    busy: AtomicUsize,
+}
+
+/// The recogniser pool.
+pub struct AsrPool {
+    shared: Arc<Shared>,
+    permits: Arc<Semaphore>,
+    model: Arc<WhisperModel>,
+    workers: usize,
+}
+
+impl AsrPool {
+    /// Starts `workers` threads, each with its own Whisper state.
+    ///
+    /// # Errors
+    /// A state could not be created.
+    pub fn start(
+        model: Arc<WhisperModel>,
+        workers: usize,
+        queue_capacity: usize,
+        opts: DecodeOptions,
+    ) -> Result<Self, AsrError> {
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+            busy: AtomicUsize::new(0),
+        });
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        for i in 0..workers {
+            let (m, s, o, tx) = (Arc::clone(&model), Arc::clone(&shared), opts.clone(), ready_tx.clone());
+            std::thread::Builder::new()
+                .name(format!("asr-{i}"))
+                .spawn(move || match m.new_state() {
+                    Ok(state) => {
+                        let _ = tx.send(Ok(()));
+                        run_worker(&m, state, &s, &o);
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                })
+                .map_err(|e| AsrError::Inference(format!("cannot spawn ASR thread: {e}")))?;
+        }
+        drop(ready_tx);
+        let pool = Self { shared, permits: Arc::new(Semaphore::new(queue_capacity)), model, workers };
+        for _ in 0..workers {
+            ready_rx.recv().map_err(|_| AsrError::ShutDown)??;
+        }
+        Ok(pool)
+    }
+
+    /// The model's file name.
+    pub fn model_name(&self) -> String {
+        self.model.name()
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Jobs waiting (not running).
+    pub fn queued(&self) -> usize {
+        let q = self.shared.queues.lock().expect("ASR queue lock");
+        q.finals.len + q.interims.len
+    }
+
+    /// Jobs running now.
+    pub fn busy(&self) -> usize {
+        self.shared.busy.load(Ordering::Relaxed)
+    }
+
+    /// Queues a final utterance, waiting for room if the queue is full.
+    ///
+    /// # Errors
+    /// The pool shut down or recognition failed.
+    pub async fn transcribe(&self, job: AsrJob) -> Result<AsrOutput, AsrError> {
+        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|_| AsrError::ShutDown)?;
+        self.enqueue(job, permit).await
+    }
+
+    /// Queues work only if there is room now (interim snapshots).
+    ///
+    /// # Errors
+    /// [`AsrError::Busy`] when full; otherwise as [`AsrPool::transcribe`].
+    pub async fn try_transcribe(&self, job: AsrJob) -> Result<AsrOutput, AsrError> {
+        let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| AsrError::Busy)?;
+        self.enqueue(job, permit).await
+    }
+
+    async fn enqueue(&self, job: AsrJob, permit: OwnedSemaphorePermit) -> Result<AsrOutput, AsrError> {
+        let (reply, rx) = oneshot::channel();
+        {
+            let mut q = self.shared.queues.lock().expect("ASR queue lock");
+            let p = Pending { reply, enqueued: Instant::now(), _permit: permit, job };
+            if p.job.interim {
+                q.interims.push(p);
+            } else {
+                q.finals.push(p);
+            }
+        }
+        self.shared.ready.notify_one();
+        rx.await.map_err(|_| AsrError::ShutDown)?
+    }
+}
+
+impl Drop for AsrPool {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.permits.close();
+        self.shared.ready.notify_all();
+    }
+}
+
+fn run_worker(model: &WhisperModel, mut state: whisper_rs::WhisperState, shared: &Shared, opts: &DecodeOptions) {
+    loop {
+        let next = {
+            let mut q = shared.queues.lock().expect("ASR queue lock");
+            loop {
+                if shared.shutdown.load(Ordering::SeqCst) {
+                    return;
+                }
+                if let Some(p) = q.finals.pop().or_else(|| q.interims.pop()) {
+                    break p;
+                }
+                q = shared.ready.wait(q).expect("ASR queue lock");
+            }
+        };
+        if next.reply.is_closed() {
+            continue; // the call is gone
+        }
+        shared.busy.fetch_add(1, Ordering::Relaxed);
+        let queued = next.enqueued.elapsed();
+        let t0 = Instant::now();
+        let result = transcribe(model, &mut state, &next.job.audio, next.job.language.as_deref(), opts);
+        let asr = t0.elapsed();
+        shared.busy.fetch_sub(1, Ordering::Relaxed);
+        let _ = next.reply.send(result.map(|transcript| AsrOutput { transcript, queued, asr }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(call: u64, tag: usize, sem: &Arc<Semaphore>) -> Pending {
+        let (reply, _rx) = oneshot::channel();
+        Pending {
+            job: AsrJob { call, audio: vec![tag as f32], language: None, interim: false },
+            reply,
+            enqueued: Instant::now(),
+            _permit: Arc::clone(sem).try_acquire_owned().unwrap(),
+        }
+    }
+
+    #[test]
+    fn busy_call_cannot_starve_others() {
+        let sem = Arc::new(Semaphore::new(100));
+        let mut q = FairQueue::default();
+        for i in 0..5 {
+            q.push(pending(1, i, &sem)); // call 1 floods the queue first
+        }
+        q.push(pending(2, 100, &sem));
+        q.push(pending(3, 200, &sem));
+        let order: Vec<(u64, f32)> = std::iter::from_fn(|| q.pop()).map(|p| (p.job.call, p.job.audio[0])).collect();
+        assert_eq!(order[..3].iter().map(|o| o.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        // FIFO within a call.
+        let call1: Vec<f32> = order.iter().filter(|o| o.0 == 1).map(|o| o.1).collect();
+        assert_eq!(call1, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(q.len, 0);
+        assert_eq!(sem.available_permits(), 100, "permits released with the jobs");
+    }
+}

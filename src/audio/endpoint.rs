@@ -1,0 +1,388 @@
+//! Endpointing: one channel's 16 kHz audio in, utterances out.
+//!
+//! Owns: framing for the VAD, the energy gate, hysteresis, minimum speech,
+//! end-of-utterance silence, splitting of long monologues at a pause,
+//! padding, interim snapshots and the final flush. It keeps only the audio of
+//! the utterance in progress plus the pre-speech padding. It must not know
+//! about calls, codecs or recognisers.
+
+use super::vad::{VadError, VoiceDetector};
+use crate::config::AudioConfig;
+
+/// Samples per millisecond at the engine's 16 kHz.
+const SAMPLES_PER_MS: u64 = 16;
+
+/// Endpointing parameters in samples (derived from [`AudioConfig`]).
+#[derive(Debug, Clone)]
+pub struct EndpointParams {
+    pub threshold: f32,
+    pub continue_threshold: f32,
+    pub energy_floor_dbfs: f32,
+    pub min_speech: u64,
+    pub end_silence: u64,
+    pub max_utterance: u64,
+    pub pad: u64,
+    /// `None`: no interim snapshots.
+    pub interim_interval: Option<u64>,
+}
+
+impl EndpointParams {
+    pub fn from_config(a: &AudioConfig, interim: bool) -> Self {
+        Self {
+            threshold: a.vad_threshold,
+            continue_threshold: a.vad_threshold - a.vad_hysteresis,
+            energy_floor_dbfs: a.energy_floor_dbfs,
+            min_speech: a.min_speech_ms as u64 * SAMPLES_PER_MS,
+            end_silence: a.end_silence_ms as u64 * SAMPLES_PER_MS,
+            max_utterance: a.max_utterance_ms as u64 * SAMPLES_PER_MS,
+            pad: a.pad_ms as u64 * SAMPLES_PER_MS,
+            interim_interval: interim.then_some(a.interim_interval_ms as u64 * SAMPLES_PER_MS),
+        }
+    }
+}
+
+/// A stretch of speech. Sample positions count from the channel's first
+/// sample at 16 kHz (so `/ 16` gives call-time milliseconds).
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// First sample of speech (unpadded).
+    pub start: u64,
+    /// One past the last sample of speech (unpadded).
+    pub end: u64,
+    /// Padded audio for the recogniser.
+    pub audio: Vec<f32>,
+    /// Where the endpointer was when it decided (`decided_at - end` is the
+    /// trailing silence it waited for).
+    pub decided_at: u64,
+    /// False for interim snapshots of speech still in progress.
+    pub is_final: bool,
+}
+
+impl Segment {
+    pub fn start_ms(&self) -> u32 {
+        (self.start / SAMPLES_PER_MS) as u32
+    }
+    pub fn end_ms(&self) -> u32 {
+        (self.end / SAMPLES_PER_MS) as u32
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    Silence,
+    Speech {
+        start: u64,
+        last_speech_end: u64,
+        speech_samples: u64,
+        silence_run: u64,
+        /// Start of the most recent weak frame: where a long monologue is split.
+        last_pause: Option<u64>,
+        last_interim: u64,
+    },
+}
+
+/// The endpointer for one channel.
+pub struct Endpointer {
+    p: EndpointParams,
+    vad: Box<dyn VoiceDetector>,
+    frame: usize,
+    /// Samples received but not yet a whole frame.
+    pending: Vec<f32>,
+    /// Audio from `buf_start` up to `pos`: padding plus the utterance in progress.
+    buf: Vec<f32>,
+    buf_start: u64,
+    /// Absolute position of the next frame.
+    pos: u64,
+    state: State,
+}
+
+impl Endpointer {
+    pub fn new(p: EndpointParams, vad: Box<dyn VoiceDetector>) -> Self {
+        let frame = vad.frame_len();
+        Self { p, vad, frame, pending: Vec::with_capacity(frame * 2), buf: Vec::new(), buf_start: 0, pos: 0, state: State::Silence }
+    }
+
+    /// Samples consumed so far (whole frames).
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Whether an utterance is in progress.
+    pub fn in_speech(&self) -> bool {
+        matches!(self.state, State::Speech { .. })
+    }
+
+    /// Feeds samples; completed utterances (and interim snapshots) go to `out`.
+    ///
+    /// # Errors
+    /// The VAD model failed.
+    pub fn push(&mut self, samples: &[f32], out: &mut Vec<Segment>) -> Result<(), VadError> {
+        self.pending.extend_from_slice(samples);
+        let mut start = 0;
+        while self.pending.len() - start >= self.frame {
+            let frame: Vec<f32> = self.pending[start..start + self.frame].to_vec();
+            self.step(&frame, out)?;
+            start += self.frame;
+        }
+        self.pending.drain(..start);
+        Ok(())
+    }
+
+    /// Ends the stream: the partial frame is padded with silence and an
+    /// utterance in progress is emitted without waiting for silence.
+    ///
+    /// # Errors
+    /// The VAD model failed.
+    pub fn finish(&mut self, out: &mut Vec<Segment>) -> Result<(), VadError> {
+        if !self.pending.is_empty() {
+            let mut frame = std::mem::take(&mut self.pending);
+            frame.resize(self.frame, 0.0);
+            self.step(&frame, out)?;
+        }
+        if let State::Speech { start, last_speech_end, speech_samples, .. } = self.state {
+            self.emit(start, last_speech_end, speech_samples, out);
+        }
+        self.state = State::Silence;
+        Ok(())
+    }
+
+    fn step(&mut self, frame: &[f32], out: &mut Vec<Segment>) -> Result<(), VadError> {
+        let f = self.frame as u64;
+        let loud = rms_dbfs(frame) >= self.p.energy_floor_dbfs;
+        let prob = if loud { self.vad.probability(frame)? } else { 0.0 };
+        self.buf.extend_from_slice(frame);
+        let frame_start = self.pos;
+        self.pos += f;
+        let now = self.pos;
+
+        match &mut self.state {
+            State::Silence => {
+                if prob >= self.p.threshold {
+                    self.state = State::Speech {
+                        start: frame_start,
+                        last_speech_end: now,
+                        speech_samples: f,
+                        silence_run: 0,
+                        last_pause: None,
+                        last_interim: frame_start,
+                    };
+                } else {
+                    self.trim_to(now.saturating_sub(self.p.pad));
+                }
+            }
+            State::Speech { start, last_speech_end, speech_samples, silence_run, last_pause, last_interim } => {
+                if prob >= self.p.continue_threshold {
+                    *last_speech_end = now;
+                    *silence_run = 0;
+                    if prob >= self.p.threshold {
+                        *speech_samples += f;
+                    } else {
+                        *last_pause = Some(frame_start);
+                    }
+                } else {
+                    *silence_run += f;
+                    *last_pause = Some(frame_start);
+                }
+                let (s, lse, sp, sil, pause) = (*start, *last_speech_end, *speech_samples, *silence_run, *last_pause);
+                if sil >= self.p.end_silence {
+                    self.emit(s, lse, sp, out);
+                    self.state = State::Silence;
+                    self.trim_to(now.saturating_sub(self.p.pad));
+                } else if now - s >= self.p.max_utterance {
+                    // Split a monologue: at the latest pause in its second half, else here.
+                    let cut = pause.filter(|&c| c > s + self.p.max_utterance / 2).unwrap_or(now);
+                    self.emit(s, cut, sp, out);
+                    self.state = State::Speech {
+                        start: cut,
+                        last_speech_end: now,
+                        speech_samples: now - cut,
+                        silence_run: 0,
+                        last_pause: None,
+                        last_interim: cut,
+                    };
+                    self.trim_to(cut.saturating_sub(self.p.pad));
+                } else if let Some(every) = self.p.interim_interval {
+                    if now - *last_interim >= every && sp >= self.p.min_speech {
+                        *last_interim = now;
+                        out.push(self.snapshot(s, lse, now, false));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, start: u64, end: u64, speech_samples: u64, out: &mut Vec<Segment>) {
+        if speech_samples >= self.p.min_speech && end > start {
+            out.push(self.snapshot(start, end, self.pos, true));
+        }
+    }
+
+    fn snapshot(&self, start: u64, end: u64, decided_at: u64, is_final: bool) -> Segment {
+        let from = start.saturating_sub(self.p.pad).max(self.buf_start);
+        let to = (end + self.p.pad).min(self.pos);
+        let audio = self.buf[(from - self.buf_start) as usize..(to - self.buf_start) as usize].to_vec();
+        Segment { start, end, audio, decided_at, is_final }
+    }
+
+    /// Drops buffered audio before absolute position `keep_from`.
+    fn trim_to(&mut self, keep_from: u64) {
+        if keep_from > self.buf_start {
+            let n = ((keep_from - self.buf_start) as usize).min(self.buf.len());
+            self.buf.drain(..n);
+            self.buf_start += n as u64;
+        }
+    }
+}
+
+/// RMS level of `x` in dB relative to full scale (−120 for digital silence).
+pub fn rms_dbfs(x: &[f32]) -> f32 {
+    if x.is_empty() {
+        return -120.0;
+    }
+    let ms = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;
+    if ms <= 1e-12 {
+        -120.0
+    } else {
+        10.0 * ms.log10() + 3.0103 // a full-scale sine reads 0 dBFS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scripted detector: frames whose mean absolute value exceeds 0.05 are speech.
+    struct Loudness;
+    impl VoiceDetector for Loudness {
+        fn frame_len(&self) -> usize {
+            320 // 20 ms
+        }
+        fn probability(&mut self, frame: &[f32]) -> Result<f32, VadError> {
+            let m = frame.iter().map(|v| v.abs()).sum::<f32>() / frame.len() as f32;
+            Ok(if m > 0.05 { 0.9 } else { 0.1 })
+        }
+        fn reset(&mut self) {}
+    }
+
+    fn params() -> EndpointParams {
+        EndpointParams::from_config(&AudioConfig::default(), false)
+    }
+
+    /// Builds audio from (ms, loud?) runs.
+    fn script(runs: &[(u64, bool)]) -> Vec<f32> {
+        let mut v = Vec::new();
+        for &(ms, loud) in runs {
+            let n = (ms * SAMPLES_PER_MS) as usize;
+            v.extend((0..n).map(|i| if loud { 0.3 * ((i as f32) * 0.3).sin().signum() } else { 0.0 }));
+        }
+        v
+    }
+
+    fn run(p: EndpointParams, audio: &[f32], chunk: usize) -> Vec<Segment> {
+        let mut e = Endpointer::new(p, Box::new(Loudness));
+        let mut out = Vec::new();
+        for c in audio.chunks(chunk) {
+            e.push(c, &mut out).unwrap();
+        }
+        e.finish(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn two_utterances_with_exact_boundaries_and_padding() {
+        let audio = script(&[(1000, false), (1500, true), (800, false), (700, true), (2000, false)]);
+        let segs = run(params(), &audio, 160);
+        assert_eq!(segs.len(), 2);
+        assert_eq!((segs[0].start_ms(), segs[0].end_ms()), (1000, 2500));
+        assert_eq!((segs[1].start_ms(), segs[1].end_ms()), (3300, 4000));
+        // 200 ms padding on both sides.
+        assert_eq!(segs[0].audio.len() as u64, (1500 + 400) * SAMPLES_PER_MS);
+        // Decided after 500 ms of silence.
+        assert_eq!(segs[0].decided_at, (2500 + 500) * SAMPLES_PER_MS);
+        assert!(segs.iter().all(|s| s.is_final));
+    }
+
+    #[test]
+    fn a_pause_shorter_than_end_silence_does_not_split() {
+        let audio = script(&[(500, false), (1000, true), (400, false), (1000, true), (1000, false)]);
+        let segs = run(params(), &audio, 333);
+        assert_eq!(segs.len(), 1);
+        assert_eq!((segs[0].start_ms(), segs[0].end_ms()), (500, 2900));
+    }
+
+    #[test]
+    fn short_blips_are_dropped() {
+        let audio = script(&[(500, false), (100, true), (1000, false), (60, true), (1000, false)]);
+        assert!(run(params(), &audio, 320).is_empty());
+    }
+
+    #[test]
+    fn long_monologue_split_at_a_pause_and_nothing_lost() {
+        let mut p = params();
+        p.max_utterance = 5000 * SAMPLES_PER_MS;
+        // 4 s speech, 200 ms breath, 4 s speech: over the 5 s cap.
+        let audio = script(&[(200, false), (4000, true), (200, false), (4000, true), (1000, false)]);
+        let segs = run(p, &audio, 160);
+        assert_eq!(segs.len(), 2, "{segs:?}");
+        assert_eq!(segs[0].start_ms(), 200);
+        // Cut inside the breath, and the second part starts where the first ended.
+        assert!((4200..=4400).contains(&segs[0].end_ms()), "cut at {}", segs[0].end_ms());
+        assert_eq!(segs[1].start, segs[0].end);
+        assert_eq!(segs[1].end_ms(), 8400);
+    }
+
+    #[test]
+    fn monologue_without_pause_is_hard_cut_at_max() {
+        let mut p = params();
+        p.max_utterance = 3000 * SAMPLES_PER_MS;
+        let audio = script(&[(7000, true), (1000, false)]);
+        let segs = run(p, &audio, 160);
+        assert_eq!(segs.len(), 3);
+        assert!(segs.iter().all(|s| s.end - s.start <= 3000 * SAMPLES_PER_MS));
+        assert_eq!(segs[2].end_ms(), 7000);
+    }
+
+    #[test]
+    fn speech_running_into_end_of_stream_is_flushed() {
+        let audio = script(&[(300, false), (1200, true)]);
+        let segs = run(params(), &audio, 100);
+        assert_eq!(segs.len(), 1);
+        assert_eq!((segs[0].start_ms(), segs[0].end_ms()), (300, 1500));
+    }
+
+    #[test]
+    fn interim_snapshots_while_speaking() {
+        let p = EndpointParams::from_config(&AudioConfig::default(), true);
+        let audio = script(&[(200, false), (3500, true), (1000, false)]);
+        let segs = run(p, &audio, 160);
+        let interim = segs.iter().filter(|s| !s.is_final).count();
+        assert_eq!(interim, 3, "one per second of speech");
+        assert_eq!(segs.iter().filter(|s| s.is_final).count(), 1);
+    }
+
+    #[test]
+    fn silence_is_gated_without_running_the_vad() {
+        struct Panics;
+        impl VoiceDetector for Panics {
+            fn frame_len(&self) -> usize {
+                512
+            }
+            fn probability(&mut self, _: &[f32]) -> Result<f32, VadError> {
+                panic!("VAD ran on digital silence")
+            }
+            fn reset(&mut self) {}
+        }
+        let mut e = Endpointer::new(params(), Box::new(Panics));
+        let mut out = Vec::new();
+        e.push(&vec![0.0; 16000], &mut out).unwrap();
+        e.finish(&mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn dbfs_of_full_scale_sine_is_zero() {
+        let x: Vec<f32> = (0..16000).map(|i| (i as f32 * 0.1).sin()).collect();
+        assert!(rms_dbfs(&x).abs() < 0.1);
+    }
+}

@@ -1,0 +1,12 @@
+//! Sentiment and intent classification with ONNX Runtime (ort).
+//!
+//! `runtime` loads the ONNX Runtime library; `model` implements the model
+//! directory contract (documented there and in `models/README.md`);
+//! `batcher` batches texts across calls on one dedicated thread.
+
+pub mod batcher;
+pub mod model;
+pub mod runtime;
+
+pub use batcher::{Batcher, ClassifyError, Classified};
+pub use model::{IntentPrediction, ModelError, ModelSpec, Prediction, SentimentPrediction, TextModel, SENTIMENT_LABELS};

@@ -1,0 +1,323 @@
+//! The classifier model directory and its contract.
+//!
+//! A model directory holds:
+//! - `model.onnx`: inputs `input_ids` and `attention_mask` (int64,
+//!   `[batch, seq]`; a `token_type_ids` input, if declared, is fed zeros) →
+//!   one float logits output per head, `[batch, labels]`;
+//! - `tokenizer.json`: a Hugging Face `tokenizers` file;
+//! - `labels.json`: `model_id`, `languages`, `max_length` (tokens, special
+//!   tokens included), `truncation_side` (`left` keeps the end of long
+//!   texts), and `heads`: `{name, output, labels}`. A `sentiment` head with
+//!   labels negative/neutral/positive and an `intent` head are required.
+//!
+//! Any model that follows it can be dropped in. Owns: loading and checking
+//! that contract, tokenisation with truncation and padding, and turning
+//! logits into predictions. Synchronous; runs on the batcher's thread.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::value::Tensor;
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model directory {dir}: cannot read {file}: {reason}")]
+    Read { dir: PathBuf, file: &'static str, reason: String },
+    #[error("model directory {dir}: {problem}")]
+    Contract { dir: PathBuf, problem: String },
+    #[error("classifier inference failed: {0}")]
+    Inference(String),
+    #[error("tokenizer failed: {0}")]
+    Tokenize(String),
+}
+
+/// Which end of a long text survives truncation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TruncationSide {
+    Left,
+    Right,
+}
+
+/// `labels.json`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub model_id: String,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub max_length: usize,
+    pub truncation_side: TruncationSide,
+    pub heads: Vec<HeadSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadSpec {
+    pub name: String,
+    pub output: String,
+    pub labels: Vec<String>,
+}
+
+/// Sentiment classes, in the order of [`SentimentPrediction::probabilities`].
+pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentimentPrediction {
+    /// Index into [`SENTIMENT_LABELS`].
+    pub label: usize,
+    /// P(positive) − P(negative).
+    pub score: f32,
+    /// negative, neutral, positive.
+    pub probabilities: [f32; 3],
+}
+
+impl SentimentPrediction {
+    pub fn label_name(&self) -> &'static str {
+        SENTIMENT_LABELS[self.label]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentPrediction {
+    pub label: String,
+    pub confidence: f32,
+    /// Best first, at most three.
+    pub top: Vec<(String, f32)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub sentiment: SentimentPrediction,
+    pub intent: IntentPrediction,
+}
+
+/// A loaded model directory.
+pub struct TextModel {
+    spec: ModelSpec,
+    tokenizer: Tokenizer,
+    session: Session,
+    has_token_type_ids: bool,
+    /// For each of negative/neutral/positive, its column in the sentiment head.
+    sentiment_columns: [usize; 3],
+    sentiment_head: usize,
+    intent_head: usize,
+    pad_id: i64,
+}
+
+impl TextModel {
+    /// Loads and checks a model directory.
+    ///
+    /// # Errors
+    /// Missing files, a `labels.json` or graph that breaks the contract.
+    pub fn load(env: &Environment, dir: &Path, threads: usize) -> Result<Self, ModelError> {
+        let read_err = |file: &'static str, reason: String| ModelError::Read { dir: dir.into(), file, reason };
+        let contract = |problem: String| ModelError::Contract { dir: dir.into(), problem };
+        let spec_text = std::fs::read_to_string(dir.join("labels.json")).map_err(|e| read_err("labels.json", e.to_string()))?;
+        let spec: ModelSpec = serde_json::from_str(&spec_text).map_err(|e| read_err("labels.json", e.to_string()))?;
+        let mut tokenizer =
+            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| read_err("tokenizer.json", e.to_string()))?;
+        tokenizer.with_truncation(None).map_err(|e| read_err("tokenizer.json", e.to_string()))?;
+        tokenizer.with_padding(None);
+        let build = || -> ort::Result<Session> {
+            Ok(Session::builder(env)?
+                .with_intra_threads(threads)?
+                .with_inter_threads(1)?
+                .commit_from_file(dir.join("model.onnx"))?)
+        };
+        let session = build().map_err(|e| read_err("model.onnx", e.to_string()))?;
+
+        if spec.max_length < 4 {
+            return Err(contract(format!("max_length {} is too small", spec.max_length)));
+        }
+        let inputs: Vec<String> = session.inputs().iter().map(|i| i.name().to_string()).collect();
+        for required in ["input_ids", "attention_mask"] {
+            if !inputs.iter().any(|i| i == required) {
+                return Err(contract(format!("model.onnx has no `{required}` input (inputs: {inputs:?})")));
+            }
+        }
+        if let Some(extra) = inputs.iter().find(|i| !matches!(i.as_str(), "input_ids" | "attention_mask" | "token_type_ids")) {
+            return Err(contract(format!("model.onnx has an unsupported input `{extra}`")));
+        }
+        let outputs: Vec<String> = session.outputs().iter().map(|o| o.name().to_string()).collect();
+        for h in &spec.heads {
+            if !outputs.contains(&h.output) {
+                return Err(contract(format!("head `{}` names output `{}`, not in model.onnx ({outputs:?})", h.name, h.output)));
+            }
+            if h.labels.is_empty() {
+                return Err(contract(format!("head `{}` has no labels", h.name)));
+            }
+        }
+        let head = |name: &str| {
+            spec.heads.iter().position(|h| h.name == name).ok_or_else(|| contract(format!("labels.json has no `{name}` head")))
+        };
+        let sentiment_head = head("sentiment")?;
+        let intent_head = head("intent")?;
+        let s_labels = &spec.heads[sentiment_head].labels;
+        if s_labels.len() != 3 {
+            return Err(contract(format!("sentiment head must have 3 labels, has {s_labels:?}")));
+        }
+        let mut sentiment_columns = [0; 3];
+        for (k, want) in SENTIMENT_LABELS.iter().enumerate() {
+            sentiment_columns[k] = s_labels
+                .iter()
+                .position(|l| l == want)
+                .ok_or_else(|| contract(format!("sentiment head lacks label `{want}` ({s_labels:?})")))?;
+        }
+        let pad_id = tokenizer
+            .get_padding()
+            .map(|p| p.pad_id as i64)
+            .or_else(|| tokenizer.token_to_id("[PAD]").map(i64::from))
+            .unwrap_or(0);
+        Ok(Self {
+            has_token_type_ids: inputs.iter().any(|i| i == "token_type_ids"),
+            spec,
+            tokenizer,
+            session,
+            sentiment_columns,
+            sentiment_head,
+            intent_head,
+            pad_id,
+        })
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn model_id(&self) -> &str {
+        &self.spec.model_id
+    }
+
+    /// Token ids for one text: special tokens kept, truncated to `max_length`
+    /// on the configured side.
+    ///
+    /// # Errors
+    /// The tokenizer failed.
+    pub fn encode(&self, text: &str) -> Result<Vec<i64>, ModelError> {
+        let enc = self.tokenizer.encode(text, true).map_err(|e| ModelError::Tokenize(e.to_string()))?;
+        let ids = enc.get_ids();
+        let max = self.spec.max_length;
+        if ids.len() <= max {
+            return Ok(ids.iter().map(|&i| i as i64).collect());
+        }
+        let special = enc.get_special_tokens_mask();
+        let lead = special.iter().take_while(|&&s| s == 1).count();
+        let trail = special.iter().rev().take_while(|&&s| s == 1).count();
+        let body = max.saturating_sub(lead + trail);
+        let inner = &ids[lead..ids.len() - trail];
+        let kept = match self.spec.truncation_side {
+            TruncationSide::Left => &inner[inner.len() - body..],
+            TruncationSide::Right => &inner[..body],
+        };
+        Ok(ids[..lead].iter().chain(kept).chain(&ids[ids.len() - trail..]).map(|&i| i as i64).collect())
+    }
+
+    /// Classifies a batch of texts.
+    ///
+    /// # Errors
+    /// Tokenizer or inference failure.
+    pub fn classify(&mut self, texts: &[&str]) -> Result<Vec<Prediction>, ModelError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encoded = texts.iter().map(|t| self.encode(t)).collect::<Result<Vec<_>, _>>()?;
+        let width = encoded.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let mut ids = Array2::<i64>::from_elem((texts.len(), width), self.pad_id);
+        let mut mask = Array2::<i64>::zeros((texts.len(), width));
+        for (r, e) in encoded.iter().enumerate() {
+            for (c, &id) in e.iter().enumerate() {
+                ids[[r, c]] = id;
+                mask[[r, c]] = 1;
+            }
+        }
+        let infer = |e: ort::Error| ModelError::Inference(e.to_string());
+        let type_ids = Array2::<i64>::zeros((texts.len(), width));
+        let mut inputs = ort::inputs![
+            "input_ids" => Tensor::from_array(ids).map_err(infer)?,
+            "attention_mask" => Tensor::from_array(mask).map_err(infer)?,
+        ];
+        if self.has_token_type_ids {
+            inputs.push(("token_type_ids".into(), Tensor::from_array(type_ids).map_err(infer)?.into()));
+        }
+        let outputs = self.session.run(inputs).map_err(infer)?;
+        let logits = |head: usize| -> Result<Vec<Vec<f32>>, ModelError> {
+            let h = &self.spec.heads[head];
+            let (shape, data) = outputs[h.output.as_str()].try_extract_tensor::<f32>().map_err(infer)?;
+            let n = h.labels.len();
+            if shape.len() != 2 || shape[0] as usize != texts.len() || shape[1] as usize != n {
+                return Err(ModelError::Inference(format!(
+                    "output `{}` has shape {shape:?}, expected [{}, {n}]",
+                    h.output,
+                    texts.len()
+                )));
+            }
+            Ok(data.chunks_exact(n).map(softmax).collect())
+        };
+        let sentiment = logits(self.sentiment_head)?;
+        let intent = logits(self.intent_head)?;
+        let intent_labels = &self.spec.heads[self.intent_head].labels;
+        Ok(sentiment
+            .into_iter()
+            .zip(intent)
+            .map(|(s, i)| Prediction {
+                sentiment: sentiment_prediction(&s, &self.sentiment_columns),
+                intent: intent_prediction(&i, intent_labels),
+            })
+            .collect())
+    }
+}
+
+fn softmax(x: &[f32]) -> Vec<f32> {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = x.iter().map(|v| (v - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
+fn sentiment_prediction(p: &[f32], columns: &[usize; 3]) -> SentimentPrediction {
+    let probabilities = [p[columns[0]], p[columns[1]], p[columns[2]]];
+    let label = (0..3).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(1);
+    SentimentPrediction { label, score: (probabilities[2] - probabilities[0]).clamp(-1.0, 1.0), probabilities }
+}
+
+fn intent_prediction(p: &[f32], labels: &[String]) -> IntentPrediction {
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let top: Vec<(String, f32)> = order.iter().take(3).map(|&i| (labels[i].clone(), p[i])).collect();
+    IntentPrediction { label: top[0].0.clone(), confidence: top[0].1, top }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentiment_uses_label_columns_not_positions() {
+        // Head order positive, negative, neutral.
+        let p = sentiment_prediction(&[0.7, 0.1, 0.2], &[1, 2, 0]);
+        assert_eq!(p.label_name(), "positive");
+        assert_eq!(p.probabilities, [0.1, 0.2, 0.7]);
+        assert!((p.score - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn intent_top3_sorted() {
+        let labels: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let p = intent_prediction(&[0.1, 0.5, 0.15, 0.25], &labels);
+        assert_eq!(p.label, "b");
+        assert_eq!(p.top.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["b", "d", "c"]);
+    }
+
+    #[test]
+    fn softmax_sums_to_one() {
+        let s = softmax(&[1.0, 2.0, 3.0]);
+        assert!((s.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(s[2] > s[1] && s[1] > s[0]);
+    }
+}

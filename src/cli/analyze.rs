@@ -1,0 +1,125 @@
+//! `callsense analyze-text`: JSONL in → JSONL out, offline (no server).
+//!
+//! Each input line is a JSON object with a "text" field (and optionally
+//! "lang"); each output line is that object with `sentiment` {label, score,
+//! probabilities} and `intent` {label, confidence, top} added. A bad line
+//! produces an object with "error" naming the line, and processing goes on.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde_json::{json, Map, Value};
+
+use crate::classify::runtime;
+use crate::classify::{Prediction, TextModel};
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Model directory (model.onnx, tokenizer.json, labels.json).
+    #[arg(long, default_value = "models/callsense-en")]
+    pub model: PathBuf,
+    /// Input JSONL ("-" = stdin).
+    #[arg(long, short, default_value = "-")]
+    pub input: String,
+    /// Output JSONL ("-" = stdout).
+    #[arg(long, short, default_value = "-")]
+    pub output: String,
+    /// Texts per model batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// ONNX Runtime threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// libonnxruntime.so (default: ORT_DYLIB_PATH, then .runtime/lib).
+    #[arg(long)]
+    pub ort_library: Option<PathBuf>,
+}
+
+/// The JSON the CLI prints for a prediction (shared with tests).
+pub fn prediction_json(p: &Prediction) -> (Value, Value) {
+    let [neg, neu, pos] = p.sentiment.probabilities;
+    let sentiment = json!({
+        "label": p.sentiment.label_name(),
+        "score": p.sentiment.score,
+        "probabilities": {"negative": neg, "neutral": neu, "positive": pos},
+    });
+    let top: Vec<Value> = p.intent.top.iter().map(|(l, c)| json!({"label": l, "confidence": c})).collect();
+    let intent = json!({"label": p.intent.label, "confidence": p.intent.confidence, "top": top});
+    (sentiment, intent)
+}
+
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let env = runtime::init(args.ort_library.as_deref())?;
+    let mut model = TextModel::load(&env, &args.model, args.threads.max(1))?;
+    let input: Box<dyn BufRead> = if args.input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(&args.input).with_context(|| format!("cannot open {}", args.input))?,
+        ))
+    };
+    let mut output: Box<dyn Write> = if args.output == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
+        ))
+    };
+    let mut pending: Vec<(usize, Map<String, Value>, String)> = Vec::new();
+    let (mut lines, mut errors) = (0usize, 0usize);
+    let mut flush = |pending: &mut Vec<(usize, Map<String, Value>, String)>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let texts: Vec<&str> = pending.iter().map(|p| p.2.as_str()).collect();
+        let preds = model.classify(&texts)?;
+        for ((_, mut obj, _), p) in pending.drain(..).zip(preds) {
+            let (s, i) = prediction_json(&p);
+            obj.insert("sentiment".into(), s);
+            obj.insert("intent".into(), i);
+            writeln!(out, "{}", Value::Object(obj))?;
+        }
+        Ok(())
+    };
+    for (n, line) in input.lines().enumerate() {
+        let line_no = n + 1;
+        let line = line.with_context(|| format!("reading line {line_no}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        let parsed = serde_json::from_str::<Value>(&line)
+            .map_err(|e| format!("line {line_no}: not JSON: {e}"))
+            .and_then(|v| match v {
+                Value::Object(o) => Ok(o),
+                _ => Err(format!("line {line_no}: expected a JSON object")),
+            })
+            .and_then(|o| match o.get("text") {
+                Some(Value::String(t)) if !t.trim().is_empty() => {
+                    let t = t.clone();
+                    Ok((o, t))
+                }
+                Some(Value::String(_)) => Err(format!("line {line_no}: \"text\" is empty")),
+                _ => Err(format!("line {line_no}: missing string field \"text\"")),
+            });
+        match parsed {
+            Ok((obj, text)) => {
+                pending.push((line_no, obj, text));
+                if pending.len() >= args.batch.max(1) {
+                    flush(&mut pending, &mut *output)?;
+                }
+            }
+            Err(msg) => {
+                // Keep order: finish the batch before the error line.
+                flush(&mut pending, &mut *output)?;
+                errors += 1;
+                eprintln!("analyze-text: {msg}");
+                writeln!(output, "{}", json!({"line": line_no, "error": msg}))?;
+            }
+        }
+    }
+    flush(&mut pending, &mut *output)?;
+    output.flush()?;
+    if errors > 0 {
+        anyhow::bail!("{errors} of {lines} input lines could not be analysed (see the \"error\" objects)");
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The `callsense` command line: `serve`, `stream`, `analyze-text`,
+//! `models`, `loadgen`. Tools, so `anyhow` errors are fine here.
+
+pub mod analyze;
+pub mod json;
+pub mod loadgen;
+#[cfg(feature = "mic")]
+pub mod mic;
+pub mod models_cmd;
+pub mod serve;
+pub mod stream;

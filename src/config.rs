@@ -1,0 +1,388 @@
+//! One typed configuration tree for the whole engine.
+//!
+//! Layers, later wins: built-in defaults → TOML file → environment variables
+//! named `CALLSENSE__SECTION__KEY` (e.g. `CALLSENSE__ASR__WORKERS=4`). Every
+//! limit the engine enforces lives here with its default; unknown keys are an
+//! error so a typo cannot silently fall back to a default.
+//! See `config/callsense.example.toml` for every key, documented.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Prefix of environment overrides; sections and keys are separated by `__`.
+pub const ENV_PREFIX: &str = "CALLSENSE__";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub audio: AudioConfig,
+    pub asr: AsrConfig,
+    pub classifier: ClassifierConfig,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the gRPC server listens on.
+    pub listen: String,
+    /// Calls streamed at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_concurrent_calls: usize,
+    /// Largest `audio_content` chunk accepted, in bytes.
+    pub max_chunk_bytes: usize,
+    /// Longest call accepted, in seconds of audio; longer → INVALID_ARGUMENT.
+    pub max_call_seconds: u64,
+    /// Responses buffered per call before the engine waits for the client.
+    pub response_buffer: usize,
+    /// Texts per AnalyzeText request.
+    pub max_texts_per_request: usize,
+    /// Bytes per AnalyzeText text.
+    pub max_text_bytes: usize,
+    /// Largest gRPC message decoded, in bytes.
+    pub max_message_bytes: usize,
+    /// Seconds in-flight calls get to finish on shutdown.
+    pub shutdown_grace_seconds: u64,
+    /// PEM certificate chain; with `tls_key`, serve TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("max_chunk_bytes", &self.max_chunk_bytes)
+            .field("max_call_seconds", &self.max_call_seconds)
+            .field("response_buffer", &self.response_buffer)
+            .field("max_texts_per_request", &self.max_texts_per_request)
+            .field("max_text_bytes", &self.max_text_bytes)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key.as_ref().map(|_| "<redacted path>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".into(),
+            max_concurrent_calls: 64,
+            max_chunk_bytes: 64 * 1024,
+            max_call_seconds: 4 * 3600,
+            response_buffer: 64,
+            max_texts_per_request: 256,
+            max_text_bytes: 4096,
+            max_message_bytes: 4 * 1024 * 1024,
+            shutdown_grace_seconds: 30,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
+/// Which voice activity detector cuts utterances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VadKind {
+    /// Silero VAD v5 through ONNX Runtime (needs `silero_model`).
+    Silero,
+    /// earshot: pure-Rust neural VAD, no model file.
+    Earshot,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioConfig {
+    pub vad: VadKind,
+    /// Path of the Silero ONNX model (`vad = "silero"`).
+    pub silero_model: PathBuf,
+    /// Speech probability at or above which a frame is speech.
+    pub vad_threshold: f32,
+    /// Frames stay speech while the probability is above `vad_threshold - vad_hysteresis`.
+    pub vad_hysteresis: f32,
+    /// Frames quieter than this (dBFS RMS) are silence without running the VAD.
+    pub energy_floor_dbfs: f32,
+    /// Speech shorter than this is dropped (clicks, coughs).
+    pub min_speech_ms: u32,
+    /// Silence that ends an utterance.
+    pub end_silence_ms: u32,
+    /// Longest utterance; longer monologues are split at a pause (or hard at this length).
+    pub max_utterance_ms: u32,
+    /// Audio kept before and after speech for the recogniser.
+    pub pad_ms: u32,
+    /// With interim results on, one interim transcript per this much speech.
+    pub interim_interval_ms: u32,
+    /// Threads running decoding, resampling and VAD for all calls.
+    pub frontend_threads: usize,
+    /// Audio messages queued per front-end thread before callers wait.
+    pub frontend_queue: usize,
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        Self {
+            vad: VadKind::Silero,
+            silero_model: PathBuf::from(".runtime/models/silero_vad_16k_op15.onnx"),
+            vad_threshold: 0.5,
+            vad_hysteresis: 0.15,
+            energy_floor_dbfs: -55.0,
+            min_speech_ms: 250,
+            end_silence_ms: 500,
+            max_utterance_ms: 15_000,
+            pad_ms: 200,
+            interim_interval_ms: 1000,
+            frontend_threads: 1,
+            frontend_queue: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AsrConfig {
+    /// ggml Whisper model file, or "auto": the first of `auto_candidates` that exists.
+    pub model: String,
+    /// Models tried in order when `model = "auto"`.
+    pub auto_candidates: Vec<PathBuf>,
+    /// Default language ("en", "zh", … or "auto") when the call gives no hint.
+    pub language: String,
+    /// Whisper states, each on its own thread.
+    pub workers: usize,
+    /// Threads per Whisper state.
+    pub threads_per_worker: usize,
+    /// Utterances queued for recognition across all calls; callers wait beyond it.
+    pub queue_capacity: usize,
+    /// Utterances one call may have queued at once.
+    pub per_call_queue: usize,
+    /// Size the encoder window to the utterance (a ~10× speed-up on short audio).
+    pub dynamic_audio_ctx: bool,
+    /// Encoder positions added to the sized window.
+    pub audio_ctx_margin: u32,
+    /// Token budget per second of audio (plus `min_tokens`).
+    pub tokens_per_second: f32,
+    pub min_tokens: u32,
+    /// Drop a result whose no-speech probability is above this.
+    pub no_speech_threshold: f32,
+    /// Use the GPU if whisper.cpp was built with one.
+    pub use_gpu: bool,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        Self {
+            model: "auto".into(),
+            auto_candidates: vec![
+                PathBuf::from(".runtime/models/ggml-base.en.bin"),
+                PathBuf::from(".runtime/models/ggml-tiny.en.bin"),
+                PathBuf::from(".runtime/models/ggml-synth-spike-en.bin"),
+            ],
+            language: "auto".into(),
+            workers: 2,
+            threads_per_worker: 1,
+            queue_capacity: 256,
+            per_call_queue: 16,
+            dynamic_audio_ctx: true,
+            audio_ctx_margin: 32,
+            tokens_per_second: 6.0,
+            min_tokens: 16,
+            no_speech_threshold: 0.6,
+            use_gpu: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifierConfig {
+    /// Model directory (model.onnx, tokenizer.json, labels.json).
+    pub model_dir: PathBuf,
+    /// libonnxruntime.so; empty → `ORT_DYLIB_PATH`, then `.runtime/lib/libonnxruntime.so`.
+    pub ort_library: Option<PathBuf>,
+    /// Largest batch run at once.
+    pub max_batch: usize,
+    /// Longest a request waits for a batch to fill, in milliseconds.
+    pub max_wait_ms: u64,
+    /// Texts admitted (queued or running); AnalyzeText beyond it → RESOURCE_EXHAUSTED.
+    pub queue_capacity: usize,
+    /// ONNX Runtime intra-op threads.
+    pub threads: usize,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        Self {
+            model_dir: PathBuf::from("models/callsense-en"),
+            ort_library: None,
+            max_batch: 32,
+            max_wait_ms: 5,
+            queue_capacity: 1024,
+            threads: 1,
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("environment override {var}: {reason}")]
+    Env { var: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `path` (if given), then `CALLSENSE__*` variables.
+    ///
+    /// # Errors
+    /// Unreadable or malformed file, unknown keys, bad overrides, or values
+    /// that fail [`Config::validate`].
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// [`Config::load`] with the environment given explicitly (for tests).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut tree = match path {
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
+                text.parse::<toml::Table>()
+                    .map_err(|source| ConfigError::Parse { path: p.into(), source })?
+            }
+            None => toml::Table::new(),
+        };
+        for (var, value) in env {
+            let Some(rest) = var.strip_prefix(ENV_PREFIX) else { continue };
+            let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            set_path(&mut tree, &keys, &value).map_err(|reason| ConfigError::Env { var: var.clone(), reason })?;
+        }
+        let cfg: Config = toml::Value::Table(tree).try_into().map_err(|source| ConfigError::Parse {
+            path: path.map(Into::into).unwrap_or_else(|| PathBuf::from("<environment>")),
+            source,
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges that serde cannot.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        let s = &self.server;
+        if s.max_concurrent_calls == 0 {
+            return bad("server.max_concurrent_calls must be ≥ 1");
+        }
+        if s.max_chunk_bytes < 2 || s.max_chunk_bytes > s.max_message_bytes {
+            return bad("server.max_chunk_bytes must be between 2 and server.max_message_bytes");
+        }
+        if s.response_buffer == 0 || s.max_texts_per_request == 0 || s.max_text_bytes == 0 {
+            return bad("server.response_buffer, max_texts_per_request and max_text_bytes must be ≥ 1");
+        }
+        if s.tls_cert.is_some() != s.tls_key.is_some() {
+            return bad("server.tls_cert and server.tls_key must be set together");
+        }
+        let a = &self.audio;
+        if !(0.0..=1.0).contains(&a.vad_threshold) || a.vad_hysteresis < 0.0 || a.vad_hysteresis > a.vad_threshold {
+            return bad("audio.vad_threshold must be in [0, 1] and audio.vad_hysteresis in [0, vad_threshold]");
+        }
+        if a.end_silence_ms < 100 || a.end_silence_ms > 5000 {
+            return bad("audio.end_silence_ms must be in [100, 5000]");
+        }
+        if a.max_utterance_ms < 2000 || a.max_utterance_ms > 30_000 {
+            return bad("audio.max_utterance_ms must be in [2000, 30000] (Whisper's window is 30 s)");
+        }
+        if a.min_speech_ms >= a.max_utterance_ms || a.pad_ms > 1000 {
+            return bad("audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms ≤ 1000");
+        }
+        if a.frontend_threads == 0 || a.frontend_queue == 0 || a.interim_interval_ms < 200 {
+            return bad("audio.frontend_threads and frontend_queue must be ≥ 1, interim_interval_ms ≥ 200");
+        }
+        let r = &self.asr;
+        if r.workers == 0 || r.threads_per_worker == 0 || r.queue_capacity == 0 || r.per_call_queue == 0 {
+            return bad("asr.workers, threads_per_worker, queue_capacity and per_call_queue must be ≥ 1");
+        }
+        if r.tokens_per_second <= 0.0 || !(0.0..=1.0).contains(&r.no_speech_threshold) {
+            return bad("asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]");
+        }
+        let c = &self.classifier;
+        if c.max_batch == 0 || c.queue_capacity == 0 || c.threads == 0 || c.max_wait_ms > 1000 {
+            return bad("classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000");
+        }
+        Ok(())
+    }
+}
+
+/// Sets `tree[k0][k1]… = value`, parsing `value` as a TOML value where it is
+/// one (numbers, booleans, arrays) and as a string otherwise.
+fn set_path(tree: &mut toml::Table, keys: &[String], value: &str) -> Result<(), String> {
+    let (last, parents) = keys.split_last().ok_or("empty key")?;
+    let mut table = tree;
+    for k in parents {
+        let entry = table.entry(k.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| format!("`{k}` is not a section"))?;
+    }
+    let parsed = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    table.insert(last.clone(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn example_file_parses_and_matches_defaults_where_documented() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/callsense.example.toml"));
+        let cfg = Config::load_with_env(Some(path), Vec::new()).unwrap();
+        assert_eq!(cfg.audio.end_silence_ms, AudioConfig::default().end_silence_ms);
+        assert_eq!(cfg.server.max_chunk_bytes, ServerConfig::default().max_chunk_bytes);
+    }
+
+    #[test]
+    fn env_overrides_file_and_parses_types() {
+        let cfg = Config::load_with_env(
+            None,
+            env(&[
+                ("CALLSENSE__ASR__WORKERS", "5"),
+                ("CALLSENSE__AUDIO__VAD", "earshot"),
+                ("CALLSENSE__SERVER__LISTEN", "0.0.0.0:1234"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.asr.workers, 5);
+        assert_eq!(cfg.audio.vad, VadKind::Earshot);
+        assert_eq!(cfg.server.listen, "0.0.0.0:1234");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_ranges_are_errors_naming_the_key() {
+        let e = Config::load_with_env(None, env(&[("CALLSENSE__ASR__WORKERZ", "2")])).unwrap_err();
+        assert!(e.to_string().contains("workerz"), "{e}");
+        let e = Config::load_with_env(None, env(&[("CALLSENSE__AUDIO__END_SILENCE_MS", "50")])).unwrap_err();
+        assert!(e.to_string().contains("end_silence_ms"), "{e}");
+    }
+}

@@ -1,0 +1,32 @@
+//! callsense: a real-time speech sentiment and intent engine for call centres.
+//!
+//! The data path, one folder per stage:
+//! - [`audio`]: telephony bytes → 16 kHz speech segments per channel (codecs,
+//!   rubato resampling, VAD, endpointing), on dedicated front-end threads.
+//! - [`asr`]: Whisper (whisper-rs) states on dedicated threads behind a fair,
+//!   bounded queue.
+//! - [`classify`]: the ONNX sentiment + intent model (ort) behind a dynamic
+//!   batcher, with the model-directory contract.
+//! - [`pipeline`]: one call end to end: front end → ASR → classifier →
+//!   results and the call summary.
+//! - [`server`]: the gRPC service (`callsense.v1`), health and reflection.
+//!
+//! [`config`] holds the one typed configuration tree; [`models`] fetches and
+//! verifies model files.
+
+pub mod asr;
+pub mod cli;
+pub mod audio;
+pub mod classify;
+pub mod config;
+pub mod models;
+pub mod pipeline;
+pub mod server;
+
+/// Generated protobuf and gRPC code for `callsense.v1`.
+#[allow(clippy::all, missing_docs)]
+pub mod proto {
+    tonic::include_proto!("callsense.v1");
+    /// Encoded descriptors of `callsense.v1` (reflection, JSON output).
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("callsense_descriptor");
+}

@@ -1,0 +1,225 @@
+//! One call, end to end: audio → front end → ASR → classifier → results.
+//!
+//! Owns: the call's event loop (reading audio with backpressure, spawning one
+//! task per utterance, emitting results, the summary at half-close) and
+//! cleanup when the client vanishes. The task per utterance awaits the ASR
+//! pool and the batcher; no inference runs on this task.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+use super::engine::{Engine, Gauge};
+use super::summary::SummaryBuilder;
+use super::CallError;
+use crate::asr::{AsrError, AsrJob};
+use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
+use crate::classify::Prediction;
+use crate::proto::{
+    stream_call_response::StreamingResponse, Intent, IntentScore, Sentiment, SentimentLabel, SentimentProbabilities,
+    SpeakerRole, StreamCallResponse, Timings, UtteranceResult,
+};
+
+/// A validated call.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    pub call_id: String,
+    /// One per channel.
+    pub roles: Vec<SpeakerRole>,
+    /// `None`: detect.
+    pub language: Option<String>,
+    pub interim: bool,
+    pub setup: FrontendSetup,
+}
+
+/// Frontend events buffered per call.
+const EVENT_CAPACITY: usize = 64;
+
+/// What the call's output channel carries.
+pub type CallOutput = Result<StreamCallResponse, CallError>;
+
+/// Runs a call until its audio ends (then sends the summary), it fails (then
+/// sends the error), or the client goes away.
+pub async fn run_call<S>(engine: Arc<Engine>, key: u64, spec: CallSpec, mut audio: S, out: mpsc::Sender<CallOutput>)
+where
+    S: Stream<Item = Result<Bytes, CallError>> + Unpin,
+{
+    let _active = Gauge::new(&engine.active_calls);
+    let (frontend, mut events) = match engine.frontend.open(spec.setup.clone(), EVENT_CAPACITY).await {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = out.send(Err(CallError::Unavailable(e.to_string()))).await;
+            return;
+        }
+    };
+    let per_call = Arc::new(Semaphore::new(engine.config.asr.per_call_queue));
+    let mut tasks: JoinSet<Option<(UtteranceResult, Instant)>> = JoinSet::new();
+    let mut summary = SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone());
+    let mut finals_sent: HashSet<u32> = HashSet::new();
+    let mut interim_running: HashSet<usize> = HashSet::new();
+    let (mut input_done, mut flushed, mut duration_ms) = (false, false, 0u64);
+
+    loop {
+        if input_done && flushed && tasks.is_empty() {
+            break;
+        }
+        tokio::select! {
+            msg = audio.next(), if !input_done => match msg {
+                Some(Ok(bytes)) => {
+                    if frontend.audio(bytes).await.is_err() {
+                        let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
+                        return;
+                    }
+                }
+                Some(Err(CallError::Cancelled)) => return,
+                Some(Err(e)) => {
+                    let _ = out.send(Err(e)).await;
+                    return;
+                }
+                None => {
+                    input_done = true;
+                    if frontend.finish().await.is_err() {
+                        let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
+                        return;
+                    }
+                }
+            },
+            ev = events.recv(), if !flushed => match ev {
+                Some(FrontendEvent::Utterance { utterance, end_of_speech }) => {
+                    let ch = utterance.channel;
+                    if !utterance.segment.is_final && !interim_running.insert(ch) {
+                        continue; // an interim for this channel is still running
+                    }
+                    let role = spec.roles.get(ch).copied().unwrap_or(SpeakerRole::RoleUnknown);
+                    tasks.spawn(process_utterance(
+                        Arc::clone(&engine), key, spec.call_id.clone(), role, spec.language.clone(),
+                        utterance, end_of_speech, Arc::clone(&per_call),
+                    ));
+                }
+                Some(FrontendEvent::Failed(e)) => {
+                    let _ = out.send(Err(CallError::InvalidArgument(e.to_string()))).await;
+                    return;
+                }
+                Some(FrontendEvent::Finished { duration_ms: d }) => {
+                    flushed = true;
+                    duration_ms = d;
+                }
+                None => {
+                    let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
+                    return;
+                }
+            },
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                let Ok(Some((mut result, end_of_speech))) = joined else { continue };
+                if !result.is_final {
+                    interim_running.remove(&(result.channel as usize));
+                    if finals_sent.contains(&result.seq) {
+                        continue; // its final already went out
+                    }
+                } else {
+                    finals_sent.insert(result.seq);
+                }
+                if let Some(t) = result.timings.as_mut() {
+                    t.end_of_speech_to_emit_ms = ms(end_of_speech.elapsed());
+                }
+                summary.add(&result);
+                let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
+                if out.send(Ok(msg)).await.is_err() {
+                    return; // client gone
+                }
+            },
+            () = out.closed() => return,
+        }
+    }
+    let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Summary(summary.build(duration_ms))) };
+    let _ = out.send(Ok(msg)).await;
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn process_utterance(
+    engine: Arc<Engine>,
+    key: u64,
+    call_id: String,
+    role: SpeakerRole,
+    language: Option<String>,
+    u: Utterance,
+    end_of_speech: Instant,
+    per_call: Arc<Semaphore>,
+) -> Option<(UtteranceResult, Instant)> {
+    let _task = Gauge::new(&engine.utterance_tasks);
+    let is_final = u.segment.is_final;
+    let job = AsrJob { call: key, audio: u.segment.audio.clone(), language: language.clone(), interim: !is_final };
+    let asr = if is_final {
+        let _slot = per_call.acquire().await.ok()?;
+        engine.asr.transcribe(job).await
+    } else {
+        engine.asr.try_transcribe(job).await
+    };
+    let asr = match asr {
+        Ok(a) => a,
+        Err(AsrError::Busy) => return None,
+        Err(e) => {
+            tracing::warn!(call_id, seq = u.seq, error = %e, "Utterance not transcribed");
+            return None;
+        }
+    };
+    let transcript = asr.transcript?;
+    let mut result = UtteranceResult {
+        call_id: call_id.clone(),
+        seq: u.seq,
+        channel: u.channel as u32,
+        role: role as i32,
+        start_ms: u.segment.start_ms(),
+        end_ms: u.segment.end_ms(),
+        transcript: transcript.text.clone(),
+        is_final,
+        language_code: transcript.language.clone(),
+        sentiment: None,
+        intent: None,
+        timings: Some(Timings { queued_ms: ms(asr.queued), asr_ms: ms(asr.asr), classify_ms: 0.0, end_of_speech_to_emit_ms: 0.0 }),
+    };
+    if is_final {
+        match engine.classifier.classify(transcript.text).await {
+            Ok(c) => {
+                let (s, i) = prediction_to_proto(&c.prediction);
+                result.sentiment = Some(s);
+                result.intent = Some(i);
+                if let Some(t) = result.timings.as_mut() {
+                    t.classify_ms = ms(c.elapsed);
+                }
+            }
+            Err(e) => tracing::warn!(call_id, seq = u.seq, error = %e, "Utterance not classified"),
+        }
+    }
+    Some((result, end_of_speech))
+}
+
+/// Converts a model prediction to the API's messages.
+pub fn prediction_to_proto(p: &Prediction) -> (Sentiment, Intent) {
+    let label = match p.sentiment.label {
+        0 => SentimentLabel::Negative,
+        1 => SentimentLabel::Neutral,
+        _ => SentimentLabel::Positive,
+    };
+    let [negative, neutral, positive] = p.sentiment.probabilities;
+    let sentiment = Sentiment {
+        label: label as i32,
+        score: p.sentiment.score,
+        probabilities: Some(SentimentProbabilities { negative, neutral, positive }),
+    };
+    let intent = Intent {
+        label: p.intent.label.clone(),
+        confidence: p.intent.confidence,
+        top: p.intent.top.iter().map(|(l, c)| IntentScore { label: l.clone(), confidence: *c }).collect(),
+    };
+    (sentiment, intent)
+}
+
+fn ms(d: std::time::Duration) -> f32 {
+    d.as_secs_f32() * 1000.0
+}

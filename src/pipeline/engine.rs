@@ -1,0 +1,151 @@
+//! The loaded engine: every model and worker pool a call needs.
+//!
+//! Owns: loading (ONNX Runtime, VAD, Whisper, classifier) in one place with
+//! errors that name the file, the call-admission limit, and counters that
+//! tests and operators read to see that nothing leaks.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::asr::{AsrError, AsrPool, DecodeOptions, WhisperModel};
+use crate::audio::vad::{EarshotVad, SileroModel, VadError, VoiceDetector};
+use crate::audio::{FrontendPool, VadFactory};
+use crate::classify::runtime::{self, RuntimeError};
+use crate::classify::{Batcher, ModelError, TextModel};
+use crate::config::{Config, VadKind};
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Vad(#[from] VadError),
+    #[error(transparent)]
+    Asr(#[from] AsrError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("no Whisper model configured: asr.model = \"auto\" found none of {0}. Run scripts/setup.sh or `callsense models fetch`")]
+    NoWhisperModel(String),
+}
+
+/// Counters of live work, for leak checks and health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EngineStats {
+    pub active_calls: usize,
+    pub frontend_calls: usize,
+    pub utterance_tasks: usize,
+    pub asr_queued: usize,
+    pub asr_busy: usize,
+    pub classifier_in_flight: usize,
+}
+
+/// Everything loaded; shared by all calls.
+pub struct Engine {
+    pub config: Config,
+    pub frontend: Arc<FrontendPool>,
+    pub asr: AsrPool,
+    pub classifier: Batcher,
+    calls: Arc<Semaphore>,
+    next_call: AtomicU64,
+    pub(crate) active_calls: Arc<AtomicUsize>,
+    pub(crate) utterance_tasks: Arc<AtomicUsize>,
+}
+
+/// Resolves `asr.model`, trying `asr.auto_candidates` for "auto".
+///
+/// # Errors
+/// [`EngineError::NoWhisperModel`] when "auto" finds nothing.
+pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
+    if config.asr.model != "auto" {
+        return Ok(PathBuf::from(&config.asr.model));
+    }
+    config.asr.auto_candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        EngineError::NoWhisperModel(
+            config.asr.auto_candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        )
+    })
+}
+
+/// Loads the classifier model directory (ONNX Runtime included).
+///
+/// # Errors
+/// ONNX Runtime missing, or the directory breaks the model contract.
+pub fn load_text_model(config: &Config) -> Result<TextModel, EngineError> {
+    let env = runtime::init(config.classifier.ort_library.as_deref())?;
+    Ok(TextModel::load(&env, &config.classifier.model_dir, config.classifier.threads)?)
+}
+
+impl Engine {
+    /// Loads every model and starts the worker threads. Blocking (seconds):
+    /// call it from a blocking context.
+    ///
+    /// # Errors
+    /// Any model or library missing or invalid.
+    pub fn load(config: Config) -> Result<Arc<Self>, EngineError> {
+        let env = runtime::init(config.classifier.ort_library.as_deref())?;
+        let vad: VadFactory = match config.audio.vad {
+            VadKind::Silero => {
+                let model = SileroModel::load(&env, &config.audio.silero_model)?;
+                Arc::new(move || Box::new(model.detector()) as Box<dyn VoiceDetector>)
+            }
+            VadKind::Earshot => Arc::new(|| Box::new(EarshotVad::new()) as Box<dyn VoiceDetector>),
+        };
+        let text_model = TextModel::load(&env, &config.classifier.model_dir, config.classifier.threads)?;
+        let whisper_path = resolve_whisper_model(&config)?;
+        let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;
+        tracing::info!(model = %whisper_path.display(), multilingual = whisper.is_multilingual(), "Whisper model loaded");
+        let asr = AsrPool::start(whisper, config.asr.workers, config.asr.queue_capacity, DecodeOptions::from(&config.asr))?;
+        let c = &config.classifier;
+        let classifier = Batcher::start(text_model, c.max_batch, Duration::from_millis(c.max_wait_ms), c.queue_capacity);
+        tracing::info!(model = classifier.model_id(), "Classifier loaded");
+        let frontend = FrontendPool::start(config.audio.frontend_threads, config.audio.frontend_queue, vad);
+        Ok(Arc::new(Self {
+            calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),
+            config,
+            frontend,
+            asr,
+            classifier,
+            next_call: AtomicU64::new(1),
+            active_calls: Arc::new(AtomicUsize::new(0)),
+            utterance_tasks: Arc::new(AtomicUsize::new(0)),
+        }))
+    }
+
+    /// Admits a call if under `server.max_concurrent_calls`.
+    pub fn admit(&self) -> Option<(u64, OwnedSemaphorePermit)> {
+        let permit = Arc::clone(&self.calls).try_acquire_owned().ok()?;
+        Some((self.next_call.fetch_add(1, Ordering::Relaxed), permit))
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            active_calls: self.active_calls.load(Ordering::Relaxed),
+            frontend_calls: self.frontend.active_calls(),
+            utterance_tasks: self.utterance_tasks.load(Ordering::Relaxed),
+            asr_queued: self.asr.queued(),
+            asr_busy: self.asr.busy(),
+            classifier_in_flight: self.classifier.in_flight(),
+        }
+    }
+}
+
+/// Decrements a counter when dropped (tasks that are aborted count too).
+pub(crate) struct Gauge(Arc<AtomicUsize>);
+
+impl Gauge {
+    pub(crate) fn new(c: &Arc<AtomicUsize>) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(c))
+    }
+}
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,129 @@
+//! The gRPC server: `callsense.v1.CallSense`, `grpc.health.v1` and server
+//! reflection, with optional TLS.
+//!
+//! Owns: binding, serving while models load (health NOT_SERVING until they
+//! are), graceful shutdown with a grace period. `serve` takes the shutdown
+//! signal as a future so tests can drive it.
+
+pub mod service;
+pub mod validate;
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+use crate::config::Config;
+use crate::pipeline::{Engine, EngineError};
+use crate::proto::call_sense_server::CallSenseServer;
+pub use service::{CallSenseService, EngineSlot};
+
+/// Health service name of the engine.
+pub const SERVICE_NAME: &str = "callsense.v1.CallSense";
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("models failed to load: {0}")]
+    Engine(#[from] EngineError),
+    #[error("cannot read TLS file {path}: {source}")]
+    Tls { path: String, source: std::io::Error },
+    #[error("gRPC transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("server reflection: {0}")]
+    Reflection(String),
+    #[error("engine loader panicked")]
+    LoaderPanicked,
+}
+
+/// Serves on `listener` until `shutdown` resolves. Models load in the
+/// background; health reports SERVING (overall and for `callsense.v1.CallSense`)
+/// once they have. `on_ready` receives the engine when it is loaded.
+///
+/// # Errors
+/// Model loading failed, TLS files unreadable, or the transport failed.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(Arc<Engine>) + Send + 'static,
+) -> Result<(), ServerError> {
+    let config = Arc::new(config);
+    let (health, health_svc) = tonic_health::server::health_reporter();
+    health.set_service_status("", ServingStatus::NotServing).await;
+    health.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServerError::Reflection(e.to_string()))?;
+
+    let slot: EngineSlot = Arc::new(OnceLock::new());
+    let svc = CallSenseServer::new(CallSenseService::new(Arc::clone(&slot), Arc::clone(&config)))
+        .max_decoding_message_size(config.server.max_message_bytes)
+        .max_encoding_message_size(config.server.max_message_bytes);
+
+    let mut builder = Server::builder().http2_keepalive_interval(Some(Duration::from_secs(30)));
+    if let (Some(cert), Some(key)) = (&config.server.tls_cert, &config.server.tls_key) {
+        let read = |p: &std::path::PathBuf| {
+            std::fs::read(p).map_err(|source| ServerError::Tls { path: p.display().to_string(), source })
+        };
+        builder = builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?)))?;
+    }
+
+    // Load models off the runtime; a failure ends the server with the error.
+    let (load_err_tx, load_err_rx) = tokio::sync::oneshot::channel::<ServerError>();
+    let (loader_cfg, loader_slot, loader_health) = ((*config).clone(), Arc::clone(&slot), health.clone());
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || Engine::load(loader_cfg)).await {
+            Ok(Ok(engine)) => {
+                let _ = loader_slot.set(Arc::clone(&engine));
+                loader_health.set_service_status("", ServingStatus::Serving).await;
+                loader_health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
+                tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "Models loaded; serving");
+                on_ready(engine);
+            }
+            Ok(Err(e)) => {
+                let _ = load_err_tx.send(ServerError::Engine(e));
+            }
+            Err(_) => {
+                let _ = load_err_tx.send(ServerError::LoaderPanicked);
+            }
+        }
+    });
+
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let health_on_stop = health.clone();
+    let server = builder
+        .add_service(health_svc)
+        .add_service(reflection)
+        .add_service(svc)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            let _ = stop_rx.await;
+        });
+    tokio::pin!(server);
+    tokio::pin!(shutdown);
+    tokio::pin!(load_err_rx);
+    tokio::select! {
+        r = &mut server => return r.map_err(Into::into),
+        () = &mut shutdown => {}
+        Ok(e) = &mut load_err_rx => return Err(e),
+    }
+    tracing::info!(grace_s = grace.as_secs(), "Shutting down: refusing new calls, letting calls finish");
+    health_on_stop.set_service_status("", ServingStatus::NotServing).await;
+    health_on_stop.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(grace, server).await {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => {
+            tracing::warn!("Grace period over; closing remaining calls");
+            Ok(())
+        }
+    }
+}

@@ -39,21 +39,26 @@ pub fn alaw_to_linear(code: u8) -> i16 {
 }
 
 /// Encodes a 16-bit linear sample as G.711 μ-law (used to simulate telephony
-/// audio in the CLI, tests and benchmarks).
+/// audio in the CLI, tests and benchmarks). Follows the reference
+/// implementation: quantise to 14 bits, bias 33, clip at 8159.
 pub fn linear_to_ulaw(sample: i16) -> u8 {
-    const BIAS: i32 = 0x84;
-    const CLIP: i32 = 32635;
-    let mut pcm = sample as i32;
-    let sign = if pcm < 0 {
+    const CLIP: i32 = 8159;
+    const BIAS: i32 = 33;
+    let mut pcm = (sample as i32) >> 2;
+    let mask: u8 = if pcm < 0 {
         pcm = -pcm;
-        0x80
+        0x7F
     } else {
-        0
+        0xFF
     };
     pcm = pcm.min(CLIP) + BIAS;
-    let exponent = (7 - (pcm.leading_zeros() as i32 - 17)).clamp(0, 7);
-    let mantissa = (pcm >> (exponent + 3)) & 0x0F;
-    !(sign | (exponent << 4) as i32 | mantissa) as u8
+    // Segment: position of the highest set bit above bit 5 (pcm ≥ 33 > 0x20).
+    let seg = (31 - pcm.leading_zeros() as i32 - 5).max(0);
+    if seg >= 8 {
+        return 0x7F ^ mask;
+    }
+    let uval = ((seg << 4) | ((pcm >> (seg + 1)) & 0x0F)) as u8;
+    uval ^ mask
 }
 
 /// Encodes a 16-bit linear sample as G.711 A-law.

@@ -185,7 +185,7 @@ impl Default for AsrConfig {
             queue_capacity: 256,
             per_call_queue: 16,
             dynamic_audio_ctx: true,
-            audio_ctx_margin: 32,
+            audio_ctx_margin: 8,
             tokens_per_second: 6.0,
             min_tokens: 16,
             no_speech_threshold: 0.6,

@@ -188,7 +188,7 @@ async fn download(name: &str, url: &str, to: &Path) -> Result<(), ModelsError> {
         .user_agent(concat!("callsense/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let mut resp = client.get(url).send().await.map_err(|e| err(e.to_string()))?;
+    let mut resp = client.get(url).send().await.map_err(|e| err(error_chain(&e)))?;
     if !resp.status().is_success() {
         return Err(err(format!("HTTP {}", resp.status())));
     }
@@ -198,6 +198,18 @@ async fn download(name: &str, url: &str, to: &Path) -> Result<(), ModelsError> {
     }
     file.sync_all().map_err(|e| err(e.to_string()))?;
     Ok(())
+}
+
+/// An error with its causes ("a: b: c"): reqwest's own message is terse.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 fn extract_member(archive: &Path, member: &str, out: &Path) -> Result<(), String> {

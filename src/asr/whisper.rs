@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn audio_ctx_is_sized_to_the_utterance() {
         let o = DecodeOptions::from(&AsrConfig::default());
-        assert_eq!(o.audio_ctx(16_000 * 3, 1500), 150 + 32);
+        assert_eq!(o.audio_ctx(16_000 * 3, 1500), 150 + 8);
         assert_eq!(o.audio_ctx(16_000 * 40, 1500), 1500);
         let full = DecodeOptions { dynamic_audio_ctx: false, ..o.clone() };
         assert_eq!(full.audio_ctx(16_000, 1500), 1500);

@@ -22,6 +22,7 @@ pub mod config;
 pub mod models;
 pub mod pipeline;
 pub mod server;
+pub mod testkit;
 
 /// Generated protobuf and gRPC code for `callsense.v1`.
 #[allow(clippy::all, missing_docs)]

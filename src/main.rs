@@ -11,7 +11,12 @@ struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
     /// Log filter (RUST_LOG syntax).
-    #[arg(long, global = true, env = "CALLSENSE_LOG", default_value = "info,ort=warn,whisper_rs=warn")]
+    #[arg(
+        long,
+        global = true,
+        env = "CALLSENSE_LOG",
+        default_value = "info,ort=warn,whisper_rs=warn"
+    )]
     log: String,
     /// Log as JSON lines.
     #[arg(long, global = true)]
@@ -34,8 +39,11 @@ enum Cmd {
 
 fn main() -> std::process::ExitCode {
     let args = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if args.log_json {
         builder.json().init();
     } else {
@@ -43,17 +51,21 @@ fn main() -> std::process::ExitCode {
     }
     let result = match args.cmd {
         Cmd::AnalyzeText(a) => cli::analyze::run(a),
-        cmd => tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Into::into).and_then(|rt| {
-            rt.block_on(async move {
-                match cmd {
-                    Cmd::Serve(a) => cli::serve::run(a).await,
-                    Cmd::Stream(a) => cli::stream::run(a).await,
-                    Cmd::Models(a) => cli::models_cmd::run(a).await,
-                    Cmd::Loadgen(a) => cli::loadgen::run(a).await,
-                    Cmd::AnalyzeText(_) => unreachable!("handled above"),
-                }
-            })
-        }),
+        cmd => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|rt| {
+                rt.block_on(async move {
+                    match cmd {
+                        Cmd::Serve(a) => cli::serve::run(a).await,
+                        Cmd::Stream(a) => cli::stream::run(a).await,
+                        Cmd::Models(a) => cli::models_cmd::run(a).await,
+                        Cmd::Loadgen(a) => cli::loadgen::run(a).await,
+                        Cmd::AnalyzeText(_) => unreachable!("handled above"),
+                    }
+                })
+            }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,125 @@
+//! The `callsense` binary: `analyze-text` offline and `stream --json` against a server.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_callsense");
+
+#[test]
+fn analyze_text_jsonl_in_jsonl_out_with_shipped_labels_and_named_bad_lines() {
+    let input = concat!(
+        "{\"id\": 1, \"text\": \"thank you so much that was really helpful\"}\n",
+        "{\"id\": 2, \"text\": \"i want to cancel my account this is the third time it broke\", \"lang\": \"en\"}\n",
+        "not json\n",
+        "{\"id\": 4, \"txt\": \"typo in the field name\"}\n",
+        "{\"id\": 5, \"text\": \"my card payment keeps getting declined\"}\n",
+    );
+    let mut child = Command::new(BIN)
+        .args(["analyze-text", "--model", "models/callsense-en"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !out.status.success(),
+        "bad lines make the exit status non-zero"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3: not JSON"), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "one output object per input line");
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["sentiment"]["label"], "positive");
+    assert_eq!(lines[0]["intent"]["label"], "gratitude");
+    assert_eq!(lines[1]["intent"]["label"], "cancel_service");
+    assert_eq!(lines[1]["sentiment"]["label"], "negative");
+    let p = &lines[1]["sentiment"]["probabilities"];
+    let sum = p["negative"].as_f64().unwrap()
+        + p["neutral"].as_f64().unwrap()
+        + p["positive"].as_f64().unwrap();
+    assert!((sum - 1.0).abs() < 1e-3);
+    let score = lines[1]["sentiment"]["score"].as_f64().unwrap();
+    assert!(
+        (score - (p["positive"].as_f64().unwrap() - p["negative"].as_f64().unwrap())).abs() < 1e-4
+    );
+    assert_eq!(lines[2]["line"], 3);
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("missing string field \"text\""));
+    assert_eq!(lines[4]["intent"]["label"], "payment_problem");
+}
+
+#[test]
+fn analyze_text_names_a_missing_model_directory() {
+    let out = Command::new(BIN)
+        .args(["analyze-text", "--model", "no/such/dir"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/dir") && stderr.contains("labels.json"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_json_prints_one_response_per_line_with_proto_field_names() {
+    let server = TestServer::start(test_config()).await;
+    let url = server.url();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args([
+                "stream",
+                "tests/fixtures/demo_call.wav",
+                "--as",
+                "mulaw",
+                "--rate",
+                "8000",
+                "--json",
+                "--server",
+                &url,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines[0]["accepted"]["call_id"].is_string(), "{}", lines[0]);
+    let results: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.get("result").is_some()).collect();
+    assert!(results.len() >= 10);
+    let r = &results[0]["result"];
+    assert_eq!(r["is_final"], true);
+    assert!(r["role"] == "AGENT" || r["role"] == "CUSTOMER", "{r}");
+    assert!(r["sentiment"]["label"].is_string() && r["intent"]["label"].is_string());
+    assert!(r["timings"]["asr_ms"].is_number());
+    assert!(lines.last().unwrap()["summary"]["utterances"].is_number());
+    server.stop().await;
+}

@@ -1,0 +1,159 @@
+//! Shared helpers: a server per test, clients, and call builders.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use callsense::audio::file::AudioClip;
+use callsense::config::Config;
+use callsense::pipeline::Engine;
+use callsense::proto::call_sense_client::CallSenseClient;
+use callsense::proto::stream_call_response::StreamingResponse;
+use callsense::proto::{
+    AudioEncoding, CallConfig, CallSummary, SpeakerRole, StreamCallRequest, StreamCallResponse,
+    UtteranceResult,
+};
+use futures::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+
+/// The Whisper stand-in the tests use (installed by `callsense models fetch synth-spike-en`).
+pub const TEST_WHISPER: &str = ".runtime/models/ggml-synth-spike-en.bin";
+
+pub fn test_config() -> Config {
+    let mut c = Config::default();
+    assert!(
+        Path::new(TEST_WHISPER).is_file() && Path::new(&c.audio.silero_model).is_file(),
+        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad synth-spike-en`)"
+    );
+    c.asr.model = TEST_WHISPER.into();
+    c.asr.workers = 2;
+    c
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub engine: Arc<Engine>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), callsense::server::ServerError>>,
+}
+
+impl TestServer {
+    pub async fn start(config: Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let task = tokio::spawn(callsense::server::serve(
+            config,
+            listener,
+            async move {
+                let _ = stop_rx.await;
+            },
+            move |engine| {
+                let _ = ready_tx.send(engine);
+            },
+        ));
+        let engine = tokio::time::timeout(Duration::from_secs(60), ready_rx)
+            .await
+            .expect("models load within 60 s")
+            .expect("engine loaded");
+        Self {
+            addr,
+            engine,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn client(&self) -> CallSenseClient<Channel> {
+        CallSenseClient::connect(self.url()).await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(40), &mut self.task).await;
+    }
+}
+
+/// A call config for `channels` channels of μ-law 8 kHz.
+pub fn mulaw_config(call_id: &str, channels: usize) -> CallConfig {
+    CallConfig {
+        call_id: call_id.into(),
+        tenant: "test".into(),
+        encoding: AudioEncoding::Mulaw as i32,
+        sample_rate_hz: 8000,
+        audio_channel_count: channels as i32,
+        channel_roles: if channels == 2 {
+            vec![SpeakerRole::Agent as i32, SpeakerRole::Customer as i32]
+        } else {
+            vec![SpeakerRole::Customer as i32]
+        },
+        language_code: "en".into(),
+        ..Default::default()
+    }
+}
+
+/// Config, then 20 ms μ-law chunks of `clip` (must be 8 kHz).
+pub fn mulaw_requests(clip: &AudioClip, call_id: &str) -> Vec<StreamCallRequest> {
+    assert_eq!(clip.sample_rate, 8000);
+    callsense::cli::stream::requests_for_clip(
+        clip,
+        mulaw_config(call_id, clip.channels.len()),
+        AudioEncoding::Mulaw,
+        20,
+    )
+}
+
+/// Sends every request, half-closes, and collects the responses.
+pub async fn call(
+    client: &mut CallSenseClient<Channel>,
+    reqs: Vec<StreamCallRequest>,
+) -> Result<Vec<StreamCallResponse>, tonic::Status> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        for r in reqs {
+            if tx.send(r).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut stream = client
+        .stream_call(ReceiverStream::new(rx))
+        .await?
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(r) = stream.next().await {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+pub fn results(responses: &[StreamCallResponse]) -> Vec<UtteranceResult> {
+    responses
+        .iter()
+        .filter_map(|r| match &r.streaming_response {
+            Some(StreamingResponse::Result(u)) => Some(u.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn summary(responses: &[StreamCallResponse]) -> CallSummary {
+    match responses.last().and_then(|r| r.streaming_response.clone()) {
+        Some(StreamingResponse::Summary(s)) => s,
+        other => panic!("last response is not a summary: {other:?}"),
+    }
+}
+
+pub fn fixture(name: &str) -> callsense::testkit::Fixture {
+    callsense::testkit::Fixture::load(&Path::new("tests/fixtures").join(name)).unwrap()
+}

@@ -1,0 +1,186 @@
+//! Health, reflection, admission limits, and clients that vanish mid-call.
+
+use std::time::Duration;
+
+use callsense::proto::StreamCallRequest;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Code;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+use crate::common::*;
+
+fn threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Threads:"))
+                .and_then(|l| l[8..].trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_serving_and_reflection_lists_the_service() {
+    let server = TestServer::start(test_config()).await;
+    let channel = tonic::transport::Channel::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    for service in ["", "callsense.v1.CallSense"] {
+        let r = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            r.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+            "{service:?}"
+        );
+    }
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let mut refl = ServerReflectionClient::new(channel);
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut resp = refl
+        .server_reflection_info(futures::stream::iter([req]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(Ok(r)) = resp.next().await else {
+        panic!("no reflection response")
+    };
+    let Some(MessageResponse::ListServicesResponse(list)) = r.message_response else {
+        panic!("{r:?}")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"callsense.v1.CallSense".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_string()),
+        "{names:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_the_limit_get_resource_exhausted() {
+    let mut cfg = test_config();
+    cfg.server.max_concurrent_calls = 1;
+    let server = TestServer::start(cfg).await;
+    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
+        "tests/fixtures/demo_call.wav",
+    ))
+    .unwrap();
+    let reqs = mulaw_requests(&clip, "first");
+    // Hold the first call open: send the config and one chunk, keep the sender.
+    let (tx, rx) = mpsc::channel::<StreamCallRequest>(4);
+    tx.send(reqs[0].clone()).await.unwrap();
+    tx.send(reqs[1].clone()).await.unwrap();
+    let mut first = server
+        .client()
+        .await
+        .stream_call(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first.next().await.unwrap().is_ok(), "first call accepted");
+    let e = call(&mut server.client().await, mulaw_requests(&clip, "second"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("max_concurrent_calls"));
+    assert_eq!(e.metadata().get("retry-after").unwrap(), "1");
+    drop(tx);
+    while first.next().await.is_some() {}
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_vanish_mid_call_leak_nothing_and_the_server_keeps_serving() {
+    let server = TestServer::start(test_config()).await;
+    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
+        "tests/fixtures/demo_call.wav",
+    ))
+    .unwrap();
+    let baseline_threads = threads();
+    for round in 0..3 {
+        let mut clients = Vec::new();
+        for n in 0..4 {
+            let reqs = mulaw_requests(&clip, &format!("vanish-{round}-{n}"));
+            let half = reqs.len() / 2;
+            let (tx, rx) = mpsc::channel::<StreamCallRequest>(8);
+            let mut client = server.client().await;
+            let handle = tokio::spawn(async move {
+                let mut stream = client
+                    .stream_call(ReceiverStream::new(rx))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                // Read until the first utterance result arrives, then vanish.
+                let mut got = 0;
+                while let Some(Ok(_)) = stream.next().await {
+                    got += 1;
+                    if got >= 2 {
+                        break;
+                    }
+                }
+            });
+            let sender = tokio::spawn(async move {
+                for r in reqs.into_iter().take(half) {
+                    if tx.send(r).await.is_err() {
+                        return;
+                    }
+                }
+                // Never half-close: the client just disappears.
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            });
+            clients.push((handle, sender));
+        }
+        for (h, s) in clients {
+            h.await.unwrap();
+            s.abort(); // drops the request sender mid-stream
+        }
+    }
+    // Everything the calls held is released.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = server.engine.stats();
+        if s == callsense::pipeline::EngineStats::default() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still held after 20 s: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // No thread per call was left behind (client-side connection threads aside, a small slack).
+    assert!(
+        threads() <= baseline_threads + 2,
+        "threads {} → {}",
+        baseline_threads,
+        threads()
+    );
+    // And the server still serves a whole call.
+    let responses = call(&mut server.client().await, mulaw_requests(&clip, "after"))
+        .await
+        .unwrap();
+    assert!(summary(&responses).utterances >= 10);
+    server.stop().await;
+}

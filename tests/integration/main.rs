@@ -1,0 +1,10 @@
+//! Integration tests: the real server on port 0, real gRPC, real models
+//! (Silero VAD, the synthetic-speech Whisper stand-in, the shipped
+//! classifier). `scripts/test.sh` installs the runtime files first.
+
+mod common;
+
+mod cli;
+mod errors;
+mod lifecycle;
+mod stream;

@@ -228,9 +228,15 @@ impl Default for ClassifierConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("environment override {var}: {reason}")]
     Env { var: String, reason: String },
     #[error("invalid configuration: {0}")]
@@ -257,22 +263,37 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let mut tree = match path {
             Some(p) => {
-                let text =
-                    std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.into(),
+                    source,
+                })?;
                 text.parse::<toml::Table>()
-                    .map_err(|source| ConfigError::Parse { path: p.into(), source })?
+                    .map_err(|source| ConfigError::Parse {
+                        path: p.into(),
+                        source,
+                    })?
             }
             None => toml::Table::new(),
         };
         for (var, value) in env {
-            let Some(rest) = var.strip_prefix(ENV_PREFIX) else { continue };
+            let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
             let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
-            set_path(&mut tree, &keys, &value).map_err(|reason| ConfigError::Env { var: var.clone(), reason })?;
+            set_path(&mut tree, &keys, &value).map_err(|reason| ConfigError::Env {
+                var: var.clone(),
+                reason,
+            })?;
         }
-        let cfg: Config = toml::Value::Table(tree).try_into().map_err(|source| ConfigError::Parse {
-            path: path.map(Into::into).unwrap_or_else(|| PathBuf::from("<environment>")),
-            source,
-        })?;
+        let cfg: Config =
+            toml::Value::Table(tree)
+                .try_into()
+                .map_err(|source| ConfigError::Parse {
+                    path: path
+                        .map(Into::into)
+                        .unwrap_or_else(|| PathBuf::from("<environment>")),
+                    source,
+                })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -291,37 +312,56 @@ impl Config {
             return bad("server.max_chunk_bytes must be between 2 and server.max_message_bytes");
         }
         if s.response_buffer == 0 || s.max_texts_per_request == 0 || s.max_text_bytes == 0 {
-            return bad("server.response_buffer, max_texts_per_request and max_text_bytes must be ≥ 1");
+            return bad(
+                "server.response_buffer, max_texts_per_request and max_text_bytes must be ≥ 1",
+            );
         }
         if s.tls_cert.is_some() != s.tls_key.is_some() {
             return bad("server.tls_cert and server.tls_key must be set together");
         }
         let a = &self.audio;
-        if !(0.0..=1.0).contains(&a.vad_threshold) || a.vad_hysteresis < 0.0 || a.vad_hysteresis > a.vad_threshold {
+        if !(0.0..=1.0).contains(&a.vad_threshold)
+            || a.vad_hysteresis < 0.0
+            || a.vad_hysteresis > a.vad_threshold
+        {
             return bad("audio.vad_threshold must be in [0, 1] and audio.vad_hysteresis in [0, vad_threshold]");
         }
         if a.end_silence_ms < 100 || a.end_silence_ms > 5000 {
             return bad("audio.end_silence_ms must be in [100, 5000]");
         }
         if a.max_utterance_ms < 2000 || a.max_utterance_ms > 30_000 {
-            return bad("audio.max_utterance_ms must be in [2000, 30000] (Whisper's window is 30 s)");
+            return bad(
+                "audio.max_utterance_ms must be in [2000, 30000] (Whisper's window is 30 s)",
+            );
         }
         if a.min_speech_ms >= a.max_utterance_ms || a.pad_ms > 1000 {
-            return bad("audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms ≤ 1000");
+            return bad(
+                "audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms ≤ 1000",
+            );
         }
         if a.frontend_threads == 0 || a.frontend_queue == 0 || a.interim_interval_ms < 200 {
-            return bad("audio.frontend_threads and frontend_queue must be ≥ 1, interim_interval_ms ≥ 200");
+            return bad(
+                "audio.frontend_threads and frontend_queue must be ≥ 1, interim_interval_ms ≥ 200",
+            );
         }
         let r = &self.asr;
-        if r.workers == 0 || r.threads_per_worker == 0 || r.queue_capacity == 0 || r.per_call_queue == 0 {
-            return bad("asr.workers, threads_per_worker, queue_capacity and per_call_queue must be ≥ 1");
+        if r.workers == 0
+            || r.threads_per_worker == 0
+            || r.queue_capacity == 0
+            || r.per_call_queue == 0
+        {
+            return bad(
+                "asr.workers, threads_per_worker, queue_capacity and per_call_queue must be ≥ 1",
+            );
         }
         if r.tokens_per_second <= 0.0 || !(0.0..=1.0).contains(&r.no_speech_threshold) {
             return bad("asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]");
         }
         let c = &self.classifier;
         if c.max_batch == 0 || c.queue_capacity == 0 || c.threads == 0 || c.max_wait_ms > 1000 {
-            return bad("classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000");
+            return bad(
+                "classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000",
+            );
         }
         Ok(())
     }
@@ -333,8 +373,12 @@ fn set_path(tree: &mut toml::Table, keys: &[String], value: &str) -> Result<(), 
     let (last, parents) = keys.split_last().ok_or("empty key")?;
     let mut table = tree;
     for k in parents {
-        let entry = table.entry(k.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = entry.as_table_mut().ok_or_else(|| format!("`{k}` is not a section"))?;
+        let entry = table
+            .entry(k.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{k}` is not a section"))?;
     }
     let parsed = format!("v = {value}")
         .parse::<toml::Table>()
@@ -350,15 +394,27 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn example_file_parses_and_matches_defaults_where_documented() {
-        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/callsense.example.toml"));
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/callsense.example.toml"
+        ));
         let cfg = Config::load_with_env(Some(path), Vec::new()).unwrap();
-        assert_eq!(cfg.audio.end_silence_ms, AudioConfig::default().end_silence_ms);
-        assert_eq!(cfg.server.max_chunk_bytes, ServerConfig::default().max_chunk_bytes);
+        assert_eq!(
+            cfg.audio.end_silence_ms,
+            AudioConfig::default().end_silence_ms
+        );
+        assert_eq!(
+            cfg.server.max_chunk_bytes,
+            ServerConfig::default().max_chunk_bytes
+        );
     }
 
     #[test]
@@ -382,7 +438,8 @@ mod tests {
     fn unknown_keys_and_bad_ranges_are_errors_naming_the_key() {
         let e = Config::load_with_env(None, env(&[("CALLSENSE__ASR__WORKERZ", "2")])).unwrap_err();
         assert!(e.to_string().contains("workerz"), "{e}");
-        let e = Config::load_with_env(None, env(&[("CALLSENSE__AUDIO__END_SILENCE_MS", "50")])).unwrap_err();
+        let e = Config::load_with_env(None, env(&[("CALLSENSE__AUDIO__END_SILENCE_MS", "50")]))
+            .unwrap_err();
         assert!(e.to_string().contains("end_silence_ms"), "{e}");
     }
 }

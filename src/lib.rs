@@ -15,9 +15,9 @@
 //! verifies model files.
 
 pub mod asr;
-pub mod cli;
 pub mod audio;
 pub mod classify;
+pub mod cli;
 pub mod config;
 pub mod models;
 pub mod pipeline;
@@ -29,5 +29,6 @@ pub mod testkit;
 pub mod proto {
     tonic::include_proto!("callsense.v1");
     /// Encoded descriptors of `callsense.v1` (reflection, JSON output).
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("callsense_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("callsense_descriptor");
 }

@@ -57,9 +57,18 @@ pub enum ModelsError {
     #[error("{name}: no source: not in the mirror ({mirror}) and no upstream URL")]
     NoSource { name: String, mirror: String },
     #[error("{name}: download from {url} failed: {reason}")]
-    Download { name: String, url: String, reason: String },
+    Download {
+        name: String,
+        url: String,
+        reason: String,
+    },
     #[error("{name}: checksum mismatch for {what}: expected {expected}, got {actual}")]
-    Checksum { name: String, what: String, expected: String, actual: String },
+    Checksum {
+        name: String,
+        what: String,
+        expected: String,
+        actual: String,
+    },
     #[error("{name}: {reason}")]
     Io { name: String, reason: String },
 }
@@ -79,20 +88,29 @@ impl Manifest {
     /// # Errors
     /// Unreadable or malformed manifest.
     pub fn load(path: &Path) -> Result<Self, ModelsError> {
-        let err = |reason: String| ModelsError::Manifest { path: path.into(), reason };
+        let err = |reason: String| ModelsError::Manifest {
+            path: path.into(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         toml::from_str(&text).map_err(|e| err(e.to_string()))
     }
 
     /// Entries for this machine's architecture.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.file.iter().filter(|e| e.arch.as_deref().is_none_or(|a| a == std::env::consts::ARCH))
+        self.file.iter().filter(|e| {
+            e.arch
+                .as_deref()
+                .is_none_or(|a| a == std::env::consts::ARCH)
+        })
     }
 
     /// # Errors
     /// [`ModelsError::Unknown`].
     pub fn get(&self, name: &str) -> Result<&Entry, ModelsError> {
-        self.entries().find(|e| e.name == name).ok_or_else(|| ModelsError::Unknown(name.into()))
+        self.entries()
+            .find(|e| e.name == name)
+            .ok_or_else(|| ModelsError::Unknown(name.into()))
     }
 }
 
@@ -102,8 +120,14 @@ impl Entry {
         if !self.dest.is_file() {
             return Status::Missing;
         }
-        let expected = if self.extract.is_some() { self.extract_sha256.as_deref() } else { Some(self.sha256.as_str()) };
-        let Some(expected) = expected else { return Status::Unverified };
+        let expected = if self.extract.is_some() {
+            self.extract_sha256.as_deref()
+        } else {
+            Some(self.sha256.as_str())
+        };
+        let Some(expected) = expected else {
+            return Status::Unverified;
+        };
         match sha256_file(&self.dest) {
             Ok(actual) if actual == expected => Status::Ok,
             Ok(actual) => Status::Corrupt(actual),
@@ -118,10 +142,21 @@ impl Entry {
     /// No source, download failure, checksum mismatch, I/O.
     pub async fn fetch(&self, assets: Option<&Path>) -> Result<String, ModelsError> {
         if self.status() == Status::Ok {
-            return Ok(format!("{}: already installed at {}", self.name, self.dest.display()));
+            return Ok(format!(
+                "{}: already installed at {}",
+                self.name,
+                self.dest.display()
+            ));
         }
-        let io = |e: std::io::Error| ModelsError::Io { name: self.name.clone(), reason: e.to_string() };
-        let parent = self.dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let io = |e: std::io::Error| ModelsError::Io {
+            name: self.name.clone(),
+            reason: e.to_string(),
+        };
+        let parent = self
+            .dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(io)?;
         let artifact = parent.join(format!(".{}.download", self.name));
         let mirror = match (assets, &self.mirror) {
@@ -158,7 +193,10 @@ impl Entry {
             None => artifact.clone(),
             Some(member) => {
                 let out = parent.join(format!(".{}.extract", self.name));
-                extract_member(&artifact, member, &out).map_err(|reason| ModelsError::Io { name: self.name.clone(), reason })?;
+                extract_member(&artifact, member, &out).map_err(|reason| ModelsError::Io {
+                    name: self.name.clone(),
+                    reason,
+                })?;
                 let _ = std::fs::remove_file(&artifact);
                 if let Some(want) = &self.extract_sha256 {
                     let got = sha256_file(&out).map_err(io)?;
@@ -176,19 +214,31 @@ impl Entry {
             }
         };
         std::fs::rename(&staged, &self.dest).map_err(io)?;
-        Ok(format!("{}: installed {} from {source} (sha256 verified)", self.name, self.dest.display()))
+        Ok(format!(
+            "{}: installed {} from {source} (sha256 verified)",
+            self.name,
+            self.dest.display()
+        ))
     }
 }
 
 async fn download(name: &str, url: &str, to: &Path) -> Result<(), ModelsError> {
-    let err = |reason: String| ModelsError::Download { name: name.into(), url: url.into(), reason };
+    let err = |reason: String| ModelsError::Download {
+        name: name.into(),
+        url: url.into(),
+        reason,
+    };
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(DOWNLOAD_TIMEOUT)
         .user_agent(concat!("callsense/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let mut resp = client.get(url).send().await.map_err(|e| err(error_chain(&e)))?;
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| err(error_chain(&e)))?;
     if !resp.status().is_success() {
         return Err(err(format!("HTTP {}", resp.status())));
     }
@@ -215,7 +265,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 fn extract_member(archive: &Path, member: &str, out: &Path) -> Result<(), String> {
     let f = std::fs::File::open(archive).map_err(|e| e.to_string())?;
     let mut zip = zip::ZipArchive::new(f).map_err(|e| format!("not a zip archive: {e}"))?;
-    let mut entry = zip.by_name(member).map_err(|e| format!("archive has no {member}: {e}"))?;
+    let mut entry = zip
+        .by_name(member)
+        .map_err(|e| format!("archive has no {member}: {e}"))?;
     let mut dst = std::fs::File::create(out).map_err(|e| e.to_string())?;
     std::io::copy(&mut entry, &mut dst).map_err(|e| e.to_string())?;
     dst.sync_all().map_err(|e| e.to_string())
@@ -241,7 +293,9 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 
 /// `CALLSENSE_ASSETS`, if set.
 pub fn assets_dir() -> Option<PathBuf> {
-    std::env::var_os(ASSETS_ENV).map(PathBuf::from).filter(|p| !p.as_os_str().is_empty())
+    std::env::var_os(ASSETS_ENV)
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
 }
 
 #[cfg(test)]
@@ -283,13 +337,21 @@ mod tests {
     #[tokio::test]
     async fn no_source_names_the_mirror_path() {
         let dir = tempfile::tempdir().unwrap();
-        let e = entry(dir.path(), "x").fetch(Some(dir.path())).await.unwrap_err().to_string();
+        let e = entry(dir.path(), "x")
+            .fetch(Some(dir.path()))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("m/thing.bin"), "{e}");
     }
 
     #[test]
     fn repository_manifest_parses_and_has_this_arch_runtime() {
-        let m = Manifest::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/manifest.toml"))).unwrap();
+        let m = Manifest::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/manifest.toml"
+        )))
+        .unwrap();
         for name in ["silero-vad", "whisper-base.en", "synth-spike-en"] {
             assert!(m.get(name).is_ok(), "{name}");
         }

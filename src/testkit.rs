@@ -14,7 +14,8 @@ use crate::models::ASSETS_ENV;
 
 /// `CALLSENSE_ASSETS`, else `../shared/assets` beside the repository.
 pub fn assets_dir() -> PathBuf {
-    crate::models::assets_dir().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/assets"))
+    crate::models::assets_dir()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/assets"))
 }
 
 /// A ground-truth call (`tests/fixtures/*.json`).
@@ -71,7 +72,10 @@ impl Fixture {
     /// # Errors
     /// Unreadable or malformed JSON.
     pub fn load(path: &Path) -> Result<Self, FixtureError> {
-        let err = |reason: String| FixtureError::Read { path: path.into(), reason };
+        let err = |reason: String| FixtureError::Read {
+            path: path.into(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| err(e.to_string()))
     }
@@ -89,7 +93,10 @@ impl Fixture {
         for c in &self.clips {
             let clip = AudioClip::read(&assets.join(&c.path))?;
             let mono = match c.source_channel {
-                Some(k) => AudioClip { sample_rate: clip.sample_rate, channels: vec![clip.channels[k].clone()] },
+                Some(k) => AudioClip {
+                    sample_rate: clip.sample_rate,
+                    channels: vec![clip.channels[k].clone()],
+                },
                 None => clip.mono(),
             }
             .resampled(rate)?;
@@ -102,7 +109,10 @@ impl Fixture {
                 }
             }
         }
-        Ok(AudioClip { sample_rate: rate, channels })
+        Ok(AudioClip {
+            sample_rate: rate,
+            channels,
+        })
     }
 }
 
@@ -146,7 +156,10 @@ struct SignalFile {
 /// # Errors
 /// Unreadable file or an unknown signal name.
 pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureError> {
-    let err = |reason: String| FixtureError::Read { path: path.into(), reason };
+    let err = |reason: String| FixtureError::Read {
+        path: path.into(),
+        reason,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let file: SignalFile = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
     let rate = file.sample_rate_hz as f32;
@@ -156,15 +169,27 @@ pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureErro
         let ms = |i: usize| (i as f32 * 1000.0 / rate) as u64;
         let samples: Vec<f32> = match s.name.as_str() {
             "digital_silence" => vec![0.0; n],
-            "white_noise" => scale_to(gaussian(n, s.seed.unwrap_or(k as u64 + 1)), s.rms_dbfs.unwrap_or(-40.0)),
-            "comfort_noise_pink" => scale_to(pink(gaussian(n, s.seed.unwrap_or(k as u64 + 1))), s.rms_dbfs.unwrap_or(-50.0)),
+            "white_noise" => scale_to(
+                gaussian(n, s.seed.unwrap_or(k as u64 + 1)),
+                s.rms_dbfs.unwrap_or(-40.0),
+            ),
+            "comfort_noise_pink" => scale_to(
+                pink(gaussian(n, s.seed.unwrap_or(k as u64 + 1))),
+                s.rms_dbfs.unwrap_or(-50.0),
+            ),
             "line_hum" => {
                 let f0 = s.freq_hz.unwrap_or(50.0);
                 let h = s.harmonics.clone().unwrap_or_else(|| vec![1.0]);
-                let g = s.harmonic_gains_db.clone().unwrap_or_else(|| vec![0.0; h.len()]);
+                let g = s
+                    .harmonic_gains_db
+                    .clone()
+                    .unwrap_or_else(|| vec![0.0; h.len()]);
                 let x = (0..n)
                     .map(|i| {
-                        h.iter().zip(&g).map(|(m, gd)| 10f32.powf(gd / 20.0) * tone(f0 * m, i, rate)).sum::<f32>()
+                        h.iter()
+                            .zip(&g)
+                            .map(|(m, gd)| 10f32.powf(gd / 20.0) * tone(f0 * m, i, rate))
+                            .sum::<f32>()
                     })
                     .collect();
                 scale_to(x, s.rms_dbfs.unwrap_or(-30.0))
@@ -176,15 +201,25 @@ pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureErro
                 (0..n)
                     .map(|i| {
                         let active = ms(i) % (on + off) < on;
-                        if active { freqs.iter().map(|f| amp * tone(*f, i, rate)).sum() } else { 0.0 }
+                        if active {
+                            freqs.iter().map(|f| amp * tone(*f, i, rate)).sum()
+                        } else {
+                            0.0
+                        }
                     })
                     .collect()
             }
             "dtmf" => {
                 let digits: Vec<char> = s.digits.clone().unwrap_or_default().chars().collect();
-                let (tone_ms, pause_ms, lead) =
-                    (s.tone_ms.unwrap_or(100), s.pause_ms.unwrap_or(100), s.lead_in_ms.unwrap_or(0));
-                let (lo_a, hi_a) = (sine_amp(s.rms_dbfs_low.unwrap_or(-15.0)), sine_amp(s.rms_dbfs_high.unwrap_or(-13.0)));
+                let (tone_ms, pause_ms, lead) = (
+                    s.tone_ms.unwrap_or(100),
+                    s.pause_ms.unwrap_or(100),
+                    s.lead_in_ms.unwrap_or(0),
+                );
+                let (lo_a, hi_a) = (
+                    sine_amp(s.rms_dbfs_low.unwrap_or(-15.0)),
+                    sine_amp(s.rms_dbfs_high.unwrap_or(-13.0)),
+                );
                 (0..n)
                     .map(|i| {
                         let t = ms(i);
@@ -204,7 +239,10 @@ pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureErro
             }
             "sit_tone" => {
                 let freqs = s.freqs_hz.clone().unwrap_or_default();
-                let segs = s.segment_ms.clone().unwrap_or_else(|| vec![274; freqs.len()]);
+                let segs = s
+                    .segment_ms
+                    .clone()
+                    .unwrap_or_else(|| vec![274; freqs.len()]);
                 let amp = sine_amp(s.rms_dbfs.unwrap_or(-30.0));
                 let cycle: u64 = segs.iter().sum::<u64>() + 4000;
                 (0..n)
@@ -222,7 +260,10 @@ pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureErro
             }
             other => return Err(err(format!("unknown signal `{other}`"))),
         };
-        out.push(Signal { name: label(s, k), samples });
+        out.push(Signal {
+            name: label(s, k),
+            samples,
+        });
     }
     Ok((file.sample_rate_hz, out))
 }
@@ -297,13 +338,21 @@ mod tests {
 
     #[test]
     fn non_speech_signals_have_their_levels() {
-        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/non_speech.json"));
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/non_speech.json"
+        ));
         let (rate, sigs) = non_speech_signals(path).unwrap();
         assert_eq!(rate, 8000);
         assert!(sigs.len() >= 8);
-        let noise = sigs.iter().find(|s| s.name == "white_noise_-30dbfs").unwrap();
+        let noise = sigs
+            .iter()
+            .find(|s| s.name == "white_noise_-30dbfs")
+            .unwrap();
         let db = crate::audio::endpoint::rms_dbfs(&noise.samples) - 3.0103;
         assert!((db + 30.0).abs() < 0.1, "{db}");
-        assert!(sigs.iter().all(|s| s.samples.iter().all(|v| v.abs() <= 1.0)));
+        assert!(sigs
+            .iter()
+            .all(|s| s.samples.iter().all(|v| v.abs() <= 1.0)));
     }
 }

@@ -116,7 +116,12 @@ impl AsrPool {
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         for i in 0..workers {
-            let (m, s, o, tx) = (Arc::clone(&model), Arc::clone(&shared), opts.clone(), ready_tx.clone());
+            let (m, s, o, tx) = (
+                Arc::clone(&model),
+                Arc::clone(&shared),
+                opts.clone(),
+                ready_tx.clone(),
+            );
             std::thread::Builder::new()
                 .name(format!("asr-{i}"))
                 .spawn(move || match m.new_state() {
@@ -131,7 +136,12 @@ impl AsrPool {
                 .map_err(|e| AsrError::Inference(format!("cannot spawn ASR thread: {e}")))?;
         }
         drop(ready_tx);
-        let pool = Self { shared, permits: Arc::new(Semaphore::new(queue_capacity)), model, workers };
+        let pool = Self {
+            shared,
+            permits: Arc::new(Semaphore::new(queue_capacity)),
+            model,
+            workers,
+        };
         for _ in 0..workers {
             ready_rx.recv().map_err(|_| AsrError::ShutDown)??;
         }
@@ -163,7 +173,10 @@ impl AsrPool {
     /// # Errors
     /// The pool shut down or recognition failed.
     pub async fn transcribe(&self, job: AsrJob) -> Result<AsrOutput, AsrError> {
-        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|_| AsrError::ShutDown)?;
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| AsrError::ShutDown)?;
         self.enqueue(job, permit).await
     }
 
@@ -172,15 +185,26 @@ impl AsrPool {
     /// # Errors
     /// [`AsrError::Busy`] when full; otherwise as [`AsrPool::transcribe`].
     pub async fn try_transcribe(&self, job: AsrJob) -> Result<AsrOutput, AsrError> {
-        let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| AsrError::Busy)?;
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| AsrError::Busy)?;
         self.enqueue(job, permit).await
     }
 
-    async fn enqueue(&self, job: AsrJob, permit: OwnedSemaphorePermit) -> Result<AsrOutput, AsrError> {
+    async fn enqueue(
+        &self,
+        job: AsrJob,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<AsrOutput, AsrError> {
         let (reply, rx) = oneshot::channel();
         {
             let mut q = self.shared.queues.lock().expect("ASR queue lock");
-            let p = Pending { reply, enqueued: Instant::now(), _permit: permit, job };
+            let p = Pending {
+                reply,
+                enqueued: Instant::now(),
+                _permit: permit,
+                job,
+            };
             if p.job.interim {
                 q.interims.push(p);
             } else {
@@ -200,7 +224,12 @@ impl Drop for AsrPool {
     }
 }
 
-fn run_worker(model: &WhisperModel, mut state: whisper_rs::WhisperState, shared: &Shared, opts: &DecodeOptions) {
+fn run_worker(
+    model: &WhisperModel,
+    mut state: whisper_rs::WhisperState,
+    shared: &Shared,
+    opts: &DecodeOptions,
+) {
     loop {
         let next = {
             let mut q = shared.queues.lock().expect("ASR queue lock");
@@ -220,10 +249,20 @@ fn run_worker(model: &WhisperModel, mut state: whisper_rs::WhisperState, shared:
         shared.busy.fetch_add(1, Ordering::Relaxed);
         let queued = next.enqueued.elapsed();
         let t0 = Instant::now();
-        let result = transcribe(model, &mut state, &next.job.audio, next.job.language.as_deref(), opts);
+        let result = transcribe(
+            model,
+            &mut state,
+            &next.job.audio,
+            next.job.language.as_deref(),
+            opts,
+        );
         let asr = t0.elapsed();
         shared.busy.fetch_sub(1, Ordering::Relaxed);
-        let _ = next.reply.send(result.map(|transcript| AsrOutput { transcript, queued, asr }));
+        let _ = next.reply.send(result.map(|transcript| AsrOutput {
+            transcript,
+            queued,
+            asr,
+        }));
     }
 }
 
@@ -234,7 +273,12 @@ mod tests {
     fn pending(call: u64, tag: usize, sem: &Arc<Semaphore>) -> Pending {
         let (reply, _rx) = oneshot::channel();
         Pending {
-            job: AsrJob { call, audio: vec![tag as f32], language: None, interim: false },
+            job: AsrJob {
+                call,
+                audio: vec![tag as f32],
+                language: None,
+                interim: false,
+            },
             reply,
             enqueued: Instant::now(),
             _permit: Arc::clone(sem).try_acquire_owned().unwrap(),
@@ -250,12 +294,21 @@ mod tests {
         }
         q.push(pending(2, 100, &sem));
         q.push(pending(3, 200, &sem));
-        let order: Vec<(u64, f32)> = std::iter::from_fn(|| q.pop()).map(|p| (p.job.call, p.job.audio[0])).collect();
-        assert_eq!(order[..3].iter().map(|o| o.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let order: Vec<(u64, f32)> = std::iter::from_fn(|| q.pop())
+            .map(|p| (p.job.call, p.job.audio[0]))
+            .collect();
+        assert_eq!(
+            order[..3].iter().map(|o| o.0).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         // FIFO within a call.
         let call1: Vec<f32> = order.iter().filter(|o| o.0 == 1).map(|o| o.1).collect();
         assert_eq!(call1, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
         assert_eq!(q.len, 0);
-        assert_eq!(sem.available_permits(), 100, "permits released with the jobs");
+        assert_eq!(
+            sem.available_permits(),
+            100,
+            "permits released with the jobs"
+        );
     }
 }

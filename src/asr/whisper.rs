@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 use super::AsrError;
 use crate::config::AsrConfig;
@@ -28,7 +30,10 @@ pub struct WhisperModel {
 
 impl std::fmt::Debug for WhisperModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WhisperModel").field("path", &self.path).field("multilingual", &self.multilingual).finish()
+        f.debug_struct("WhisperModel")
+            .field("path", &self.path)
+            .field("multilingual", &self.multilingual)
+            .finish()
     }
 }
 
@@ -40,21 +45,37 @@ impl WhisperModel {
     pub fn load(path: &Path, use_gpu: bool) -> Result<Arc<Self>, AsrError> {
         whisper_rs::install_logging_hooks();
         if !path.is_file() {
-            return Err(AsrError::Load { path: path.into(), reason: "file not found (run `callsense models fetch`)".into() });
+            return Err(AsrError::Load {
+                path: path.into(),
+                reason: "file not found (run `callsense models fetch`)".into(),
+            });
         }
         let mut params = WhisperContextParameters::default();
         params.use_gpu(use_gpu);
-        let p = path.to_str().ok_or_else(|| AsrError::Load { path: path.into(), reason: "path is not UTF-8".into() })?;
-        let ctx = WhisperContext::new_with_params(p, params)
-            .map_err(|e| AsrError::Load { path: path.into(), reason: e.to_string() })?;
+        let p = path.to_str().ok_or_else(|| AsrError::Load {
+            path: path.into(),
+            reason: "path is not UTF-8".into(),
+        })?;
+        let ctx = WhisperContext::new_with_params(p, params).map_err(|e| AsrError::Load {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
         let multilingual = ctx.is_multilingual();
         let n_audio_ctx = ctx.n_audio_ctx().max(1) as usize;
-        Ok(Arc::new(Self { ctx, path: path.into(), multilingual, n_audio_ctx }))
+        Ok(Arc::new(Self {
+            ctx,
+            path: path.into(),
+            multilingual,
+            n_audio_ctx,
+        }))
     }
 
     /// File name of the model, for logs and `CallAccepted`.
     pub fn name(&self) -> String {
-        self.path.file_name().map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 
     pub fn is_multilingual(&self) -> bool {
@@ -66,7 +87,9 @@ impl WhisperModel {
     /// # Errors
     /// whisper.cpp could not allocate the state.
     pub fn new_state(&self) -> Result<WhisperState, AsrError> {
-        self.ctx.create_state().map_err(|e| AsrError::Inference(format!("cannot create Whisper state: {e}")))
+        self.ctx
+            .create_state()
+            .map_err(|e| AsrError::Inference(format!("cannot create Whisper state: {e}")))
     }
 }
 
@@ -166,7 +189,9 @@ pub fn transcribe(
     params.set_audio_ctx(opts.audio_ctx(input.len(), model.n_audio_ctx) as i32);
     params.set_max_tokens(opts.max_tokens(audio.len()) as i32);
 
-    state.full(params, input).map_err(|e| AsrError::Inference(e.to_string()))?;
+    state
+        .full(params, input)
+        .map_err(|e| AsrError::Inference(e.to_string()))?;
 
     let mut text = String::new();
     let mut no_speech: f32 = 0.0;
@@ -178,14 +203,20 @@ pub fn transcribe(
     }
     let text = clean_text(&text);
     let language = if model.multilingual {
-        whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("auto").to_string()
+        whisper_rs::get_lang_str(state.full_lang_id_from_state())
+            .unwrap_or("auto")
+            .to_string()
     } else {
         "en".to_string()
     };
     if text.is_empty() || no_speech > opts.no_speech_threshold {
         return Ok(None);
     }
-    Ok(Some(Transcript { text, language, no_speech_probability: no_speech }))
+    Ok(Some(Transcript {
+        text,
+        language,
+        no_speech_probability: no_speech,
+    }))
 }
 
 /// Removes Whisper's non-speech annotations ("[BLANK_AUDIO]", "(music)") and
@@ -213,7 +244,10 @@ mod tests {
         let o = DecodeOptions::from(&AsrConfig::default());
         assert_eq!(o.audio_ctx(16_000 * 3, 1500), 150 + 8);
         assert_eq!(o.audio_ctx(16_000 * 40, 1500), 1500);
-        let full = DecodeOptions { dynamic_audio_ctx: false, ..o.clone() };
+        let full = DecodeOptions {
+            dynamic_audio_ctx: false,
+            ..o.clone()
+        };
         assert_eq!(full.audio_ctx(16_000, 1500), 1500);
     }
 
@@ -227,7 +261,10 @@ mod tests {
     #[test]
     fn annotations_are_removed() {
         assert_eq!(clean_text(" [BLANK_AUDIO] "), "");
-        assert_eq!(clean_text(" I want (laughs) to cancel  "), "I want to cancel");
+        assert_eq!(
+            clean_text(" I want (laughs) to cancel  "),
+            "I want to cancel"
+        );
         assert_eq!(clean_text("no ) brackets"), "no ) brackets");
     }
 }

@@ -113,7 +113,9 @@ impl Decoder {
         let bytes_per_sample = match encoding {
             AudioEncoding::Linear16 => 2,
             AudioEncoding::Mulaw | AudioEncoding::Alaw => 1,
-            AudioEncoding::EncodingUnspecified => return Err(CodecError::Unsupported(encoding as i32)),
+            AudioEncoding::EncodingUnspecified => {
+                return Err(CodecError::Unsupported(encoding as i32))
+            }
         };
         Ok(Self {
             encoding,
@@ -159,7 +161,9 @@ impl Decoder {
         self.carry.clear();
         match stray {
             0 => Ok(()),
-            n if self.encoding == AudioEncoding::Linear16 && n % 2 == 1 => Err(CodecError::PartialSample(n)),
+            n if self.encoding == AudioEncoding::Linear16 && n % 2 == 1 => {
+                Err(CodecError::PartialSample(n))
+            }
             n => Err(CodecError::PartialFrame(n, self.channels)),
         }
     }
@@ -189,8 +193,10 @@ impl Decoder {
     }
 }
 
-static ULAW_TABLE: std::sync::LazyLock<[i16; 256]> = std::sync::LazyLock::new(|| build(ulaw_to_linear));
-static ALAW_TABLE: std::sync::LazyLock<[i16; 256]> = std::sync::LazyLock::new(|| build(alaw_to_linear));
+static ULAW_TABLE: std::sync::LazyLock<[i16; 256]> =
+    std::sync::LazyLock::new(|| build(ulaw_to_linear));
+static ALAW_TABLE: std::sync::LazyLock<[i16; 256]> =
+    std::sync::LazyLock::new(|| build(alaw_to_linear));
 
 fn build(f: fn(u8) -> i16) -> [i16; 256] {
     std::array::from_fn(|c| f(c as u8))
@@ -210,7 +216,10 @@ mod tests {
     }
 
     fn reference() -> Reference {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/g711_reference.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/g711_reference.json"
+        );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -224,8 +233,16 @@ mod tests {
     fn decoders_match_reference_tables() {
         let r = reference();
         for c in 0..=255u8 {
-            assert_eq!(ulaw_to_linear(c), r.ulaw_decode[c as usize], "μ-law code {c:#04x}");
-            assert_eq!(alaw_to_linear(c), r.alaw_decode[c as usize], "A-law code {c:#04x}");
+            assert_eq!(
+                ulaw_to_linear(c),
+                r.ulaw_decode[c as usize],
+                "μ-law code {c:#04x}"
+            );
+            assert_eq!(
+                alaw_to_linear(c),
+                r.alaw_decode[c as usize],
+                "A-law code {c:#04x}"
+            );
         }
     }
 
@@ -254,8 +271,14 @@ mod tests {
             d.decode(&bytes[..split], &mut out);
             d.decode(&bytes[split..], &mut out);
             d.finish().unwrap();
-            let l: Vec<i32> = out[0].iter().map(|s| (s * 32768.0).round() as i32).collect();
-            let r: Vec<i32> = out[1].iter().map(|s| (s * 32768.0).round() as i32).collect();
+            let l: Vec<i32> = out[0]
+                .iter()
+                .map(|s| (s * 32768.0).round() as i32)
+                .collect();
+            let r: Vec<i32> = out[1]
+                .iter()
+                .map(|s| (s * 32768.0).round() as i32)
+                .collect();
             assert_eq!(l, vec![1000, 2000, 3000], "split at {split}");
             assert_eq!(r, vec![-1, -2, -3], "split at {split}");
         }

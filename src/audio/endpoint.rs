@@ -99,7 +99,16 @@ pub struct Endpointer {
 impl Endpointer {
     pub fn new(p: EndpointParams, vad: Box<dyn VoiceDetector>) -> Self {
         let frame = vad.frame_len();
-        Self { p, vad, frame, pending: Vec::with_capacity(frame * 2), buf: Vec::new(), buf_start: 0, pos: 0, state: State::Silence }
+        Self {
+            p,
+            vad,
+            frame,
+            pending: Vec::with_capacity(frame * 2),
+            buf: Vec::new(),
+            buf_start: 0,
+            pos: 0,
+            state: State::Silence,
+        }
     }
 
     /// Samples consumed so far (whole frames).
@@ -139,7 +148,13 @@ impl Endpointer {
             frame.resize(self.frame, 0.0);
             self.step(&frame, out)?;
         }
-        if let State::Speech { start, last_speech_end, speech_samples, .. } = self.state {
+        if let State::Speech {
+            start,
+            last_speech_end,
+            speech_samples,
+            ..
+        } = self.state
+        {
             self.emit(start, last_speech_end, speech_samples, out);
         }
         self.state = State::Silence;
@@ -149,7 +164,11 @@ impl Endpointer {
     fn step(&mut self, frame: &[f32], out: &mut Vec<Segment>) -> Result<(), VadError> {
         let f = self.frame as u64;
         let loud = rms_dbfs(frame) >= self.p.energy_floor_dbfs;
-        let prob = if loud { self.vad.probability(frame)? } else { 0.0 };
+        let prob = if loud {
+            self.vad.probability(frame)?
+        } else {
+            0.0
+        };
         self.buf.extend_from_slice(frame);
         let frame_start = self.pos;
         self.pos += f;
@@ -170,7 +189,14 @@ impl Endpointer {
                     self.trim_to(now.saturating_sub(self.p.pad));
                 }
             }
-            State::Speech { start, last_speech_end, speech_samples, silence_run, last_pause, last_interim } => {
+            State::Speech {
+                start,
+                last_speech_end,
+                speech_samples,
+                silence_run,
+                last_pause,
+                last_interim,
+            } => {
                 if prob >= self.p.continue_threshold {
                     *last_speech_end = now;
                     *silence_run = 0;
@@ -183,14 +209,22 @@ impl Endpointer {
                     *silence_run += f;
                     *last_pause = Some(frame_start);
                 }
-                let (s, lse, sp, sil, pause) = (*start, *last_speech_end, *speech_samples, *silence_run, *last_pause);
+                let (s, lse, sp, sil, pause) = (
+                    *start,
+                    *last_speech_end,
+                    *speech_samples,
+                    *silence_run,
+                    *last_pause,
+                );
                 if sil >= self.p.end_silence {
                     self.emit(s, lse, sp, out);
                     self.state = State::Silence;
                     self.trim_to(now.saturating_sub(self.p.pad));
                 } else if now - s >= self.p.max_utterance {
                     // Split a monologue: at the latest pause in its second half, else here.
-                    let cut = pause.filter(|&c| c > s + self.p.max_utterance / 2).unwrap_or(now);
+                    let cut = pause
+                        .filter(|&c| c > s + self.p.max_utterance / 2)
+                        .unwrap_or(now);
                     self.emit(s, cut, sp, out);
                     self.state = State::Speech {
                         start: cut,
@@ -221,8 +255,15 @@ impl Endpointer {
     fn snapshot(&self, start: u64, end: u64, decided_at: u64, is_final: bool) -> Segment {
         let from = start.saturating_sub(self.p.pad).max(self.buf_start);
         let to = (end + self.p.pad).min(self.pos);
-        let audio = self.buf[(from - self.buf_start) as usize..(to - self.buf_start) as usize].to_vec();
-        Segment { start, end, audio, decided_at, is_final }
+        let audio =
+            self.buf[(from - self.buf_start) as usize..(to - self.buf_start) as usize].to_vec();
+        Segment {
+            start,
+            end,
+            audio,
+            decided_at,
+            is_final,
+        }
     }
 
     /// Drops buffered audio before absolute position `keep_from`.
@@ -274,7 +315,13 @@ mod tests {
         let mut v = Vec::new();
         for &(ms, loud) in runs {
             let n = (ms * SAMPLES_PER_MS) as usize;
-            v.extend((0..n).map(|i| if loud { 0.3 * ((i as f32) * 0.3).sin().signum() } else { 0.0 }));
+            v.extend((0..n).map(|i| {
+                if loud {
+                    0.3 * ((i as f32) * 0.3).sin().signum()
+                } else {
+                    0.0
+                }
+            }));
         }
         v
     }
@@ -291,7 +338,13 @@ mod tests {
 
     #[test]
     fn two_utterances_with_exact_boundaries_and_padding() {
-        let audio = script(&[(1000, false), (1500, true), (800, false), (700, true), (2000, false)]);
+        let audio = script(&[
+            (1000, false),
+            (1500, true),
+            (800, false),
+            (700, true),
+            (2000, false),
+        ]);
         let segs = run(params(), &audio, 160);
         assert_eq!(segs.len(), 2);
         assert_eq!((segs[0].start_ms(), segs[0].end_ms()), (1000, 2500));
@@ -305,7 +358,13 @@ mod tests {
 
     #[test]
     fn a_pause_shorter_than_end_silence_does_not_split() {
-        let audio = script(&[(500, false), (1000, true), (400, false), (1000, true), (1000, false)]);
+        let audio = script(&[
+            (500, false),
+            (1000, true),
+            (400, false),
+            (1000, true),
+            (1000, false),
+        ]);
         let segs = run(params(), &audio, 333);
         assert_eq!(segs.len(), 1);
         assert_eq!((segs[0].start_ms(), segs[0].end_ms()), (500, 2900));
@@ -313,7 +372,13 @@ mod tests {
 
     #[test]
     fn short_blips_are_dropped() {
-        let audio = script(&[(500, false), (100, true), (1000, false), (60, true), (1000, false)]);
+        let audio = script(&[
+            (500, false),
+            (100, true),
+            (1000, false),
+            (60, true),
+            (1000, false),
+        ]);
         assert!(run(params(), &audio, 320).is_empty());
     }
 
@@ -322,12 +387,22 @@ mod tests {
         let mut p = params();
         p.max_utterance = 5000 * SAMPLES_PER_MS;
         // 4 s speech, 200 ms breath, 4 s speech: over the 5 s cap.
-        let audio = script(&[(200, false), (4000, true), (200, false), (4000, true), (1000, false)]);
+        let audio = script(&[
+            (200, false),
+            (4000, true),
+            (200, false),
+            (4000, true),
+            (1000, false),
+        ]);
         let segs = run(p, &audio, 160);
         assert_eq!(segs.len(), 2, "{segs:?}");
         assert_eq!(segs[0].start_ms(), 200);
         // Cut inside the breath, and the second part starts where the first ended.
-        assert!((4200..=4400).contains(&segs[0].end_ms()), "cut at {}", segs[0].end_ms());
+        assert!(
+            (4200..=4400).contains(&segs[0].end_ms()),
+            "cut at {}",
+            segs[0].end_ms()
+        );
         assert_eq!(segs[1].start, segs[0].end);
         assert_eq!(segs[1].end_ms(), 8400);
     }
@@ -339,7 +414,9 @@ mod tests {
         let audio = script(&[(7000, true), (1000, false)]);
         let segs = run(p, &audio, 160);
         assert_eq!(segs.len(), 3);
-        assert!(segs.iter().all(|s| s.end - s.start <= 3000 * SAMPLES_PER_MS));
+        assert!(segs
+            .iter()
+            .all(|s| s.end - s.start <= 3000 * SAMPLES_PER_MS));
         assert_eq!(segs[2].end_ms(), 7000);
     }
 

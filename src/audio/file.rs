@@ -28,7 +28,10 @@ pub struct AudioClip {
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("cannot open {path}: {source}")]
-    Open { path: String, source: std::io::Error },
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not a supported audio file (WAV, FLAC or MP3): {reason}")]
     Format { path: String, reason: String },
 }
@@ -50,23 +53,36 @@ impl AudioClip {
     /// Unreadable file or unsupported format.
     pub fn read(path: &Path) -> Result<Self, FileError> {
         let p = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|source| FileError::Open { path: p.clone(), source })?;
-        let fmt_err = |e: SymError| FileError::Format { path: p.clone(), reason: e.to_string() };
+        let file = std::fs::File::open(path).map_err(|source| FileError::Open {
+            path: p.clone(),
+            source,
+        })?;
+        let fmt_err = |e: SymError| FileError::Format {
+            path: p.clone(),
+            reason: e.to_string(),
+        };
         let mss = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
         }
         let probed = symphonia::default::get_probe()
-            .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
+            .format(
+                &hint,
+                mss,
+                &FormatOptions::default(),
+                &MetadataOptions::default(),
+            )
             .map_err(fmt_err)?;
         let mut format = probed.format;
-        let track = format
-            .default_track()
-            .ok_or_else(|| FileError::Format { path: p.clone(), reason: "no audio track".into() })?;
+        let track = format.default_track().ok_or_else(|| FileError::Format {
+            path: p.clone(),
+            reason: "no audio track".into(),
+        })?;
         let track_id = track.id;
-        let mut decoder =
-            symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).map_err(fmt_err)?;
+        let mut decoder = symphonia::default::get_codecs()
+            .make(&track.codec_params, &DecoderOptions::default())
+            .map_err(fmt_err)?;
         let mut rate = track.codec_params.sample_rate.unwrap_or(0);
         let mut channels: Vec<Vec<f32>> = Vec::new();
         loop {
@@ -97,16 +113,26 @@ impl AudioClip {
             }
         }
         if channels.is_empty() || rate == 0 {
-            return Err(FileError::Format { path: p, reason: "no audio decoded".into() });
+            return Err(FileError::Format {
+                path: p,
+                reason: "no audio decoded".into(),
+            });
         }
-        Ok(Self { sample_rate: rate, channels })
+        Ok(Self {
+            sample_rate: rate,
+            channels,
+        })
     }
 
     /// Encodes as interleaved bytes in a telephony encoding.
     pub fn encode(&self, encoding: AudioEncoding) -> Vec<u8> {
         let n = self.frames();
         let ch = self.channels.len();
-        let width = if encoding == AudioEncoding::Linear16 { 2 } else { 1 };
+        let width = if encoding == AudioEncoding::Linear16 {
+            2
+        } else {
+            1
+        };
         let mut out = Vec::with_capacity(n * ch * width);
         for i in 0..n {
             for c in &self.channels {
@@ -134,14 +160,22 @@ impl AudioClip {
             .iter()
             .map(|c| super::resample::resample_offline(c, self.sample_rate, rate))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { sample_rate: rate, channels })
+        Ok(Self {
+            sample_rate: rate,
+            channels,
+        })
     }
 
     /// Keeps the given channels, or mixes all down to mono with `None`.
     pub fn mono(&self) -> Self {
         let n = self.frames();
         let k = self.channels.len() as f32;
-        let mixed = (0..n).map(|i| self.channels.iter().map(|c| c[i]).sum::<f32>() / k).collect();
-        Self { sample_rate: self.sample_rate, channels: vec![mixed] }
+        let mixed = (0..n)
+            .map(|i| self.channels.iter().map(|c| c[i]).sum::<f32>() / k)
+            .collect();
+        Self {
+            sample_rate: self.sample_rate,
+            channels: vec![mixed],
+        }
     }
 }

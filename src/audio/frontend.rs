@@ -138,7 +138,11 @@ impl CallFrontend {
             if segment.is_final {
                 c.open_seq = None;
             }
-            out.push(Utterance { channel: ch, seq, segment });
+            out.push(Utterance {
+                channel: ch,
+                seq,
+                segment,
+            });
         }
     }
 }

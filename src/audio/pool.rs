@@ -25,7 +25,10 @@ pub type VadFactory = Arc<dyn Fn() -> Box<dyn VoiceDetector> + Send + Sync>;
 pub enum FrontendEvent {
     /// An utterance (or interim snapshot). `end_of_speech` is the wall-clock
     /// moment its last speech sample arrived, assuming real-time streaming.
-    Utterance { utterance: Utterance, end_of_speech: Instant },
+    Utterance {
+        utterance: Utterance,
+        end_of_speech: Instant,
+    },
     /// The call's audio was bad or the VAD failed; the call must end.
     Failed(FrontendError),
     /// After `finish`: everything was flushed.
@@ -37,10 +40,21 @@ pub enum FrontendEvent {
 const MAX_HELD_EVENTS: usize = 256;
 
 enum Msg {
-    Open { id: u64, setup: FrontendSetup, events: mpsc::Sender<FrontendEvent> },
-    Audio { id: u64, bytes: bytes::Bytes },
-    Finish { id: u64 },
-    Close { id: u64 },
+    Open {
+        id: u64,
+        setup: FrontendSetup,
+        events: mpsc::Sender<FrontendEvent>,
+    },
+    Audio {
+        id: u64,
+        bytes: bytes::Bytes,
+    },
+    Finish {
+        id: u64,
+    },
+    Close {
+        id: u64,
+    },
 }
 
 struct Worker {
@@ -69,12 +83,18 @@ impl FrontendPool {
                 Worker { tx, calls }
             })
             .collect();
-        Arc::new(Self { workers, next_id: AtomicU64::new(1) })
+        Arc::new(Self {
+            workers,
+            next_id: AtomicU64::new(1),
+        })
     }
 
     /// Calls currently held by front-end threads.
     pub fn active_calls(&self) -> usize {
-        self.workers.iter().map(|w| w.calls.load(Ordering::Relaxed)).sum()
+        self.workers
+            .iter()
+            .map(|w| w.calls.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Opens a call on the least-loaded thread.
@@ -86,11 +106,26 @@ impl FrontendPool {
         setup: FrontendSetup,
         event_capacity: usize,
     ) -> Result<(FrontendHandle, mpsc::Receiver<FrontendEvent>), PoolClosed> {
-        let worker = self.workers.iter().min_by_key(|w| w.calls.load(Ordering::Relaxed)).ok_or(PoolClosed)?;
+        let worker = self
+            .workers
+            .iter()
+            .min_by_key(|w| w.calls.load(Ordering::Relaxed))
+            .ok_or(PoolClosed)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (events, rx) = mpsc::channel(event_capacity);
-        worker.tx.send(Msg::Open { id, setup, events }).await.map_err(|_| PoolClosed)?;
-        Ok((FrontendHandle { id, tx: worker.tx.clone(), closed: false }, rx))
+        worker
+            .tx
+            .send(Msg::Open { id, setup, events })
+            .await
+            .map_err(|_| PoolClosed)?;
+        Ok((
+            FrontendHandle {
+                id,
+                tx: worker.tx.clone(),
+                closed: false,
+            },
+            rx,
+        ))
     }
 }
 
@@ -112,7 +147,10 @@ impl FrontendHandle {
     /// # Errors
     /// The pool has shut down.
     pub async fn audio(&self, bytes: bytes::Bytes) -> Result<(), PoolClosed> {
-        self.tx.send(Msg::Audio { id: self.id, bytes }).await.map_err(|_| PoolClosed)
+        self.tx
+            .send(Msg::Audio { id: self.id, bytes })
+            .await
+            .map_err(|_| PoolClosed)
     }
 
     /// Ends the audio; a `Finished` event follows the last utterances.
@@ -120,7 +158,10 @@ impl FrontendHandle {
     /// # Errors
     /// The pool has shut down.
     pub async fn finish(&self) -> Result<(), PoolClosed> {
-        self.tx.send(Msg::Finish { id: self.id }).await.map_err(|_| PoolClosed)
+        self.tx
+            .send(Msg::Finish { id: self.id })
+            .await
+            .map_err(|_| PoolClosed)
     }
 }
 
@@ -175,7 +216,14 @@ fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFacto
         match msg {
             Msg::Open { id, setup, events } => match CallFrontend::new(&setup, || vad()) {
                 Ok(frontend) => {
-                    calls.insert(id, CallState { frontend, events, held: VecDeque::new() });
+                    calls.insert(
+                        id,
+                        CallState {
+                            frontend,
+                            events,
+                            held: VecDeque::new(),
+                        },
+                    );
                 }
                 Err(e) => {
                     let _ = events.try_send(FrontendEvent::Failed(e));
@@ -189,7 +237,10 @@ fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFacto
                     let mut alive = true;
                     for u in out.drain(..) {
                         let eos = end_of_speech(end, pos_ms, &u);
-                        alive &= call.deliver(FrontendEvent::Utterance { utterance: u, end_of_speech: eos });
+                        alive &= call.deliver(FrontendEvent::Utterance {
+                            utterance: u,
+                            end_of_speech: eos,
+                        });
                     }
                     if let Err(e) = result {
                         call.deliver(FrontendEvent::Failed(e));
@@ -207,10 +258,15 @@ fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFacto
                     let pos_ms = call.frontend.duration_ms();
                     for u in out.drain(..) {
                         let eos = end_of_speech(end, pos_ms, &u);
-                        call.deliver(FrontendEvent::Utterance { utterance: u, end_of_speech: eos });
+                        call.deliver(FrontendEvent::Utterance {
+                            utterance: u,
+                            end_of_speech: eos,
+                        });
                     }
                     let last = match result {
-                        Ok(()) => FrontendEvent::Finished { duration_ms: pos_ms },
+                        Ok(()) => FrontendEvent::Finished {
+                            duration_ms: pos_ms,
+                        },
                         Err(e) => FrontendEvent::Failed(e),
                     };
                     call.deliver(last);
@@ -242,5 +298,6 @@ fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFacto
 /// Wall-clock end of speech: now, minus the audio that arrived after it.
 fn end_of_speech(now: Instant, pos_ms: u64, u: &Utterance) -> Instant {
     let after = pos_ms.saturating_sub(u.segment.end_ms() as u64);
-    now.checked_sub(std::time::Duration::from_millis(after)).unwrap_or(now)
+    now.checked_sub(std::time::Duration::from_millis(after))
+        .unwrap_or(now)
 }

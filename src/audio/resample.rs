@@ -53,11 +53,17 @@ impl StreamResampler {
             return Ok(Self { inner: None });
         }
         if input_rate == 0 || output_rate == 0 {
-            return Err(ResampleError { rate: input_rate, reason: "sample rate must be positive".into() });
+            return Err(ResampleError {
+                rate: input_rate,
+                reason: "sample rate must be positive".into(),
+            });
         }
         let chunk = (input_rate as usize * BLOCK_MS / 1000).max(1);
         let rs = FftFixedInOut::<f32>::new(input_rate as usize, output_rate as usize, chunk, 1)
-            .map_err(|e| ResampleError { rate: input_rate, reason: e.to_string() })?;
+            .map_err(|e| ResampleError {
+                rate: input_rate,
+                reason: e.to_string(),
+            })?;
         let out_buf = vec![vec![0.0; rs.output_frames_max()]];
         Ok(Self {
             inner: Some(Inner {
@@ -164,7 +170,9 @@ mod tests {
     use super::*;
 
     fn sine(rate: u32, freq: f32, amp: f32, n: usize) -> Vec<f32> {
-        (0..n).map(|i| amp * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin()).collect()
+        (0..n)
+            .map(|i| amp * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin())
+            .collect()
     }
 
     /// Amplitude and phase of `freq` in `x` (16 kHz) by correlation.
@@ -212,7 +220,10 @@ mod tests {
             let d = (phase - expected_phase).rem_euclid(2.0 * std::f32::consts::PI);
             let d = d.min(2.0 * std::f32::consts::PI - d);
             let offset_samples = d / (2.0 * std::f32::consts::PI * 440.0) * 16000.0;
-            assert!(offset_samples < 1.0, "rate {rate}: output offset by {offset_samples} samples");
+            assert!(
+                offset_samples < 1.0,
+                "rate {rate}: output offset by {offset_samples} samples"
+            );
         }
     }
 
@@ -223,7 +234,11 @@ mod tests {
         for chunks in [&[1usize][..], &[7, 13, 160, 1], &[333], &[2, 999]] {
             let out = run_chunked(8000, &input, chunks);
             assert_eq!(out.len(), reference.len(), "chunks {chunks:?}");
-            let max_diff = out.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let max_diff = out
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
             assert!(max_diff < 1e-5, "chunks {chunks:?}: max diff {max_diff}");
         }
     }

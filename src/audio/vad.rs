@@ -46,7 +46,9 @@ pub struct EarshotVad {
 
 impl EarshotVad {
     pub fn new() -> Self {
-        Self { detector: earshot::Detector::default_boxed() }
+        Self {
+            detector: earshot::Detector::default_boxed(),
+        }
     }
 }
 
@@ -88,15 +90,27 @@ impl SileroModel {
     /// initialised (see `classify::runtime::init`).
     pub fn load(env: &ort::environment::Environment, path: &Path) -> Result<Arc<Self>, VadError> {
         let load = |p: &Path| -> ort::Result<Session> {
-            Ok(Session::builder(env)?.with_intra_threads(1)?.with_inter_threads(1)?.commit_from_file(p)?)
+            Ok(Session::builder(env)?
+                .with_intra_threads(1)?
+                .with_inter_threads(1)?
+                .commit_from_file(p)?)
         };
-        let session = load(path).map_err(|source| VadError::Load { path: path.display().to_string(), source })?;
-        Ok(Arc::new(Self { session: Mutex::new(session) }))
+        let session = load(path).map_err(|source| VadError::Load {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Arc::new(Self {
+            session: Mutex::new(session),
+        }))
     }
 
     /// A detector for one channel.
     pub fn detector(self: &Arc<Self>) -> SileroVad {
-        SileroVad { model: Arc::clone(self), state: vec![0.0; SILERO_STATE], input: vec![0.0; SILERO_CONTEXT + SILERO_FRAME] }
+        SileroVad {
+            model: Arc::clone(self),
+            state: vec![0.0; SILERO_STATE],
+            input: vec![0.0; SILERO_CONTEXT + SILERO_FRAME],
+        }
     }
 }
 
@@ -116,7 +130,8 @@ impl VoiceDetector for SileroVad {
     fn probability(&mut self, frame: &[f32]) -> Result<f32, VadError> {
         debug_assert_eq!(frame.len(), SILERO_FRAME);
         self.input[SILERO_CONTEXT..].copy_from_slice(frame);
-        let input = Tensor::from_array(([1usize, SILERO_CONTEXT + SILERO_FRAME], self.input.clone()))?;
+        let input =
+            Tensor::from_array(([1usize, SILERO_CONTEXT + SILERO_FRAME], self.input.clone()))?;
         let state = Tensor::from_array(([2usize, 1, 128], std::mem::take(&mut self.state)))?;
         let sr = Tensor::from_array(((), vec![16_000i64]))?;
         let mut session = self.model.session.lock();

@@ -62,7 +62,12 @@ impl Batcher {
             .name("classifier".into())
             .spawn(move || run(model, &rx, max_batch.max(1), max_wait))
             .expect("spawn classifier thread");
-        Self { tx, permits: Arc::new(Semaphore::new(capacity)), capacity, model_id }
+        Self {
+            tx,
+            permits: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            model_id,
+        }
     }
 
     pub fn model_id(&self) -> &str {
@@ -79,8 +84,9 @@ impl Batcher {
     /// # Errors
     /// [`ClassifyError::Overloaded`] when the queue is full.
     pub async fn try_classify(&self, text: String) -> Result<Classified, ClassifyError> {
-        let permit =
-            Arc::clone(&self.permits).try_acquire_owned().map_err(|_| ClassifyError::Overloaded(self.in_flight()))?;
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| ClassifyError::Overloaded(self.in_flight()))?;
         self.submit(text, permit).await
     }
 
@@ -89,15 +95,27 @@ impl Batcher {
     /// # Errors
     /// The classifier shut down, or the model failed.
     pub async fn classify(&self, text: String) -> Result<Classified, ClassifyError> {
-        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|_| ClassifyError::ShutDown)?;
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| ClassifyError::ShutDown)?;
         self.submit(text, permit).await
     }
 
-    async fn submit(&self, text: String, permit: OwnedSemaphorePermit) -> Result<Classified, ClassifyError> {
+    async fn submit(
+        &self,
+        text: String,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Classified, ClassifyError> {
         let (reply, rx) = oneshot::channel();
         // Never blocks: the channel holds as many requests as there are permits.
         self.tx
-            .try_send(Request { text, enqueued: Instant::now(), reply, _permit: permit })
+            .try_send(Request {
+                text,
+                enqueued: Instant::now(),
+                reply,
+                _permit: permit,
+            })
             .map_err(|_| ClassifyError::ShutDown)?;
         rx.await
             .map_err(|_| ClassifyError::ShutDown)?
@@ -140,7 +158,11 @@ fn run(mut model: TextModel, rx: &Receiver<Request>, max_batch: usize, max_wait:
             Ok(preds) => {
                 for (r, prediction) in batch.drain(..).zip(preds) {
                     let elapsed = r.enqueued.elapsed();
-                    let _ = r.reply.send(Ok(Classified { prediction, elapsed, batch_size: size }));
+                    let _ = r.reply.send(Ok(Classified {
+                        prediction,
+                        elapsed,
+                        batch_size: size,
+                    }));
                 }
             }
             Err(e) => {

@@ -8,5 +8,8 @@ pub mod batcher;
 pub mod model;
 pub mod runtime;
 
-pub use batcher::{Batcher, ClassifyError, Classified};
-pub use model::{IntentPrediction, ModelError, ModelSpec, Prediction, SentimentPrediction, TextModel, SENTIMENT_LABELS};
+pub use batcher::{Batcher, Classified, ClassifyError};
+pub use model::{
+    IntentPrediction, ModelError, ModelSpec, Prediction, SentimentPrediction, TextModel,
+    SENTIMENT_LABELS,
+};

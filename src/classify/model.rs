@@ -27,7 +27,11 @@ use tokenizers::Tokenizer;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("model directory {dir}: cannot read {file}: {reason}")]
-    Read { dir: PathBuf, file: &'static str, reason: String },
+    Read {
+        dir: PathBuf,
+        file: &'static str,
+        reason: String,
+    },
     #[error("model directory {dir}: {problem}")]
     Contract { dir: PathBuf, problem: String },
     #[error("classifier inference failed: {0}")]
@@ -116,13 +120,24 @@ impl TextModel {
     /// # Errors
     /// Missing files, a `labels.json` or graph that breaks the contract.
     pub fn load(env: &Environment, dir: &Path, threads: usize) -> Result<Self, ModelError> {
-        let read_err = |file: &'static str, reason: String| ModelError::Read { dir: dir.into(), file, reason };
-        let contract = |problem: String| ModelError::Contract { dir: dir.into(), problem };
-        let spec_text = std::fs::read_to_string(dir.join("labels.json")).map_err(|e| read_err("labels.json", e.to_string()))?;
-        let spec: ModelSpec = serde_json::from_str(&spec_text).map_err(|e| read_err("labels.json", e.to_string()))?;
-        let mut tokenizer =
-            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| read_err("tokenizer.json", e.to_string()))?;
-        tokenizer.with_truncation(None).map_err(|e| read_err("tokenizer.json", e.to_string()))?;
+        let read_err = |file: &'static str, reason: String| ModelError::Read {
+            dir: dir.into(),
+            file,
+            reason,
+        };
+        let contract = |problem: String| ModelError::Contract {
+            dir: dir.into(),
+            problem,
+        };
+        let spec_text = std::fs::read_to_string(dir.join("labels.json"))
+            .map_err(|e| read_err("labels.json", e.to_string()))?;
+        let spec: ModelSpec =
+            serde_json::from_str(&spec_text).map_err(|e| read_err("labels.json", e.to_string()))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| read_err("tokenizer.json", e.to_string()))?;
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| read_err("tokenizer.json", e.to_string()))?;
         tokenizer.with_padding(None);
         let build = || -> ort::Result<Session> {
             Ok(Session::builder(env)?
@@ -133,41 +148,70 @@ impl TextModel {
         let session = build().map_err(|e| read_err("model.onnx", e.to_string()))?;
 
         if spec.max_length < 4 {
-            return Err(contract(format!("max_length {} is too small", spec.max_length)));
+            return Err(contract(format!(
+                "max_length {} is too small",
+                spec.max_length
+            )));
         }
-        let inputs: Vec<String> = session.inputs().iter().map(|i| i.name().to_string()).collect();
+        let inputs: Vec<String> = session
+            .inputs()
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect();
         for required in ["input_ids", "attention_mask"] {
             if !inputs.iter().any(|i| i == required) {
-                return Err(contract(format!("model.onnx has no `{required}` input (inputs: {inputs:?})")));
+                return Err(contract(format!(
+                    "model.onnx has no `{required}` input (inputs: {inputs:?})"
+                )));
             }
         }
-        if let Some(extra) = inputs.iter().find(|i| !matches!(i.as_str(), "input_ids" | "attention_mask" | "token_type_ids")) {
-            return Err(contract(format!("model.onnx has an unsupported input `{extra}`")));
+        if let Some(extra) = inputs.iter().find(|i| {
+            !matches!(
+                i.as_str(),
+                "input_ids" | "attention_mask" | "token_type_ids"
+            )
+        }) {
+            return Err(contract(format!(
+                "model.onnx has an unsupported input `{extra}`"
+            )));
         }
-        let outputs: Vec<String> = session.outputs().iter().map(|o| o.name().to_string()).collect();
+        let outputs: Vec<String> = session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
         for h in &spec.heads {
             if !outputs.contains(&h.output) {
-                return Err(contract(format!("head `{}` names output `{}`, not in model.onnx ({outputs:?})", h.name, h.output)));
+                return Err(contract(format!(
+                    "head `{}` names output `{}`, not in model.onnx ({outputs:?})",
+                    h.name, h.output
+                )));
             }
             if h.labels.is_empty() {
                 return Err(contract(format!("head `{}` has no labels", h.name)));
             }
         }
         let head = |name: &str| {
-            spec.heads.iter().position(|h| h.name == name).ok_or_else(|| contract(format!("labels.json has no `{name}` head")))
+            spec.heads
+                .iter()
+                .position(|h| h.name == name)
+                .ok_or_else(|| contract(format!("labels.json has no `{name}` head")))
         };
         let sentiment_head = head("sentiment")?;
         let intent_head = head("intent")?;
         let s_labels = &spec.heads[sentiment_head].labels;
         if s_labels.len() != 3 {
-            return Err(contract(format!("sentiment head must have 3 labels, has {s_labels:?}")));
+            return Err(contract(format!(
+                "sentiment head must have 3 labels, has {s_labels:?}"
+            )));
         }
         let mut sentiment_columns = [0; 3];
         for (k, want) in SENTIMENT_LABELS.iter().enumerate() {
-            sentiment_columns[k] = s_labels
-                .iter()
-                .position(|l| l == want)
-                .ok_or_else(|| contract(format!("sentiment head lacks label `{want}` ({s_labels:?})")))?;
+            sentiment_columns[k] = s_labels.iter().position(|l| l == want).ok_or_else(|| {
+                contract(format!(
+                    "sentiment head lacks label `{want}` ({s_labels:?})"
+                ))
+            })?;
         }
         let pad_id = tokenizer
             .get_padding()
@@ -200,7 +244,10 @@ impl TextModel {
     /// # Errors
     /// The tokenizer failed.
     pub fn encode(&self, text: &str) -> Result<Vec<i64>, ModelError> {
-        let enc = self.tokenizer.encode(text, true).map_err(|e| ModelError::Tokenize(e.to_string()))?;
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| ModelError::Tokenize(e.to_string()))?;
         let ids = enc.get_ids();
         let max = self.spec.max_length;
         if ids.len() <= max {
@@ -215,7 +262,12 @@ impl TextModel {
             TruncationSide::Left => &inner[inner.len() - body..],
             TruncationSide::Right => &inner[..body],
         };
-        Ok(ids[..lead].iter().chain(kept).chain(&ids[ids.len() - trail..]).map(|&i| i as i64).collect())
+        Ok(ids[..lead]
+            .iter()
+            .chain(kept)
+            .chain(&ids[ids.len() - trail..])
+            .map(|&i| i as i64)
+            .collect())
     }
 
     /// Classifies a batch of texts.
@@ -226,7 +278,10 @@ impl TextModel {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encoded = texts.iter().map(|t| self.encode(t)).collect::<Result<Vec<_>, _>>()?;
+        let encoded = texts
+            .iter()
+            .map(|t| self.encode(t))
+            .collect::<Result<Vec<_>, _>>()?;
         let width = encoded.iter().map(Vec::len).max().unwrap_or(1).max(1);
         let mut ids = Array2::<i64>::from_elem((texts.len(), width), self.pad_id);
         let mut mask = Array2::<i64>::zeros((texts.len(), width));
@@ -243,12 +298,17 @@ impl TextModel {
             "attention_mask" => Tensor::from_array(mask).map_err(infer)?,
         ];
         if self.has_token_type_ids {
-            inputs.push(("token_type_ids".into(), Tensor::from_array(type_ids).map_err(infer)?.into()));
+            inputs.push((
+                "token_type_ids".into(),
+                Tensor::from_array(type_ids).map_err(infer)?.into(),
+            ));
         }
         let outputs = self.session.run(inputs).map_err(infer)?;
         let logits = |head: usize| -> Result<Vec<Vec<f32>>, ModelError> {
             let h = &self.spec.heads[head];
-            let (shape, data) = outputs[h.output.as_str()].try_extract_tensor::<f32>().map_err(infer)?;
+            let (shape, data) = outputs[h.output.as_str()]
+                .try_extract_tensor::<f32>()
+                .map_err(infer)?;
             let n = h.labels.len();
             if shape.len() != 2 || shape[0] as usize != texts.len() || shape[1] as usize != n {
                 return Err(ModelError::Inference(format!(
@@ -282,15 +342,29 @@ fn softmax(x: &[f32]) -> Vec<f32> {
 
 fn sentiment_prediction(p: &[f32], columns: &[usize; 3]) -> SentimentPrediction {
     let probabilities = [p[columns[0]], p[columns[1]], p[columns[2]]];
-    let label = (0..3).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(1);
-    SentimentPrediction { label, score: (probabilities[2] - probabilities[0]).clamp(-1.0, 1.0), probabilities }
+    let label = (0..3)
+        .max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))
+        .unwrap_or(1);
+    SentimentPrediction {
+        label,
+        score: (probabilities[2] - probabilities[0]).clamp(-1.0, 1.0),
+        probabilities,
+    }
 }
 
 fn intent_prediction(p: &[f32], labels: &[String]) -> IntentPrediction {
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    let top: Vec<(String, f32)> = order.iter().take(3).map(|&i| (labels[i].clone(), p[i])).collect();
-    IntentPrediction { label: top[0].0.clone(), confidence: top[0].1, top }
+    let top: Vec<(String, f32)> = order
+        .iter()
+        .take(3)
+        .map(|&i| (labels[i].clone(), p[i]))
+        .collect();
+    IntentPrediction {
+        label: top[0].0.clone(),
+        confidence: top[0].1,
+        top,
+    }
 }
 
 #[cfg(test)]
@@ -311,7 +385,10 @@ mod tests {
         let labels: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
         let p = intent_prediction(&[0.1, 0.5, 0.15, 0.25], &labels);
         assert_eq!(p.label, "b");
-        assert_eq!(p.top.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["b", "d", "c"]);
+        assert_eq!(
+            p.top.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+            vec!["b", "d", "c"]
+        );
     }
 
     #[test]

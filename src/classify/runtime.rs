@@ -54,10 +54,21 @@ pub fn candidates(configured: Option<&Path>) -> Vec<PathBuf> {
 pub fn init(configured: Option<&Path>) -> Result<Environment, RuntimeError> {
     ENV.get_or_init(|| {
         let all = candidates(configured);
-        let path = all.iter().find(|p| p.is_file()).cloned().ok_or_else(|| RuntimeError::Missing {
-            looked: all.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-        })?;
-        let load_err = |reason: String| RuntimeError::Load { path: path.clone(), reason };
+        let path =
+            all.iter()
+                .find(|p| p.is_file())
+                .cloned()
+                .ok_or_else(|| RuntimeError::Missing {
+                    looked: all
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+        let load_err = |reason: String| RuntimeError::Load {
+            path: path.clone(),
+            reason,
+        };
         ort::init_from(&path)
             .map_err(|e| load_err(e.to_string()))?
             .with_name("callsense")

@@ -44,7 +44,12 @@ pub fn prediction_json(p: &Prediction) -> (Value, Value) {
         "score": p.sentiment.score,
         "probabilities": {"negative": neg, "neutral": neu, "positive": pos},
     });
-    let top: Vec<Value> = p.intent.top.iter().map(|(l, c)| json!({"label": l, "confidence": c})).collect();
+    let top: Vec<Value> = p
+        .intent
+        .top
+        .iter()
+        .map(|(l, c)| json!({"label": l, "confidence": c}))
+        .collect();
     let intent = json!({"label": p.intent.label, "confidence": p.intent.confidence, "top": top});
     (sentiment, intent)
 }
@@ -56,19 +61,23 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::io::BufReader::new(
-            std::fs::File::open(&args.input).with_context(|| format!("cannot open {}", args.input))?,
+            std::fs::File::open(&args.input)
+                .with_context(|| format!("cannot open {}", args.input))?,
         ))
     };
     let mut output: Box<dyn Write> = if args.output == "-" {
         Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
         Box::new(std::io::BufWriter::new(
-            std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
+            std::fs::File::create(&args.output)
+                .with_context(|| format!("cannot create {}", args.output))?,
         ))
     };
     let mut pending: Vec<(usize, Map<String, Value>, String)> = Vec::new();
     let (mut lines, mut errors) = (0usize, 0usize);
-    let mut flush = |pending: &mut Vec<(usize, Map<String, Value>, String)>, out: &mut dyn Write| -> anyhow::Result<()> {
+    let mut flush = |pending: &mut Vec<(usize, Map<String, Value>, String)>,
+                     out: &mut dyn Write|
+     -> anyhow::Result<()> {
         let texts: Vec<&str> = pending.iter().map(|p| p.2.as_str()).collect();
         let preds = model.classify(&texts)?;
         for ((_, mut obj, _), p) in pending.drain(..).zip(preds) {
@@ -119,7 +128,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     flush(&mut pending, &mut *output)?;
     output.flush()?;
     if errors > 0 {
-        anyhow::bail!("{errors} of {lines} input lines could not be analysed (see the \"error\" objects)");
+        anyhow::bail!(
+            "{errors} of {lines} input lines could not be analysed (see the \"error\" objects)"
+        );
     }
     Ok(())
 }

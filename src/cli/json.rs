@@ -16,6 +16,9 @@ pub fn to_json<M: Message>(full_name: &str, msg: &M) -> anyhow::Result<String> {
     let dynamic = DynamicMessage::decode(desc, msg.encode_to_vec().as_slice())?;
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::new(&mut out);
-    dynamic.serialize_with_options(&mut ser, &SerializeOptions::new().use_proto_field_name(true))?;
+    dynamic.serialize_with_options(
+        &mut ser,
+        &SerializeOptions::new().use_proto_field_name(true),
+    )?;
     Ok(String::from_utf8(out)?)
 }

@@ -78,11 +78,21 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             ..Default::default()
         };
         let reqs = requests_for_clip(&clip, cfg, encoding, args.chunk_ms);
-        let (server, tx, chunk, delay) =
-            (args.server.clone(), tx.clone(), args.chunk_ms, Duration::from_millis(args.stagger_ms * n as u64));
+        let (server, tx, chunk, delay) = (
+            args.server.clone(),
+            tx.clone(),
+            args.chunk_ms,
+            Duration::from_millis(args.stagger_ms * n as u64),
+        );
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let r = one_call(&server, reqs, Duration::from_millis(u64::from(chunk)), tx.clone()).await;
+            let r = one_call(
+                &server,
+                reqs,
+                Duration::from_millis(u64::from(chunk)),
+                tx.clone(),
+            )
+            .await;
             if let Err(e) = r {
                 eprintln!("call {n}: {e:#}");
                 let _ = tx.send(None).await;
@@ -114,14 +124,23 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         s.failures,
         started.elapsed().as_secs_f32()
     );
-    println!("{:<30} {:>9} {:>9} {:>9} {:>9}", "milliseconds", "p50", "p95", "p99", "max");
+    println!(
+        "{:<30} {:>9} {:>9} {:>9} {:>9}",
+        "milliseconds", "p50", "p95", "p99", "max"
+    );
     for (name, v) in [
         ("end of speech → result", &mut s.eos),
         ("  queued for ASR", &mut s.queued),
         ("  ASR", &mut s.asr),
         ("  classify (incl. batching)", &mut s.classify),
     ] {
-        println!("{name:<30} {:>9.1} {:>9.1} {:>9.1} {:>9.1}", pct(v, 50.0), pct(v, 95.0), pct(v, 99.0), pct(v, 100.0));
+        println!(
+            "{name:<30} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            pct(v, 50.0),
+            pct(v, 95.0),
+            pct(v, 99.0),
+            pct(v, 100.0)
+        );
     }
     if s.failures > 0 {
         bail!("{} call(s) failed", s.failures);
@@ -148,11 +167,21 @@ async fn one_call(
         }
     });
     let mut client = connect(server).await?;
-    let mut responses = client.stream_call(ReceiverStream::new(rx)).await?.into_inner();
+    let mut responses = client
+        .stream_call(ReceiverStream::new(rx))
+        .await?
+        .into_inner();
     while let Some(resp) = responses.next().await {
         if let Some(StreamingResponse::Result(r)) = resp?.streaming_response {
             if let (true, Some(t)) = (r.is_final, r.timings) {
-                let _ = out.send(Some((t.end_of_speech_to_emit_ms, t.queued_ms, t.asr_ms, t.classify_ms))).await;
+                let _ = out
+                    .send(Some((
+                        t.end_of_speech_to_emit_ms,
+                        t.queued_ms,
+                        t.asr_ms,
+                        t.classify_ms,
+                    )))
+                    .await;
             }
         }
     }

@@ -29,7 +29,10 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
         if names.is_empty() {
             Ok(manifest.entries().filter(|e| e.default).collect())
         } else {
-            names.iter().map(|n| manifest.get(n).map_err(Into::into)).collect()
+            names
+                .iter()
+                .map(|n| manifest.get(n).map_err(Into::into))
+                .collect()
         }
     };
     match args.cmd {
@@ -41,7 +44,14 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
                     Status::Corrupt(_) => "CHECKSUM MISMATCH".to_string(),
                     Status::Unverified => "present (unverified)".to_string(),
                 };
-                println!("{:<18} {:<22} {}\n{:<18} {}", e.name, status, e.dest.display(), "", e.description);
+                println!(
+                    "{:<18} {:<22} {}\n{:<18} {}",
+                    e.name,
+                    status,
+                    e.dest.display(),
+                    "",
+                    e.description
+                );
             }
         }
         ModelsCmd::Fetch { names } => {
@@ -65,14 +75,20 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
             for e in pick(&names)? {
                 match e.status() {
                     Status::Ok => println!("{}: ok ({})", e.name, e.dest.display()),
-                    Status::Unverified => println!("{}: present, no checksum for the installed form", e.name),
+                    Status::Unverified => {
+                        println!("{}: present, no checksum for the installed form", e.name)
+                    }
                     Status::Missing => {
                         bad += 1;
                         println!("{}: MISSING ({})", e.name, e.dest.display());
                     }
                     Status::Corrupt(actual) => {
                         bad += 1;
-                        println!("{}: CHECKSUM MISMATCH ({}: {actual})", e.name, e.dest.display());
+                        println!(
+                            "{}: CHECKSUM MISMATCH ({}: {actual})",
+                            e.name,
+                            e.dest.display()
+                        );
                     }
                 }
             }

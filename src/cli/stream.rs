@@ -14,8 +14,8 @@ use crate::proto::call_sense_client::CallSenseClient;
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{
-    AudioEncoding, CallConfig, CallSummary, SentimentLabel, SpeakerRole, StreamCallRequest, StreamCallResponse,
-    UtteranceResult,
+    AudioEncoding, CallConfig, CallSummary, SentimentLabel, SpeakerRole, StreamCallRequest,
+    StreamCallResponse, UtteranceResult,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,7 +57,11 @@ pub struct StreamArgs {
     /// WAV, FLAC or MP3 file (mono or stereo). Not needed with --mic.
     pub file: Option<PathBuf>,
     /// Server address.
-    #[arg(long, default_value = "http://127.0.0.1:50051", env = "CALLSENSE_SERVER")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:50051",
+        env = "CALLSENSE_SERVER"
+    )]
     pub server: String,
     /// Encoding to send, as a telephony platform would.
     #[arg(long = "as", value_enum, default_value = "linear16")]
@@ -92,14 +96,27 @@ pub struct StreamArgs {
 }
 
 /// Builds the request sequence for a clip: config, then `chunk_ms` chunks.
-pub fn requests_for_clip(clip: &AudioClip, config: CallConfig, encoding: AudioEncoding, chunk_ms: u32) -> Vec<StreamCallRequest> {
+pub fn requests_for_clip(
+    clip: &AudioClip,
+    config: CallConfig,
+    encoding: AudioEncoding,
+    chunk_ms: u32,
+) -> Vec<StreamCallRequest> {
     let bytes = clip.encode(encoding);
-    let width = if encoding == AudioEncoding::Linear16 { 2 } else { 1 };
+    let width = if encoding == AudioEncoding::Linear16 {
+        2
+    } else {
+        1
+    };
     let frame = width * clip.channels.len();
     let chunk = ((clip.sample_rate as usize * chunk_ms as usize / 1000).max(1)) * frame;
-    let mut v = vec![StreamCallRequest { streaming_request: Some(StreamingRequest::Config(config)) }];
+    let mut v = vec![StreamCallRequest {
+        streaming_request: Some(StreamingRequest::Config(config)),
+    }];
     v.extend(bytes.chunks(chunk).map(|c| StreamCallRequest {
-        streaming_request: Some(StreamingRequest::AudioContent(bytes::Bytes::copy_from_slice(c))),
+        streaming_request: Some(StreamingRequest::AudioContent(
+            bytes::Bytes::copy_from_slice(c),
+        )),
     }));
     v
 }
@@ -111,13 +128,21 @@ pub async fn run(args: StreamArgs) -> anyhow::Result<()> {
         #[cfg(not(feature = "mic"))]
         bail!("--mic needs a build with the `mic` feature: cargo build --release --features mic (needs libasound2-dev)");
     }
-    let Some(path) = &args.file else { bail!("give an audio FILE to stream, or --mic") };
+    let Some(path) = &args.file else {
+        bail!("give an audio FILE to stream, or --mic")
+    };
     let mut clip = AudioClip::read(path)?;
     if clip.channels.len() > 2 {
-        bail!("{} has {} channels; callsense takes 1 or 2", path.display(), clip.channels.len());
+        bail!(
+            "{} has {} channels; callsense takes 1 or 2",
+            path.display(),
+            clip.channels.len()
+        );
     }
     if let Some(rate) = args.rate {
-        clip = clip.resampled(rate).with_context(|| format!("resampling to {rate} Hz"))?;
+        clip = clip
+            .resampled(rate)
+            .with_context(|| format!("resampling to {rate} Hz"))?;
     }
     let encoding = AudioEncoding::from(args.encoding);
     let config = call_config(&args, clip.sample_rate, clip.channels.len());
@@ -134,7 +159,9 @@ pub async fn run(args: StreamArgs) -> anyhow::Result<()> {
             if args.realtime { ", real time" } else { "" }
         );
     }
-    let pace = args.realtime.then(|| Duration::from_millis(u64::from(args.chunk_ms)));
+    let pace = args
+        .realtime
+        .then(|| Duration::from_millis(u64::from(args.chunk_ms)));
     stream_requests(&args.server, reqs, pace, args.json).await
 }
 
@@ -146,10 +173,16 @@ pub fn call_config(args: &StreamArgs, rate: u32, channels: usize) -> CallConfig 
             vec![SpeakerRole::RoleUnknown as i32]
         }
     } else {
-        args.roles.iter().map(|r| SpeakerRole::from(*r) as i32).collect()
+        args.roles
+            .iter()
+            .map(|r| SpeakerRole::from(*r) as i32)
+            .collect()
     };
     CallConfig {
-        call_id: args.call_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        call_id: args
+            .call_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         tenant: "cli".into(),
         encoding: AudioEncoding::from(args.encoding) as i32,
         sample_rate_hz: rate as i32,
@@ -183,10 +216,26 @@ pub async fn stream_requests(
             }
         }
     });
+    stream_channel(server, rx, json).await
+}
+
+/// Streams whatever arrives on `rx` and prints the responses.
+///
+/// # Errors
+/// Connection failure or an error status from the server.
+pub async fn stream_channel(
+    server: &str,
+    rx: mpsc::Receiver<StreamCallRequest>,
+    json: bool,
+) -> anyhow::Result<()> {
     let mut client = connect(server).await?;
-    let mut responses = client.stream_call(ReceiverStream::new(rx)).await?.into_inner();
+    let mut responses = client
+        .stream_call(ReceiverStream::new(rx))
+        .await?
+        .into_inner();
     while let Some(resp) = responses.next().await {
-        let resp = resp.map_err(|s| anyhow::anyhow!("server error {:?}: {}", s.code(), s.message()))?;
+        let resp =
+            resp.map_err(|s| anyhow::anyhow!("server error {:?}: {}", s.code(), s.message()))?;
         print_response(&resp, json)?;
     }
     Ok(())
@@ -205,12 +254,18 @@ pub async fn connect(server: &str) -> anyhow::Result<CallSenseClient<tonic::tran
 
 fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", super::json::to_json("callsense.v1.StreamCallResponse", resp)?);
+        println!(
+            "{}",
+            super::json::to_json("callsense.v1.StreamCallResponse", resp)?
+        );
         return Ok(());
     }
     match &resp.streaming_response {
         Some(StreamingResponse::Accepted(a)) => {
-            println!("▶ call {} accepted — speech model {}, classifier {}", a.call_id, a.asr_model, a.classifier_model);
+            println!(
+                "▶ call {} accepted — speech model {}, classifier {}",
+                a.call_id, a.asr_model, a.classifier_model
+            );
         }
         Some(StreamingResponse::Result(r)) => println!("{}", format_result(r)),
         Some(StreamingResponse::Summary(s)) => println!("{}", format_summary(s)),
@@ -220,7 +275,12 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
 }
 
 fn clock(ms: u32) -> String {
-    format!("{:02}:{:02}.{:01}", ms / 60_000, (ms / 1000) % 60, (ms % 1000) / 100)
+    format!(
+        "{:02}:{:02}.{:01}",
+        ms / 60_000,
+        (ms / 1000) % 60,
+        (ms % 1000) / 100
+    )
 }
 
 fn role_name(r: i32) -> &'static str {
@@ -241,13 +301,23 @@ fn sentiment_name(l: i32) -> &'static str {
 }
 
 pub fn format_result(r: &UtteranceResult) -> String {
-    let head = format!("[{}–{}] {} #{:<3}", clock(r.start_ms), clock(r.end_ms), role_name(r.role), r.seq);
+    let head = format!(
+        "[{}–{}] {} #{:<3}",
+        clock(r.start_ms),
+        clock(r.end_ms),
+        role_name(r.role),
+        r.seq
+    );
     if !r.is_final {
         return format!("{head} … \"{}\"", r.transcript);
     }
     let mut s = format!("{head} \"{}\"", r.transcript);
     if let Some(se) = &r.sentiment {
-        s.push_str(&format!("\n      sentiment {} ({:+.2})", sentiment_name(se.label), se.score));
+        s.push_str(&format!(
+            "\n      sentiment {} ({:+.2})",
+            sentiment_name(se.label),
+            se.score
+        ));
     }
     if let Some(i) = &r.intent {
         s.push_str(&format!("  intent {} ({:.2})", i.label, i.confidence));
@@ -262,7 +332,12 @@ pub fn format_result(r: &UtteranceResult) -> String {
 }
 
 pub fn format_summary(s: &CallSummary) -> String {
-    let mut out = format!("■ call {} ended: {} utterances in {:.1} s", s.call_id, s.utterances, s.duration_ms as f32 / 1000.0);
+    let mut out = format!(
+        "■ call {} ended: {} utterances in {:.1} s",
+        s.call_id,
+        s.utterances,
+        s.duration_ms as f32 / 1000.0
+    );
     for r in &s.roles {
         out.push_str(&format!(
             "\n  {} ch{}: {} utterances, talk {:.1} s, mean sentiment {:+.2}, last {}",
@@ -271,11 +346,17 @@ pub fn format_summary(s: &CallSummary) -> String {
             r.utterances,
             r.talk_time_ms as f32 / 1000.0,
             r.mean_sentiment_score,
-            r.last_sentiment.as_ref().map_or("—", |l| sentiment_name(l.label)),
+            r.last_sentiment
+                .as_ref()
+                .map_or("—", |l| sentiment_name(l.label)),
         ));
     }
     if !s.intents.is_empty() {
-        let list: Vec<String> = s.intents.iter().map(|i| format!("{} ×{}", i.label, i.count)).collect();
+        let list: Vec<String> = s
+            .intents
+            .iter()
+            .map(|i| format!("{} ×{}", i.label, i.count))
+            .collect();
         out.push_str(&format!("\n  intents: {}", list.join(", ")));
     }
     out

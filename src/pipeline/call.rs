@@ -21,8 +21,8 @@ use crate::asr::{AsrError, AsrJob};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::Prediction;
 use crate::proto::{
-    stream_call_response::StreamingResponse, Intent, IntentScore, Sentiment, SentimentLabel, SentimentProbabilities,
-    SpeakerRole, StreamCallResponse, Timings, UtteranceResult,
+    stream_call_response::StreamingResponse, Intent, IntentScore, Sentiment, SentimentLabel,
+    SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings, UtteranceResult,
 };
 
 /// A validated call.
@@ -45,12 +45,21 @@ pub type CallOutput = Result<StreamCallResponse, CallError>;
 
 /// Runs a call until its audio ends (then sends the summary), it fails (then
 /// sends the error), or the client goes away.
-pub async fn run_call<S>(engine: Arc<Engine>, key: u64, spec: CallSpec, mut audio: S, out: mpsc::Sender<CallOutput>)
-where
+pub async fn run_call<S>(
+    engine: Arc<Engine>,
+    key: u64,
+    spec: CallSpec,
+    mut audio: S,
+    out: mpsc::Sender<CallOutput>,
+) where
     S: Stream<Item = Result<Bytes, CallError>> + Unpin,
 {
     let _active = Gauge::new(&engine.active_calls);
-    let (frontend, mut events) = match engine.frontend.open(spec.setup.clone(), EVENT_CAPACITY).await {
+    let (frontend, mut events) = match engine
+        .frontend
+        .open(spec.setup.clone(), EVENT_CAPACITY)
+        .await
+    {
         Ok(x) => x,
         Err(e) => {
             let _ = out.send(Err(CallError::Unavailable(e.to_string()))).await;
@@ -136,7 +145,9 @@ where
             () = out.closed() => return,
         }
     }
-    let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Summary(summary.build(duration_ms))) };
+    let msg = StreamCallResponse {
+        streaming_response: Some(StreamingResponse::Summary(summary.build(duration_ms))),
+    };
     let _ = out.send(Ok(msg)).await;
 }
 
@@ -153,7 +164,12 @@ async fn process_utterance(
 ) -> Option<(UtteranceResult, Instant)> {
     let _task = Gauge::new(&engine.utterance_tasks);
     let is_final = u.segment.is_final;
-    let job = AsrJob { call: key, audio: u.segment.audio.clone(), language: language.clone(), interim: !is_final };
+    let job = AsrJob {
+        call: key,
+        audio: u.segment.audio.clone(),
+        language: language.clone(),
+        interim: !is_final,
+    };
     let asr = if is_final {
         let _slot = per_call.acquire().await.ok()?;
         engine.asr.transcribe(job).await
@@ -181,7 +197,12 @@ async fn process_utterance(
         language_code: transcript.language.clone(),
         sentiment: None,
         intent: None,
-        timings: Some(Timings { queued_ms: ms(asr.queued), asr_ms: ms(asr.asr), classify_ms: 0.0, end_of_speech_to_emit_ms: 0.0 }),
+        timings: Some(Timings {
+            queued_ms: ms(asr.queued),
+            asr_ms: ms(asr.asr),
+            classify_ms: 0.0,
+            end_of_speech_to_emit_ms: 0.0,
+        }),
     };
     if is_final {
         match engine.classifier.classify(transcript.text).await {
@@ -210,12 +231,24 @@ pub fn prediction_to_proto(p: &Prediction) -> (Sentiment, Intent) {
     let sentiment = Sentiment {
         label: label as i32,
         score: p.sentiment.score,
-        probabilities: Some(SentimentProbabilities { negative, neutral, positive }),
+        probabilities: Some(SentimentProbabilities {
+            negative,
+            neutral,
+            positive,
+        }),
     };
     let intent = Intent {
         label: p.intent.label.clone(),
         confidence: p.intent.confidence,
-        top: p.intent.top.iter().map(|(l, c)| IntentScore { label: l.clone(), confidence: *c }).collect(),
+        top: p
+            .intent
+            .top
+            .iter()
+            .map(|(l, c)| IntentScore {
+                label: l.clone(),
+                confidence: *c,
+            })
+            .collect(),
     };
     (sentiment, intent)
 }

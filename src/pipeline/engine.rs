@@ -64,11 +64,23 @@ pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
     if config.asr.model != "auto" {
         return Ok(PathBuf::from(&config.asr.model));
     }
-    config.asr.auto_candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        EngineError::NoWhisperModel(
-            config.asr.auto_candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-        )
-    })
+    config
+        .asr
+        .auto_candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            EngineError::NoWhisperModel(
+                config
+                    .asr
+                    .auto_candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })
 }
 
 /// Loads the classifier model directory (ONNX Runtime included).
@@ -77,7 +89,11 @@ pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
 /// ONNX Runtime missing, or the directory breaks the model contract.
 pub fn load_text_model(config: &Config) -> Result<TextModel, EngineError> {
     let env = runtime::init(config.classifier.ort_library.as_deref())?;
-    Ok(TextModel::load(&env, &config.classifier.model_dir, config.classifier.threads)?)
+    Ok(TextModel::load(
+        &env,
+        &config.classifier.model_dir,
+        config.classifier.threads,
+    )?)
 }
 
 impl Engine {
@@ -95,15 +111,33 @@ impl Engine {
             }
             VadKind::Earshot => Arc::new(|| Box::new(EarshotVad::new()) as Box<dyn VoiceDetector>),
         };
-        let text_model = TextModel::load(&env, &config.classifier.model_dir, config.classifier.threads)?;
+        let text_model = TextModel::load(
+            &env,
+            &config.classifier.model_dir,
+            config.classifier.threads,
+        )?;
         let whisper_path = resolve_whisper_model(&config)?;
         let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;
         tracing::info!(model = %whisper_path.display(), multilingual = whisper.is_multilingual(), "Whisper model loaded");
-        let asr = AsrPool::start(whisper, config.asr.workers, config.asr.queue_capacity, DecodeOptions::from(&config.asr))?;
+        let asr = AsrPool::start(
+            whisper,
+            config.asr.workers,
+            config.asr.queue_capacity,
+            DecodeOptions::from(&config.asr),
+        )?;
         let c = &config.classifier;
-        let classifier = Batcher::start(text_model, c.max_batch, Duration::from_millis(c.max_wait_ms), c.queue_capacity);
+        let classifier = Batcher::start(
+            text_model,
+            c.max_batch,
+            Duration::from_millis(c.max_wait_ms),
+            c.queue_capacity,
+        );
         tracing::info!(model = classifier.model_id(), "Classifier loaded");
-        let frontend = FrontendPool::start(config.audio.frontend_threads, config.audio.frontend_queue, vad);
+        let frontend = FrontendPool::start(
+            config.audio.frontend_threads,
+            config.audio.frontend_queue,
+            vad,
+        );
         Ok(Arc::new(Self {
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),
             config,

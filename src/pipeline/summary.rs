@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::proto::{CallSummary, IntentCount, RoleSummary, Sentiment, SpeakerRole, UtteranceResult};
+use crate::proto::{
+    CallSummary, IntentCount, RoleSummary, Sentiment, SpeakerRole, UtteranceResult,
+};
 
 #[derive(Default)]
 struct ChannelTotals {
@@ -26,7 +28,13 @@ pub struct SummaryBuilder {
 impl SummaryBuilder {
     pub fn new(call_id: String, roles: Vec<SpeakerRole>) -> Self {
         let channels = roles.iter().map(|_| ChannelTotals::default()).collect();
-        Self { call_id, roles, channels, intents: HashMap::new(), utterances: 0 }
+        Self {
+            call_id,
+            roles,
+            channels,
+            intents: HashMap::new(),
+            utterances: 0,
+        }
     }
 
     /// Adds a final result (interim results are ignored).
@@ -34,7 +42,9 @@ impl SummaryBuilder {
         if !r.is_final {
             return;
         }
-        let Some(ch) = self.channels.get_mut(r.channel as usize) else { return };
+        let Some(ch) = self.channels.get_mut(r.channel as usize) else {
+            return;
+        };
         self.utterances += 1;
         ch.utterances += 1;
         ch.talk_ms += u64::from(r.end_ms.saturating_sub(r.start_ms));
@@ -62,7 +72,11 @@ impl SummaryBuilder {
                 role: self.roles[i] as i32,
                 utterances: c.utterances,
                 talk_time_ms: c.talk_ms.min(u64::from(u32::MAX)) as u32,
-                mean_sentiment_score: if c.scored == 0 { 0.0 } else { (c.score_sum / f64::from(c.scored)) as f32 },
+                mean_sentiment_score: if c.scored == 0 {
+                    0.0
+                } else {
+                    (c.score_sum / f64::from(c.scored)) as f32
+                },
                 last_sentiment: c.last.map(|(_, s)| s),
             })
             .collect();
@@ -70,7 +84,10 @@ impl SummaryBuilder {
             .intents
             .into_iter()
             .map(|(label, (count, by_role))| {
-                let role = by_role.into_iter().max_by_key(|&(r, n)| (n, -r)).map_or(0, |(r, _)| r);
+                let role = by_role
+                    .into_iter()
+                    .max_by_key(|&(r, n)| (n, -r))
+                    .map_or(0, |(r, _)| r);
                 IntentCount { label, count, role }
             })
             .collect();
@@ -90,26 +107,63 @@ mod tests {
     use super::*;
     use crate::proto::{Intent, SentimentLabel};
 
-    fn result(channel: u32, role: SpeakerRole, start: u32, end: u32, score: f32, intent: &str) -> UtteranceResult {
+    fn result(
+        channel: u32,
+        role: SpeakerRole,
+        start: u32,
+        end: u32,
+        score: f32,
+        intent: &str,
+    ) -> UtteranceResult {
         UtteranceResult {
             channel,
             role: role as i32,
             start_ms: start,
             end_ms: end,
             is_final: true,
-            sentiment: Some(Sentiment { label: SentimentLabel::Neutral as i32, score, probabilities: None }),
-            intent: Some(Intent { label: intent.into(), confidence: 0.9, top: vec![] }),
+            sentiment: Some(Sentiment {
+                label: SentimentLabel::Neutral as i32,
+                score,
+                probabilities: None,
+            }),
+            intent: Some(Intent {
+                label: intent.into(),
+                confidence: 0.9,
+                top: vec![],
+            }),
             ..Default::default()
         }
     }
 
     #[test]
     fn per_role_means_last_sentiment_and_intents() {
-        let mut b = SummaryBuilder::new("c1".into(), vec![SpeakerRole::Agent, SpeakerRole::Customer]);
-        b.add(&result(1, SpeakerRole::Customer, 5000, 7000, -0.8, "cancel_service"));
-        b.add(&result(1, SpeakerRole::Customer, 1000, 2000, -0.2, "complaint")); // arrives late
+        let mut b =
+            SummaryBuilder::new("c1".into(), vec![SpeakerRole::Agent, SpeakerRole::Customer]);
+        b.add(&result(
+            1,
+            SpeakerRole::Customer,
+            5000,
+            7000,
+            -0.8,
+            "cancel_service",
+        ));
+        b.add(&result(
+            1,
+            SpeakerRole::Customer,
+            1000,
+            2000,
+            -0.2,
+            "complaint",
+        )); // arrives late
         b.add(&result(0, SpeakerRole::Agent, 2500, 4000, 0.4, "other"));
-        b.add(&result(1, SpeakerRole::Customer, 9000, 9500, 0.6, "cancel_service"));
+        b.add(&result(
+            1,
+            SpeakerRole::Customer,
+            9000,
+            9500,
+            0.6,
+            "cancel_service",
+        ));
         let mut interim = result(1, SpeakerRole::Customer, 9600, 9900, 1.0, "gratitude");
         interim.is_final = false;
         b.add(&interim);

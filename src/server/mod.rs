@@ -31,7 +31,10 @@ pub enum ServerError {
     #[error("models failed to load: {0}")]
     Engine(#[from] EngineError),
     #[error("cannot read TLS file {path}: {source}")]
-    Tls { path: String, source: std::io::Error },
+    Tls {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("server reflection: {0}")]
@@ -54,8 +57,12 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let config = Arc::new(config);
     let (health, health_svc) = tonic_health::server::health_reporter();
-    health.set_service_status("", ServingStatus::NotServing).await;
-    health.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+    health
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    health
+        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -63,29 +70,45 @@ pub async fn serve(
         .map_err(|e| ServerError::Reflection(e.to_string()))?;
 
     let slot: EngineSlot = Arc::new(OnceLock::new());
-    let svc = CallSenseServer::new(CallSenseService::new(Arc::clone(&slot), Arc::clone(&config)))
-        .max_decoding_message_size(config.server.max_message_bytes)
-        .max_encoding_message_size(config.server.max_message_bytes);
+    let svc = CallSenseServer::new(CallSenseService::new(
+        Arc::clone(&slot),
+        Arc::clone(&config),
+    ))
+    .max_decoding_message_size(config.server.max_message_bytes)
+    .max_encoding_message_size(config.server.max_message_bytes);
 
     let mut builder = Server::builder().http2_keepalive_interval(Some(Duration::from_secs(30)));
     if let (Some(cert), Some(key)) = (&config.server.tls_cert, &config.server.tls_key) {
         let read = |p: &std::path::PathBuf| {
-            std::fs::read(p).map_err(|source| ServerError::Tls { path: p.display().to_string(), source })
+            std::fs::read(p).map_err(|source| ServerError::Tls {
+                path: p.display().to_string(),
+                source,
+            })
         };
-        builder = builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?)))?;
+        builder = builder.tls_config(
+            ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?)),
+        )?;
     }
 
     // Load models off the runtime; a failure ends the server with the error.
     let (load_err_tx, load_err_rx) = tokio::sync::oneshot::channel::<ServerError>();
-    let (loader_cfg, loader_slot, loader_health) = ((*config).clone(), Arc::clone(&slot), health.clone());
+    let (loader_cfg, loader_slot, loader_health) =
+        ((*config).clone(), Arc::clone(&slot), health.clone());
     tokio::spawn(async move {
         let started = std::time::Instant::now();
         match tokio::task::spawn_blocking(move || Engine::load(loader_cfg)).await {
             Ok(Ok(engine)) => {
                 let _ = loader_slot.set(Arc::clone(&engine));
-                loader_health.set_service_status("", ServingStatus::Serving).await;
-                loader_health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
-                tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "Models loaded; serving");
+                loader_health
+                    .set_service_status("", ServingStatus::Serving)
+                    .await;
+                loader_health
+                    .set_service_status(SERVICE_NAME, ServingStatus::Serving)
+                    .await;
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "Models loaded; serving"
+                );
                 on_ready(engine);
             }
             Ok(Err(e)) => {
@@ -115,9 +138,16 @@ pub async fn serve(
         () = &mut shutdown => {}
         Ok(e) = &mut load_err_rx => return Err(e),
     }
-    tracing::info!(grace_s = grace.as_secs(), "Shutting down: refusing new calls, letting calls finish");
-    health_on_stop.set_service_status("", ServingStatus::NotServing).await;
-    health_on_stop.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+    tracing::info!(
+        grace_s = grace.as_secs(),
+        "Shutting down: refusing new calls, letting calls finish"
+    );
+    health_on_stop
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    health_on_stop
+        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
+        .await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(grace, server).await {
         Ok(r) => r.map_err(Into::into),

@@ -20,7 +20,8 @@ use crate::proto::call_sense_server::CallSense;
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{
-    AnalyzeTextRequest, AnalyzeTextResponse, CallAccepted, StreamCallRequest, StreamCallResponse, TextAnalysis,
+    AnalyzeTextRequest, AnalyzeTextResponse, CallAccepted, StreamCallRequest, StreamCallResponse,
+    TextAnalysis,
 };
 
 /// Set once the engine has loaded; until then calls get UNAVAILABLE.
@@ -37,7 +38,10 @@ impl CallSenseService {
     }
 
     fn engine(&self) -> Result<Arc<Engine>, Status> {
-        self.engine.get().cloned().ok_or_else(|| Status::unavailable("models are still loading; retry shortly"))
+        self.engine
+            .get()
+            .cloned()
+            .ok_or_else(|| Status::unavailable("models are still loading; retry shortly"))
     }
 }
 
@@ -65,7 +69,10 @@ impl From<ClassifyError> for Status {
 /// RESOURCE_EXHAUSTED with a `retry-after` hint (seconds).
 fn throttled(msg: String) -> Status {
     let mut s = Status::resource_exhausted(msg);
-    s.metadata_mut().insert("retry-after", tonic::metadata::MetadataValue::from_static("1"));
+    s.metadata_mut().insert(
+        "retry-after",
+        tonic::metadata::MetadataValue::from_static("1"),
+    );
     s
 }
 
@@ -87,12 +94,14 @@ impl CallSense for CallSenseService {
             .ok_or_else(|| Status::invalid_argument("stream ended before a config was sent"))?;
         let config = match first.streaming_request {
             Some(StreamingRequest::Config(c)) => c,
-            Some(StreamingRequest::AudioContent(_)) => {
+            Some(StreamingRequest::AudioContent(_)) => return Err(Status::invalid_argument(
+                "the first request must carry config, not audio_content: send a CallConfig first",
+            )),
+            None => {
                 return Err(Status::invalid_argument(
-                    "the first request must carry config, not audio_content: send a CallConfig first",
+                    "the first request must carry config",
                 ))
             }
-            None => return Err(Status::invalid_argument("the first request must carry config")),
         };
         let call = validate_config(&config, &self.config).map_err(Status::invalid_argument)?;
         let (key, permit) = engine.admit().ok_or_else(|| {
@@ -110,9 +119,11 @@ impl CallSense for CallSenseService {
             classifier_model: engine.classifier.model_id().to_string(),
         };
         tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %config.tenant, "Call accepted");
-        tx.send(Ok(StreamCallResponse { streaming_response: Some(StreamingResponse::Accepted(accepted)) }))
-            .await
-            .map_err(|_| Status::cancelled("client went away"))?;
+        tx.send(Ok(StreamCallResponse {
+            streaming_response: Some(StreamingResponse::Accepted(accepted)),
+        }))
+        .await
+        .map_err(|_| Status::cancelled("client went away"))?;
         let mut validator = AudioValidator::new(&call, &self.config);
         let audio = inbound.map(move |r| match r {
             Ok(req) => validator.check(req),
@@ -126,12 +137,17 @@ impl CallSense for CallSenseService {
         Ok(Response::new(Box::pin(out)))
     }
 
-    async fn analyze_text(&self, request: Request<AnalyzeTextRequest>) -> Result<Response<AnalyzeTextResponse>, Status> {
+    async fn analyze_text(
+        &self,
+        request: Request<AnalyzeTextRequest>,
+    ) -> Result<Response<AnalyzeTextResponse>, Status> {
         let engine = self.engine()?;
         let texts = request.into_inner().texts;
         let limits = &self.config.server;
         if texts.is_empty() {
-            return Err(Status::invalid_argument("texts is empty: send 1 or more texts"));
+            return Err(Status::invalid_argument(
+                "texts is empty: send 1 or more texts",
+            ));
         }
         if texts.len() > limits.max_texts_per_request {
             return Err(Status::invalid_argument(format!(
@@ -142,7 +158,9 @@ impl CallSense for CallSenseService {
         }
         for (i, t) in texts.iter().enumerate() {
             if t.text.trim().is_empty() {
-                return Err(Status::invalid_argument(format!("texts[{i}].text is empty")));
+                return Err(Status::invalid_argument(format!(
+                    "texts[{i}].text is empty"
+                )));
             }
             if t.text.len() > limits.max_text_bytes {
                 return Err(Status::invalid_argument(format!(
@@ -152,7 +170,9 @@ impl CallSense for CallSenseService {
                 )));
             }
         }
-        let jobs = texts.into_iter().map(|t| engine.classifier.try_classify(t.text));
+        let jobs = texts
+            .into_iter()
+            .map(|t| engine.classifier.try_classify(t.text));
         let done = futures::future::join_all(jobs).await;
         let mut results = Vec::with_capacity(done.len());
         for r in done {
@@ -164,6 +184,9 @@ impl CallSense for CallSenseService {
                 classify_ms: c.elapsed.as_secs_f32() * 1000.0,
             });
         }
-        Ok(Response::new(AnalyzeTextResponse { results, model: engine.classifier.model_id().to_string() }))
+        Ok(Response::new(AnalyzeTextResponse {
+            results,
+            model: engine.classifier.model_id().to_string(),
+        }))
     }
 }

@@ -9,7 +9,10 @@ use bytes::Bytes;
 use crate::audio::{EndpointParams, FrontendSetup};
 use crate::config::Config;
 use crate::pipeline::{CallError, CallSpec};
-use crate::proto::{stream_call_request::StreamingRequest, AudioEncoding, CallConfig, SpeakerRole, StreamCallRequest};
+use crate::proto::{
+    stream_call_request::StreamingRequest, AudioEncoding, CallConfig, SpeakerRole,
+    StreamCallRequest,
+};
 
 /// Channels a call may have.
 pub const MAX_CHANNELS: i32 = 2;
@@ -35,18 +38,32 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
     if c.call_id.is_empty() {
         return Err("config.call_id is required".into());
     }
-    if c.call_id.len() > MAX_ID_LEN || !c.call_id.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b)) {
-        return Err(format!("config.call_id must be 1–{MAX_ID_LEN} characters of [A-Za-z0-9._:-]"));
+    if c.call_id.len() > MAX_ID_LEN
+        || !c
+            .call_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b))
+    {
+        return Err(format!(
+            "config.call_id must be 1–{MAX_ID_LEN} characters of [A-Za-z0-9._:-]"
+        ));
     }
     if c.tenant.len() > MAX_ID_LEN || c.customer_id.len() > MAX_ID_LEN {
-        return Err(format!("config.tenant and config.customer_id are limited to {MAX_ID_LEN} bytes"));
+        return Err(format!(
+            "config.tenant and config.customer_id are limited to {MAX_ID_LEN} bytes"
+        ));
     }
     let encoding = match AudioEncoding::try_from(c.encoding) {
         Ok(AudioEncoding::EncodingUnspecified) => {
             return Err("config.encoding is required: LINEAR16, MULAW or ALAW".into());
         }
         Ok(e) => e,
-        Err(_) => return Err(format!("config.encoding {} is not a known encoding (LINEAR16=1, MULAW=2, ALAW=3)", c.encoding)),
+        Err(_) => {
+            return Err(format!(
+                "config.encoding {} is not a known encoding (LINEAR16=1, MULAW=2, ALAW=3)",
+                c.encoding
+            ))
+        }
     };
     if !RATES_HZ.contains(&c.sample_rate_hz) {
         return Err(format!(
@@ -56,9 +73,16 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
             RATES_HZ.end()
         ));
     }
-    let channels = if c.audio_channel_count == 0 { 1 } else { c.audio_channel_count };
+    let channels = if c.audio_channel_count == 0 {
+        1
+    } else {
+        c.audio_channel_count
+    };
     if !(1..=MAX_CHANNELS).contains(&channels) {
-        return Err(format!("config.audio_channel_count must be 1 or 2, got {}", c.audio_channel_count));
+        return Err(format!(
+            "config.audio_channel_count must be 1 or 2, got {}",
+            c.audio_channel_count
+        ));
     }
     if c.channel_roles.len() > channels as usize {
         return Err(format!(
@@ -74,15 +98,22 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
             format!("config.channel_roles[{i}] = {r} is not a role (ROLE_UNKNOWN=0, AGENT=1, CUSTOMER=2)")
         })?);
     }
-    let language = parse_language(&c.language_code)?.or_else(|| parse_language(&cfg.asr.language).ok().flatten());
+    let language = parse_language(&c.language_code)?
+        .or_else(|| parse_language(&cfg.asr.language).ok().flatten());
     if c.metadata.len() > MAX_METADATA_ENTRIES
-        || c.metadata.iter().any(|(k, v)| k.len() > MAX_ID_LEN || v.len() > MAX_METADATA_BYTES)
+        || c.metadata
+            .iter()
+            .any(|(k, v)| k.len() > MAX_ID_LEN || v.len() > MAX_METADATA_BYTES)
     {
         return Err(format!(
             "config.metadata is limited to {MAX_METADATA_ENTRIES} entries, keys of {MAX_ID_LEN} bytes, values of {MAX_METADATA_BYTES} bytes"
         ));
     }
-    let width = if encoding == AudioEncoding::Linear16 { 2 } else { 1 };
+    let width = if encoding == AudioEncoding::Linear16 {
+        2
+    } else {
+        1
+    };
     let bytes_per_frame = width * channels as usize;
     let max_bytes = cfg.server.max_call_seconds * c.sample_rate_hz as u64 * bytes_per_frame as u64;
     Ok(ValidCall {
@@ -112,7 +143,11 @@ pub fn parse_language(code: &str) -> Result<Option<String>, String> {
     if code.is_empty() || code.eq_ignore_ascii_case("auto") {
         return Ok(None);
     }
-    let primary = code.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let primary = code
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if whisper_rs::get_lang_id(&primary).is_none() {
         return Err(format!("config.language_code \"{code}\" is not a language the recogniser knows (e.g. \"en\", \"zh\", or \"auto\")"));
     }
@@ -149,9 +184,15 @@ impl AudioValidator {
         let bytes = match req.streaming_request {
             Some(StreamingRequest::AudioContent(b)) => b,
             Some(StreamingRequest::Config(_)) => {
-                return Err(CallError::InvalidArgument("config may only be sent in the first request of a stream".into()));
+                return Err(CallError::InvalidArgument(
+                    "config may only be sent in the first request of a stream".into(),
+                ));
             }
-            None => return Err(CallError::InvalidArgument("request carries neither config nor audio_content".into())),
+            None => {
+                return Err(CallError::InvalidArgument(
+                    "request carries neither config nor audio_content".into(),
+                ))
+            }
         };
         if bytes.len() > self.max_chunk {
             return Err(CallError::InvalidArgument(format!(
@@ -161,7 +202,11 @@ impl AudioValidator {
             )));
         }
         if bytes.len() % self.bytes_per_frame != 0 {
-            let what = if self.encoding == AudioEncoding::Linear16 { "16-bit LINEAR16 samples" } else { "8-bit G.711 samples" };
+            let what = if self.encoding == AudioEncoding::Linear16 {
+                "16-bit LINEAR16 samples"
+            } else {
+                "8-bit G.711 samples"
+            };
             return Err(CallError::InvalidArgument(format!(
                 "audio_content chunk of {} bytes is not a whole number of {}-byte frames ({what}, {} channel(s))",
                 bytes.len(),
@@ -203,20 +248,55 @@ mod tests {
     fn valid_stereo_mulaw() {
         let v = validate_config(&cfg(), &Config::default()).unwrap();
         assert_eq!(v.bytes_per_frame, 2);
-        assert_eq!(v.spec.roles, vec![SpeakerRole::Agent, SpeakerRole::Customer]);
+        assert_eq!(
+            v.spec.roles,
+            vec![SpeakerRole::Agent, SpeakerRole::Customer]
+        );
         assert_eq!(v.spec.language, None);
     }
 
     #[test]
     fn each_bad_field_is_named() {
-        assert!(err(CallConfig { call_id: "".into(), ..cfg() }).contains("call_id"));
-        assert!(err(CallConfig { call_id: "a b".into(), ..cfg() }).contains("call_id"));
-        assert!(err(CallConfig { encoding: 0, ..cfg() }).contains("encoding is required"));
-        assert!(err(CallConfig { encoding: 9, ..cfg() }).contains("encoding 9"));
-        assert!(err(CallConfig { sample_rate_hz: 4000, ..cfg() }).contains("sample_rate_hz 4000"));
-        assert!(err(CallConfig { audio_channel_count: 3, ..cfg() }).contains("audio_channel_count"));
-        assert!(err(CallConfig { channel_roles: vec![1, 7], ..cfg() }).contains("channel_roles[1]"));
-        assert!(err(CallConfig { language_code: "xx-YY".into(), ..cfg() }).contains("language_code"));
+        assert!(err(CallConfig {
+            call_id: "".into(),
+            ..cfg()
+        })
+        .contains("call_id"));
+        assert!(err(CallConfig {
+            call_id: "a b".into(),
+            ..cfg()
+        })
+        .contains("call_id"));
+        assert!(err(CallConfig {
+            encoding: 0,
+            ..cfg()
+        })
+        .contains("encoding is required"));
+        assert!(err(CallConfig {
+            encoding: 9,
+            ..cfg()
+        })
+        .contains("encoding 9"));
+        assert!(err(CallConfig {
+            sample_rate_hz: 4000,
+            ..cfg()
+        })
+        .contains("sample_rate_hz 4000"));
+        assert!(err(CallConfig {
+            audio_channel_count: 3,
+            ..cfg()
+        })
+        .contains("audio_channel_count"));
+        assert!(err(CallConfig {
+            channel_roles: vec![1, 7],
+            ..cfg()
+        })
+        .contains("channel_roles[1]"));
+        assert!(err(CallConfig {
+            language_code: "xx-YY".into(),
+            ..cfg()
+        })
+        .contains("language_code"));
     }
 
     #[test]
@@ -229,15 +309,36 @@ mod tests {
     #[test]
     fn audio_checks() {
         let c = Config::default();
-        let call = validate_config(&CallConfig { encoding: AudioEncoding::Linear16 as i32, ..cfg() }, &c).unwrap();
+        let call = validate_config(
+            &CallConfig {
+                encoding: AudioEncoding::Linear16 as i32,
+                ..cfg()
+            },
+            &c,
+        )
+        .unwrap();
         let mut v = AudioValidator::new(&call, &c);
-        let audio = |n: usize| StreamCallRequest { streaming_request: Some(StreamingRequest::AudioContent(vec![0u8; n].into())) };
+        let audio = |n: usize| StreamCallRequest {
+            streaming_request: Some(StreamingRequest::AudioContent(vec![0u8; n].into())),
+        };
         assert!(v.check(audio(640)).is_ok());
         let e = v.check(audio(642)).unwrap_err().to_string();
-        assert!(e.contains("642 bytes") && e.contains("4-byte frames"), "{e}");
-        let e = v.check(audio(c.server.max_chunk_bytes + 4)).unwrap_err().to_string();
+        assert!(
+            e.contains("642 bytes") && e.contains("4-byte frames"),
+            "{e}"
+        );
+        let e = v
+            .check(audio(c.server.max_chunk_bytes + 4))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("exceeds the limit"), "{e}");
-        let again = StreamCallRequest { streaming_request: Some(StreamingRequest::Config(cfg())) };
-        assert!(v.check(again).unwrap_err().to_string().contains("first request"));
+        let again = StreamCallRequest {
+            streaming_request: Some(StreamingRequest::Config(cfg())),
+        };
+        assert!(v
+            .check(again)
+            .unwrap_err()
+            .to_string()
+            .contains("first request"));
     }
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One command: set up, start the engine, stream the bundled sample call
+# through it as 8 kHz μ-law stereo (agent and customer channels) in real time,
+# show the results, stop the engine.
+#   FAST=1 scripts/demo.sh   — send the call as fast as possible instead of in real time
+#   PORT=50051               — port to serve on
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+PORT="${PORT:-50051}"
+LOG="$(mktemp -t callsense-serve.XXXXXX.log)"
+bin=target/release/callsense
+$bin serve --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  grep -q "Models loaded; serving" "$LOG" && break
+  kill -0 $SERVER 2>/dev/null || { cat "$LOG" >&2; echo "error: the server exited" >&2; exit 1; }
+  sleep 0.5
+done
+grep -q "Models loaded; serving" "$LOG" || { cat "$LOG" >&2; echo "error: models did not load in 60 s" >&2; exit 1; }
+grep -E "Whisper model loaded|Classifier loaded" "$LOG" | sed -E 's/^.*INFO //' >&2
+case "$(grep -o 'model=[^ ]*ggml[^ ]*' "$LOG" | head -1)" in
+  *synth-spike*) echo "NOTE: using the synthetic-speech demo model (espeak-ng voices only, not real speech)." >&2 ;;
+esac
+pace="--realtime"; [ "${FAST:-0}" = 1 ] && pace=""
+$bin stream tests/fixtures/demo_call.wav --server "http://127.0.0.1:$PORT" --as mulaw --rate 8000 $pace --call-id demo-call

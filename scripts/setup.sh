@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up callsense on a fresh Debian/Ubuntu machine with Rust:
+#   1. system packages (cmake, libclang for whisper.cpp's bindings),
+#   2. a release build of the `callsense` binary,
+#   3. runtime files from models/manifest.toml, checksum-verified:
+#      ONNX Runtime (from the PyPI wheel), Silero VAD, and a Whisper model.
+# Whisper: WHISPER_MODEL=whisper-base.en (default) | whisper-tiny.en | synth-spike-en.
+# If the real model cannot be downloaded (no access to Hugging Face), the
+# synthetic-speech stand-in is installed instead and the script says so.
+# Local mirror of upstream files: CALLSENSE_ASSETS (default ../shared/assets if present).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# --- 1. system packages -------------------------------------------------------
+need=()
+command -v cmake >/dev/null || need+=(cmake)
+command -v cc >/dev/null || need+=(build-essential)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+if [ "${WITH_MIC:-0}" = 1 ]; then dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev); fi
+if [ ${#need[@]} -gt 0 ]; then
+  log "Installing system packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "error: Rust is not installed (https://rustup.rs)" >&2; exit 1; }
+
+# --- 2. build -------------------------------------------------------------------
+features=""; [ "${WITH_MIC:-0}" = 1 ] && features="--features mic"
+log "Building callsense (release)"
+cargo build --release --locked $features
+
+# --- 3. runtime files -------------------------------------------------------------
+if [ -z "${CALLSENSE_ASSETS:-}" ] && [ -d ../shared/assets ]; then
+  CALLSENSE_ASSETS="$(cd ../shared/assets && pwd)"
+fi
+export CALLSENSE_ASSETS="${CALLSENSE_ASSETS:-}"
+bin=target/release/callsense
+log "Fetching ONNX Runtime and Silero VAD"
+$bin models fetch onnxruntime silero-vad
+model="${WHISPER_MODEL:-whisper-base.en}"
+log "Fetching Whisper model: $model"
+if ! $bin models fetch "$model"; then
+  if [ "$model" != synth-spike-en ]; then
+    log "Could not fetch $model. Installing the synthetic-speech demo model instead:"
+    log "it transcribes espeak-ng speech only, NOT real voices. Put a real ggml model at"
+    log ".runtime/models/ggml-base.en.bin (or set asr.model) for real calls."
+    $bin models fetch synth-spike-en
+  else
+    exit 1
+  fi
+fi
+log "Setup done"

@@ -27,16 +27,17 @@ pub enum RuntimeError {
 
 static ENV: OnceLock<Result<Environment, RuntimeError>> = OnceLock::new();
 
-/// Candidate library paths, in order.
+/// Candidate library paths, in order. A path named explicitly (config or
+/// `ORT_DYLIB_PATH`) is the only candidate: if it is wrong, that is an error,
+/// not a reason to load some other copy.
 pub fn candidates(configured: Option<&Path>) -> Vec<PathBuf> {
-    let mut v = Vec::new();
     if let Some(p) = configured {
-        v.push(p.to_path_buf());
+        return vec![p.to_path_buf()];
     }
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
-        v.push(PathBuf::from(p));
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        return vec![PathBuf::from(p)];
     }
-    v.push(PathBuf::from(DEFAULT_ORT_LIBRARY));
+    let mut v = vec![PathBuf::from(DEFAULT_ORT_LIBRARY)];
     if let Ok(exe) = std::env::current_exe() {
         // target/release/callsense → <repo>/.runtime/lib
         for up in exe.ancestors().skip(1).take(3) {

@@ -123,3 +123,27 @@ async fn stream_json_prints_one_response_per_line_with_proto_field_names() {
     assert!(lines.last().unwrap()["summary"]["utterances"].is_number());
     server.stop().await;
 }
+
+#[test]
+fn a_missing_onnx_runtime_library_is_a_clear_error() {
+    let out = Command::new(BIN)
+        .args([
+            "analyze-text",
+            "--ort-library",
+            "/nonexistent/libonnxruntime.so",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ONNX Runtime library not found")
+            && stderr.contains("/nonexistent/libonnxruntime.so"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("callsense models fetch onnxruntime"),
+        "{stderr}"
+    );
+}

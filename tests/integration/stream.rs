@@ -238,3 +238,78 @@ async fn analyze_text_returns_the_shipped_model_labels() {
     assert_eq!(intent(3), "request_human");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interim_results_precede_their_final_and_carry_no_classification() {
+    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
+        "tests/fixtures/demo_call.wav",
+    ))
+    .unwrap();
+    let server = TestServer::start(test_config()).await;
+    let mut reqs = mulaw_requests(&clip, "interim-1");
+    if let Some(callsense::proto::stream_call_request::StreamingRequest::Config(c)) =
+        reqs[0].streaming_request.as_mut()
+    {
+        c.interim_results = true;
+    }
+    let all = results(&call(&mut server.client().await, reqs).await.unwrap());
+    let interims: Vec<_> = all.iter().filter(|r| !r.is_final).collect();
+    assert!(!interims.is_empty(), "no interim results");
+    for i in &interims {
+        assert!(i.sentiment.is_none() && i.intent.is_none(), "{i:?}");
+        let final_pos = all
+            .iter()
+            .position(|r| r.is_final && r.seq == i.seq)
+            .expect("interim has a final");
+        let interim_pos = all.iter().position(|r| std::ptr::eq(r, *i)).unwrap();
+        assert!(
+            interim_pos < final_pos,
+            "interim {} came after its final",
+            i.seq
+        );
+        assert_eq!(all[final_pos].channel, i.channel);
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_texts_are_batched_and_a_full_queue_is_resource_exhausted() {
+    let mut cfg = test_config();
+    cfg.classifier.max_batch = 16;
+    cfg.classifier.queue_capacity = 64;
+    let server = TestServer::start(cfg).await;
+    let engine = server.engine.clone();
+    let jobs = (0..48).map(|i| {
+        let e = engine.clone();
+        async move {
+            e.classifier
+                .classify(format!("where is my order number {i}"))
+                .await
+                .unwrap()
+        }
+    });
+    let done = futures::future::join_all(jobs).await;
+    let max_batch = done.iter().map(|c| c.batch_size).max().unwrap();
+    assert!(max_batch > 1, "48 concurrent texts never shared a batch");
+    assert!(max_batch <= 16, "batch of {max_batch} exceeds max_batch");
+    // Admission: a request larger than the free queue is refused, not queued.
+    let texts = (0..100)
+        .map(|i| TextInput {
+            text: format!("text {i}"),
+            language_code: String::new(),
+        })
+        .collect();
+    let e = server
+        .client()
+        .await
+        .analyze_text(AnalyzeTextRequest { texts })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+    assert!(
+        e.message().contains("classifier queue is full"),
+        "{}",
+        e.message()
+    );
+    server.stop().await;
+}

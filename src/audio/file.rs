@@ -166,7 +166,7 @@ impl AudioClip {
         })
     }
 
-    /// Keeps the given channels, or mixes all down to mono with `None`.
+    /// Mixes all channels down to one.
     pub fn mono(&self) -> Self {
         let n = self.frames();
         let k = self.channels.len() as f32;
@@ -177,5 +177,45 @@ impl AudioClip {
             sample_rate: self.sample_rate,
             channels: vec![mixed],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_flac_and_mp3_of_the_same_speech_agree() {
+        let assets = crate::testkit::assets_dir();
+        let wav = AudioClip::read(&assets.join("audio/whisper_cpp/jfk.wav")).unwrap();
+        let flac = AudioClip::read(&assets.join("audio/openai_whisper/jfk.flac")).unwrap();
+        let mp3 = AudioClip::read(&assets.join("audio/whisper_cpp/jfk.mp3")).unwrap();
+        assert_eq!(wav.sample_rate, 16_000);
+        for c in [&flac, &mp3] {
+            assert!((c.seconds() - wav.seconds()).abs() < 0.2, "{} s vs {} s", c.seconds(), wav.seconds());
+            let rms = |x: &AudioClip| {
+                let m = x.mono();
+                (m.channels[0].iter().map(|v| v * v).sum::<f32>() / m.frames() as f32).sqrt()
+            };
+            assert!((rms(c) / rms(&wav) - 1.0).abs() < 0.2, "levels differ");
+        }
+    }
+
+    #[test]
+    fn not_audio_is_a_named_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("notes.wav");
+        std::fs::write(&p, b"this is not audio").unwrap();
+        let e = AudioClip::read(&p).unwrap_err().to_string();
+        assert!(e.contains("notes.wav") && e.contains("not a supported audio file"), "{e}");
+    }
+
+    #[test]
+    fn encodings_round_trip() {
+        let clip = AudioClip { sample_rate: 8000, channels: vec![vec![0.5, -0.25], vec![0.0, 0.125]] };
+        let lin = clip.encode(AudioEncoding::Linear16);
+        assert_eq!(lin.len(), 8);
+        assert_eq!(i16::from_le_bytes([lin[0], lin[1]]), 16384);
+        assert_eq!(clip.encode(AudioEncoding::Mulaw).len(), 4);
     }
 }

@@ -244,10 +244,10 @@ pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureErro
                     .clone()
                     .unwrap_or_else(|| vec![274; freqs.len()]);
                 let amp = sine_amp(s.rms_dbfs.unwrap_or(-30.0));
-                let cycle: u64 = segs.iter().sum::<u64>() + 4000;
+                // The three-tone sequence once, then silence (the announcement would follow).
                 (0..n)
                     .map(|i| {
-                        let mut t = ms(i) % cycle;
+                        let mut t = ms(i);
                         for (f, d) in freqs.iter().zip(&segs) {
                             if t < *d {
                                 return amp * tone(*f, i, rate);

@@ -192,7 +192,12 @@ mod tests {
         let mp3 = AudioClip::read(&assets.join("audio/whisper_cpp/jfk.mp3")).unwrap();
         assert_eq!(wav.sample_rate, 16_000);
         for c in [&flac, &mp3] {
-            assert!((c.seconds() - wav.seconds()).abs() < 0.2, "{} s vs {} s", c.seconds(), wav.seconds());
+            assert!(
+                (c.seconds() - wav.seconds()).abs() < 0.2,
+                "{} s vs {} s",
+                c.seconds(),
+                wav.seconds()
+            );
             let rms = |x: &AudioClip| {
                 let m = x.mono();
                 (m.channels[0].iter().map(|v| v * v).sum::<f32>() / m.frames() as f32).sqrt()
@@ -207,12 +212,18 @@ mod tests {
         let p = dir.path().join("notes.wav");
         std::fs::write(&p, b"this is not audio").unwrap();
         let e = AudioClip::read(&p).unwrap_err().to_string();
-        assert!(e.contains("notes.wav") && e.contains("not a supported audio file"), "{e}");
+        assert!(
+            e.contains("notes.wav") && e.contains("not a supported audio file"),
+            "{e}"
+        );
     }
 
     #[test]
     fn encodings_round_trip() {
-        let clip = AudioClip { sample_rate: 8000, channels: vec![vec![0.5, -0.25], vec![0.0, 0.125]] };
+        let clip = AudioClip {
+            sample_rate: 8000,
+            channels: vec![vec![0.5, -0.25], vec![0.0, 0.125]],
+        };
         let lin = clip.encode(AudioEncoding::Linear16);
         assert_eq!(lin.len(), 8);
         assert_eq!(i16::from_le_bytes([lin[0], lin[1]]), 16384);

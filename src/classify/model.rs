@@ -270,21 +270,58 @@ impl TextModel {
             .collect())
     }
 
-    /// Classifies a batch of texts.
+    /// Classifies a batch of texts. Texts are grouped by token length and
+    /// each group runs as one inference, so a long text does not pad a whole
+    /// batch of short ones (padding waste per group is kept under
+    /// [`MAX_PADDING_WASTE`]).
     ///
     /// # Errors
     /// Tokenizer or inference failure.
     pub fn classify(&mut self, texts: &[&str]) -> Result<Vec<Prediction>, ModelError> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
         let encoded = texts
             .iter()
             .map(|t| self.encode(t))
             .collect::<Result<Vec<_>, _>>()?;
-        let width = encoded.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        let mut ids = Array2::<i64>::from_elem((texts.len(), width), self.pad_id);
-        let mut mask = Array2::<i64>::zeros((texts.len(), width));
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].len());
+        let mut out: Vec<Option<Prediction>> = vec![None; encoded.len()];
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            let mut tokens = encoded[order[start]].len();
+            while end < order.len() {
+                let next = encoded[order[end]].len();
+                let padded = (end - start + 1) * next;
+                if padded as f32 > (tokens + next) as f32 * (1.0 + MAX_PADDING_WASTE) {
+                    break;
+                }
+                tokens += next;
+                end += 1;
+            }
+            let group: Vec<&[i64]> = order[start..end]
+                .iter()
+                .map(|&i| encoded[i].as_slice())
+                .collect();
+            for (k, p) in self.run(&group)?.into_iter().enumerate() {
+                out[order[start + k]] = Some(p);
+            }
+            start = end;
+        }
+        Ok(out
+            .into_iter()
+            .map(|p| p.expect("every text classified"))
+            .collect())
+    }
+
+    /// One inference over already-encoded texts, padded to the longest.
+    fn run(&mut self, encoded: &[&[i64]]) -> Result<Vec<Prediction>, ModelError> {
+        if encoded.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = encoded.len();
+        let width = encoded.iter().map(|e| e.len()).max().unwrap_or(1).max(1);
+        let mut ids = Array2::<i64>::from_elem((n, width), self.pad_id);
+        let mut mask = Array2::<i64>::zeros((n, width));
         for (r, e) in encoded.iter().enumerate() {
             for (c, &id) in e.iter().enumerate() {
                 ids[[r, c]] = id;
@@ -292,12 +329,12 @@ impl TextModel {
             }
         }
         let infer = |e: ort::Error| ModelError::Inference(e.to_string());
-        let type_ids = Array2::<i64>::zeros((texts.len(), width));
         let mut inputs = ort::inputs![
             "input_ids" => Tensor::from_array(ids).map_err(infer)?,
             "attention_mask" => Tensor::from_array(mask).map_err(infer)?,
         ];
         if self.has_token_type_ids {
+            let type_ids = Array2::<i64>::zeros((n, width));
             inputs.push((
                 "token_type_ids".into(),
                 Tensor::from_array(type_ids).map_err(infer)?.into(),
@@ -309,15 +346,14 @@ impl TextModel {
             let (shape, data) = outputs[h.output.as_str()]
                 .try_extract_tensor::<f32>()
                 .map_err(infer)?;
-            let n = h.labels.len();
-            if shape.len() != 2 || shape[0] as usize != texts.len() || shape[1] as usize != n {
+            let k = h.labels.len();
+            if shape.len() != 2 || shape[0] as usize != n || shape[1] as usize != k {
                 return Err(ModelError::Inference(format!(
-                    "output `{}` has shape {shape:?}, expected [{}, {n}]",
-                    h.output,
-                    texts.len()
+                    "output `{}` has shape {shape:?}, expected [{n}, {k}]",
+                    h.output
                 )));
             }
-            Ok(data.chunks_exact(n).map(softmax).collect())
+            Ok(data.chunks_exact(k).map(softmax).collect())
         };
         let sentiment = logits(self.sentiment_head)?;
         let intent = logits(self.intent_head)?;
@@ -332,6 +368,9 @@ impl TextModel {
             .collect())
     }
 }
+
+/// Largest share of padding tokens a length group may add (0.25 = 25 %).
+pub const MAX_PADDING_WASTE: f32 = 0.25;
 
 fn softmax(x: &[f32]) -> Vec<f32> {
     let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);

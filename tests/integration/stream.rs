@@ -313,3 +313,32 @@ async fn concurrent_texts_are_batched_and_a_full_queue_is_resource_exhausted() {
     );
     server.stop().await;
 }
+
+#[test]
+fn batched_texts_of_mixed_lengths_get_the_same_answers_as_one_by_one() {
+    let env = callsense::classify::runtime::init(None).unwrap();
+    let mut model =
+        callsense::classify::TextModel::load(&env, std::path::Path::new("models/callsense-en"), 1)
+            .unwrap();
+    let long = "i have called you four times this month and every single time someone promised me a callback \
+                that never came and now the router is dead again so i want to cancel my account today";
+    let texts = [
+        "thanks",
+        "where is my order",
+        long,
+        "my card was declined",
+        "can i speak to a manager please",
+        "ok",
+    ];
+    let together = model.classify(&texts).unwrap();
+    assert_eq!(together.len(), texts.len());
+    for (t, p) in texts.iter().zip(&together) {
+        let alone = &model.classify(&[t]).unwrap()[0];
+        assert_eq!(alone.intent.label, p.intent.label, "{t}");
+        assert_eq!(alone.sentiment.label, p.sentiment.label, "{t}");
+        for k in 0..3 {
+            let d = (alone.sentiment.probabilities[k] - p.sentiment.probabilities[k]).abs();
+            assert!(d < 0.1, "{t}: probability {k} differs by {d}");
+        }
+    }
+}

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Seconds in-flight calls get to finish on shutdown.
     pub shutdown_grace_seconds: u64,
+    /// Address of the Prometheus `/metrics` endpoint (plain HTTP); unset: off.
+    pub metrics_listen: Option<String>,
     /// PEM certificate chain; with `tls_key`, serve TLS.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
@@ -59,6 +61,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("response_buffer", &self.response_buffer)
             .field("max_texts_per_request", &self.max_texts_per_request)
             .field("max_text_bytes", &self.max_text_bytes)
+            .field("metrics_listen", &self.metrics_listen)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key.as_ref().map(|_| "<redacted path>"))
             .finish_non_exhaustive()
@@ -77,6 +80,7 @@ impl Default for ServerConfig {
             max_text_bytes: 4096,
             max_message_bytes: 4 * 1024 * 1024,
             shutdown_grace_seconds: 30,
+            metrics_listen: None,
             tls_cert: None,
             tls_key: None,
         }

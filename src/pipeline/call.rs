@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 use super::engine::{Engine, Gauge};
+use super::metrics::Metrics;
 use super::summary::SummaryBuilder;
 use super::CallError;
 use crate::asr::{AsrError, AsrJob};
@@ -80,14 +81,18 @@ pub async fn run_call<S>(
         tokio::select! {
             msg = audio.next(), if !input_done => match msg {
                 Some(Ok(bytes)) => {
+                    engine.metrics.audio_bytes.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     if frontend.audio(bytes).await.is_err() {
                         let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
                         return;
                     }
                 }
-                Some(Err(CallError::Cancelled)) => return,
+                Some(Err(CallError::Cancelled)) => {
+                    Metrics::inc(&engine.metrics.calls_cancelled);
+                    return;
+                }
                 Some(Err(e)) => {
-                    let _ = out.send(Err(e)).await;
+                    fail(&engine, &out, e).await;
                     return;
                 }
                 None => {
@@ -111,7 +116,7 @@ pub async fn run_call<S>(
                     ));
                 }
                 Some(FrontendEvent::Failed(e)) => {
-                    let _ = out.send(Err(CallError::InvalidArgument(e.to_string()))).await;
+                    fail(&engine, &out, CallError::InvalidArgument(e.to_string())).await;
                     return;
                 }
                 Some(FrontendEvent::Finished { duration_ms: d }) => {
@@ -135,20 +140,51 @@ pub async fn run_call<S>(
                 }
                 if let Some(t) = result.timings.as_mut() {
                     t.end_of_speech_to_emit_ms = ms(end_of_speech.elapsed());
+                    record(&engine.metrics, result.is_final, t);
                 }
                 summary.add(&result);
                 let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
                 if out.send(Ok(msg)).await.is_err() {
+                    Metrics::inc(&engine.metrics.calls_cancelled);
                     return; // client gone
                 }
             },
-            () = out.closed() => return,
+            () = out.closed() => {
+                Metrics::inc(&engine.metrics.calls_cancelled);
+                return;
+            }
         }
     }
     let msg = StreamCallResponse {
         streaming_response: Some(StreamingResponse::Summary(summary.build(duration_ms))),
     };
-    let _ = out.send(Ok(msg)).await;
+    if out.send(Ok(msg)).await.is_ok() {
+        Metrics::inc(&engine.metrics.calls_completed);
+    }
+}
+
+/// Sends the error that ends a call, counting it.
+async fn fail(engine: &Engine, out: &mpsc::Sender<CallOutput>, e: CallError) {
+    let counter = match e {
+        CallError::InvalidArgument(_) => &engine.metrics.calls_failed_invalid,
+        CallError::Cancelled => &engine.metrics.calls_cancelled,
+        _ => &engine.metrics.calls_failed_other,
+    };
+    Metrics::inc(counter);
+    let _ = out.send(Err(e)).await;
+}
+
+fn record(m: &Metrics, is_final: bool, t: &Timings) {
+    if is_final {
+        Metrics::inc(&m.utterances_final);
+        m.end_of_speech_to_emit
+            .observe_ms(t.end_of_speech_to_emit_ms);
+        m.classify.observe_ms(t.classify_ms);
+    } else {
+        Metrics::inc(&m.utterances_interim);
+    }
+    m.asr_queued.observe_ms(t.queued_ms);
+    m.asr.observe_ms(t.asr_ms);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -184,7 +220,12 @@ async fn process_utterance(
             return None;
         }
     };
-    let transcript = asr.transcript?;
+    let Some(transcript) = asr.transcript else {
+        if is_final {
+            Metrics::inc(&engine.metrics.utterances_dropped);
+        }
+        return None;
+    };
     let mut result = UtteranceResult {
         call_id: call_id.clone(),
         seq: u.seq,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::metrics::Metrics;
 use crate::asr::{AsrError, AsrPool, DecodeOptions, WhisperModel};
 use crate::audio::vad::{EarshotVad, SileroModel, VadError, VoiceDetector};
 use crate::audio::{FrontendPool, VadFactory};
@@ -50,6 +51,7 @@ pub struct Engine {
     pub frontend: Arc<FrontendPool>,
     pub asr: AsrPool,
     pub classifier: Batcher,
+    pub metrics: Metrics,
     calls: Arc<Semaphore>,
     next_call: AtomicU64,
     pub(crate) active_calls: Arc<AtomicUsize>,
@@ -144,6 +146,7 @@ impl Engine {
             frontend,
             asr,
             classifier,
+            metrics: Metrics::default(),
             next_call: AtomicU64::new(1),
             active_calls: Arc::new(AtomicUsize::new(0)),
             utterance_tasks: Arc::new(AtomicUsize::new(0)),
@@ -154,6 +157,44 @@ impl Engine {
     pub fn admit(&self) -> Option<(u64, OwnedSemaphorePermit)> {
         let permit = Arc::clone(&self.calls).try_acquire_owned().ok()?;
         Some((self.next_call.fetch_add(1, Ordering::Relaxed), permit))
+    }
+
+    /// Prometheus text: counters, histograms and the live gauges.
+    pub fn render_metrics(&self) -> String {
+        let s = self.stats();
+        self.metrics.render(&[
+            (
+                "callsense_calls_active",
+                "Calls in progress.",
+                s.active_calls as u64,
+            ),
+            (
+                "callsense_frontend_calls",
+                "Calls held by front-end threads.",
+                s.frontend_calls as u64,
+            ),
+            (
+                "callsense_utterance_tasks",
+                "Utterances being recognised or classified.",
+                s.utterance_tasks as u64,
+            ),
+            (
+                "callsense_asr_queued",
+                "Utterances waiting for a recogniser.",
+                s.asr_queued as u64,
+            ),
+            ("callsense_asr_busy", "Recognisers busy.", s.asr_busy as u64),
+            (
+                "callsense_asr_workers",
+                "Recognisers.",
+                self.asr.workers() as u64,
+            ),
+            (
+                "callsense_classifier_in_flight",
+                "Texts admitted to the classifier.",
+                s.classifier_in_flight as u64,
+            ),
+        ])
     }
 
     pub fn stats(&self) -> EngineStats {

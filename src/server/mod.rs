@@ -5,6 +5,7 @@
 //! are), graceful shutdown with a grace period. `serve` takes the shutdown
 //! signal as a future so tests can drive it.
 
+pub mod metrics;
 pub mod service;
 pub mod validate;
 
@@ -37,6 +38,11 @@ pub enum ServerError {
     },
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    Metrics {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("server reflection: {0}")]
     Reflection(String),
     #[error("engine loader panicked")]
@@ -89,6 +95,21 @@ pub async fn serve(
             ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?)),
         )?;
     }
+
+    let metrics_task = match &config.server.metrics_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::Metrics {
+                    addr: addr.clone(),
+                    source,
+                })?;
+            tracing::info!(addr = %l.local_addr().map_err(|source| ServerError::Metrics { addr: addr.clone(), source })?, "Metrics at /metrics");
+            Some(tokio::spawn(metrics::serve_metrics(l, Arc::clone(&slot))))
+        }
+        None => None,
+    };
+    let _abort_metrics = AbortOnDrop(metrics_task);
 
     // Load models off the runtime; a failure ends the server with the error.
     let (load_err_tx, load_err_rx) = tokio::sync::oneshot::channel::<ServerError>();
@@ -154,6 +175,17 @@ pub async fn serve(
         Err(_) => {
             tracing::warn!("Grace period over; closing remaining calls");
             Ok(())
+        }
+    }
+}
+
+/// Stops a background task when the server returns.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.abort();
         }
     }
 }

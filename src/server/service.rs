@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::validate::{validate_config, AudioValidator};
 use crate::classify::ClassifyError;
 use crate::config::Config;
-use crate::pipeline::{prediction_to_proto, run_call, CallError, Engine};
+use crate::pipeline::{prediction_to_proto, run_call, CallError, Engine, Metrics};
 use crate::proto::call_sense_server::CallSense;
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::stream_call_response::StreamingResponse;
@@ -105,6 +105,7 @@ impl CallSense for CallSenseService {
         };
         let call = validate_config(&config, &self.config).map_err(Status::invalid_argument)?;
         let (key, permit) = engine.admit().ok_or_else(|| {
+            Metrics::inc(&engine.metrics.calls_rejected);
             throttled(format!(
                 "server is at its limit of {} concurrent calls (server.max_concurrent_calls)",
                 self.config.server.max_concurrent_calls
@@ -118,6 +119,7 @@ impl CallSense for CallSenseService {
             asr_model: engine.asr.model_name(),
             classifier_model: engine.classifier.model_id().to_string(),
         };
+        Metrics::inc(&engine.metrics.calls_started);
         tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %config.tenant, "Call accepted");
         tx.send(Ok(StreamCallResponse {
             streaming_response: Some(StreamingResponse::Accepted(accepted)),

@@ -184,3 +184,55 @@ async fn clients_that_vanish_mid_call_leak_nothing_and_the_server_keeps_serving(
     assert!(summary(&responses).utterances >= 10);
     server.stop().await;
 }
+
+async fn http_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_metrics_count_calls_utterances_and_latency() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cfg = test_config();
+    cfg.server.metrics_listen = Some(addr.clone());
+    let server = TestServer::start(cfg).await;
+    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
+        "tests/fixtures/demo_call.wav",
+    ))
+    .unwrap();
+    let responses = call(&mut server.client().await, mulaw_requests(&clip, "metrics"))
+        .await
+        .unwrap();
+    let n = summary(&responses).utterances;
+    let body = http_get(&addr, "/metrics").await;
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("callsense_calls_started_total 1\n"), "{body}");
+    assert!(
+        body.contains("callsense_calls_completed_total 1\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("callsense_utterances_total {n}\n")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "callsense_end_of_speech_to_result_seconds_count {n}\n"
+        )),
+        "{body}"
+    );
+    assert!(body.contains("callsense_calls_active 0\n"), "{body}");
+    assert!(http_get(&addr, "/nope").await.starts_with("HTTP/1.1 404"));
+    server.stop().await;
+}

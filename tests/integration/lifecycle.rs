@@ -236,3 +236,49 @@ async fn prometheus_metrics_count_calls_utterances_and_latency() {
     assert!(http_get(&addr, "/nope").await.starts_with("HTTP/1.1 404"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_grpc_over_tls() {
+    use callsense::proto::{AnalyzeTextRequest, TextInput};
+    use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    std::fs::write(dir.path().join("tls.crt"), &cert_pem).unwrap();
+    std::fs::write(dir.path().join("tls.key"), &key_pem).unwrap();
+    let mut cfg = test_config();
+    cfg.server.tls_cert = Some(dir.path().join("tls.crt"));
+    cfg.server.tls_key = Some(dir.path().join("tls.key"));
+    let server = TestServer::start(cfg).await;
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&cert_pem))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://{}", server.addr))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = callsense::proto::call_sense_client::CallSenseClient::new(channel);
+    let req = AnalyzeTextRequest {
+        texts: vec![TextInput {
+            text: "thank you".into(),
+            language_code: String::new(),
+        }],
+    };
+    let r = client.analyze_text(req).await.unwrap().into_inner();
+    assert_eq!(r.results.len(), 1);
+    // Plain-text clients are not served.
+    let plain = callsense::proto::call_sense_client::CallSenseClient::connect(server.url()).await;
+    if let Ok(mut c) = plain {
+        let req = AnalyzeTextRequest {
+            texts: vec![TextInput {
+                text: "x".into(),
+                language_code: String::new(),
+            }],
+        };
+        assert!(c.analyze_text(req).await.is_err());
+    }
+    server.stop().await;
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod classifier;
 mod cli;
 mod errors;
 mod lifecycle;

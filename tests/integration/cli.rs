@@ -64,15 +64,20 @@ fn analyze_text_jsonl_in_jsonl_out_with_shipped_labels_and_named_bad_lines() {
     assert_eq!(lines[4]["intent"]["label"], "payment_problem");
 }
 
-#[test]
-fn analyze_text_names_a_missing_model_directory() {
+/// Runs the binary expecting failure; returns its stderr.
+fn failing(args: &[&str]) -> String {
     let out = Command::new(BIN)
-        .args(["analyze-text", "--model", "no/such/dir"])
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn analyze_text_names_a_missing_model_directory() {
+    let stderr = failing(&["analyze-text", "--model", "no/such/dir"]);
     assert!(
         stderr.contains("no/such/dir") && stderr.contains("labels.json"),
         "{stderr}"
@@ -126,17 +131,11 @@ async fn stream_json_prints_one_response_per_line_with_proto_field_names() {
 
 #[test]
 fn a_missing_onnx_runtime_library_is_a_clear_error() {
-    let out = Command::new(BIN)
-        .args([
-            "analyze-text",
-            "--ort-library",
-            "/nonexistent/libonnxruntime.so",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = failing(&[
+        "analyze-text",
+        "--ort-library",
+        "/nonexistent/libonnxruntime.so",
+    ]);
     assert!(
         stderr.contains("ONNX Runtime library not found")
             && stderr.contains("/nonexistent/libonnxruntime.so"),

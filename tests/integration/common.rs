@@ -147,6 +147,14 @@ pub fn results(responses: &[StreamCallResponse]) -> Vec<UtteranceResult> {
         .collect()
 }
 
+/// Final results only.
+pub fn finals(responses: &[StreamCallResponse]) -> Vec<UtteranceResult> {
+    results(responses)
+        .into_iter()
+        .filter(|r| r.is_final)
+        .collect()
+}
+
 pub fn summary(responses: &[StreamCallResponse]) -> CallSummary {
     match responses.last().and_then(|r| r.streaming_response.clone()) {
         Some(StreamingResponse::Summary(s)) => s,

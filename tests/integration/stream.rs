@@ -80,10 +80,7 @@ async fn stereo_call_from_shared_clips_lands_on_the_right_channels_within_300ms(
     )
     .await
     .unwrap();
-    let finals: Vec<_> = results(&responses)
-        .into_iter()
-        .filter(|r| r.is_final)
-        .collect();
+    let finals = finals(&responses);
     check_against_ground_truth(&f, &finals);
     let s = summary(&responses);
     assert_eq!(s.utterances as usize, finals.len());
@@ -111,10 +108,7 @@ async fn synthesized_demo_call_every_turn_transcribed_and_classified() {
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "demo-1"))
         .await
         .unwrap();
-    let finals: Vec<_> = results(&responses)
-        .into_iter()
-        .filter(|r| r.is_final)
-        .collect();
+    let finals = finals(&responses);
     check_against_ground_truth(&f, &finals);
     let labels = model_labels();
     for r in &finals {

@@ -12,15 +12,11 @@ use tonic_health::pb::HealthCheckRequest;
 
 use crate::common::*;
 
-fn threads() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Threads:"))
-                .and_then(|l| l[8..].trim().parse().ok())
-        })
-        .unwrap_or(0)
+/// Tasks alive on this test's own runtime (other tests run on theirs).
+fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +114,7 @@ async fn clients_that_vanish_mid_call_leak_nothing_and_the_server_keeps_serving(
         "tests/fixtures/demo_call.wav",
     ))
     .unwrap();
-    let baseline_threads = threads();
+    let baseline_tasks = alive_tasks();
     for round in 0..3 {
         let mut clients = Vec::new();
         for n in 0..4 {
@@ -170,13 +166,17 @@ async fn clients_that_vanish_mid_call_leak_nothing_and_the_server_keeps_serving(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // No thread per call was left behind (client-side connection threads aside, a small slack).
-    assert!(
-        threads() <= baseline_threads + 2,
-        "threads {} → {}",
-        baseline_threads,
-        threads()
-    );
+    // No task per call is left behind on the server's runtime.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while alive_tasks() > baseline_tasks {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tasks alive: {} before the calls, {} after",
+            baseline_tasks,
+            alive_tasks()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // And the server still serves a whole call.
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "after"))
         .await

@@ -282,3 +282,62 @@ async fn serves_grpc_over_tls() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
+    let server = TestServer::start(test_config()).await;
+    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
+        "tests/fixtures/demo_call.wav",
+    ))
+    .unwrap();
+    // ~6 s of the call (the first three turns), paced at 4× real time.
+    let short = callsense::audio::file::AudioClip {
+        sample_rate: 8000,
+        channels: clip
+            .channels
+            .iter()
+            .map(|c| c[..8000 * 9].to_vec())
+            .collect(),
+    };
+    let reqs = mulaw_requests(&short, "draining");
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(5));
+        for r in reqs {
+            tick.tick().await;
+            if tx.send(r).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut client = server.client().await;
+    let mut stream = client
+        .stream_call(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stream.next().await.unwrap().is_ok(), "accepted");
+    // Stop the server while the call is streaming.
+    let url = server.url();
+    let stopping = tokio::spawn(server.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A new connection is refused while the old call drains.
+    let refused = match callsense::proto::call_sense_client::CallSenseClient::connect(url).await {
+        Err(_) => true,
+        Ok(mut c) => {
+            let reqs = mulaw_requests(&short, "late");
+            call(&mut c, reqs).await.is_err()
+        }
+    };
+    assert!(refused, "a new call was accepted during shutdown");
+    let mut responses = Vec::new();
+    while let Some(r) = stream.next().await {
+        responses.push(r.expect("the call in flight finishes cleanly"));
+    }
+    let s = summary(&responses);
+    assert!(s.utterances >= 2, "{s:?}");
+    tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .expect("server stopped")
+        .unwrap();
+}

@@ -41,9 +41,11 @@ fn main() -> std::process::ExitCode {
     let args = Cli::parse();
     let filter =
         tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     if args.log_json {
         builder.json().init();
     } else {

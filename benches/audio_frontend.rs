@@ -158,7 +158,9 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1000)); // ms of call audio
     g.bench_function("decode_1s_stereo", |b| {
         let mut dec = Decoder::new(AudioEncoding::Mulaw, CHANNELS).expect("decoder");
-        let mut out = vec![Vec::with_capacity(RATE as usize); CHANNELS];
+        let mut out: Vec<Vec<f32>> = (0..CHANNELS)
+            .map(|_| Vec::with_capacity(RATE as usize))
+            .collect();
         b.iter(|| {
             out.iter_mut().for_each(Vec::clear);
             for chunk in second.chunks(CHUNK_BYTES) {

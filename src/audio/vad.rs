@@ -90,10 +90,10 @@ impl SileroModel {
     /// initialised (see `classify::runtime::init`).
     pub fn load(env: &ort::environment::Environment, path: &Path) -> Result<Arc<Self>, VadError> {
         let load = |p: &Path| -> ort::Result<Session> {
-            Ok(Session::builder(env)?
+            Session::builder(env)?
                 .with_intra_threads(1)?
                 .with_inter_threads(1)?
-                .commit_from_file(p)?)
+                .commit_from_file(p)
         };
         let session = load(path).map_err(|source| VadError::Load {
             path: path.display().to_string(),

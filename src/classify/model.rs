@@ -140,10 +140,10 @@ impl TextModel {
             .map_err(|e| read_err("tokenizer.json", e.to_string()))?;
         tokenizer.with_padding(None);
         let build = || -> ort::Result<Session> {
-            Ok(Session::builder(env)?
+            Session::builder(env)?
                 .with_intra_threads(threads)?
                 .with_inter_threads(1)?
-                .commit_from_file(dir.join("model.onnx"))?)
+                .commit_from_file(dir.join("model.onnx"))
         };
         let session = build().map_err(|e| read_err("model.onnx", e.to_string()))?;
 

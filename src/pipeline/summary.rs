@@ -52,7 +52,7 @@ impl SummaryBuilder {
             ch.score_sum += f64::from(s.score);
             ch.scored += 1;
             if ch.last.as_ref().is_none_or(|(end, _)| r.end_ms >= *end) {
-                ch.last = Some((r.end_ms, s.clone()));
+                ch.last = Some((r.end_ms, *s));
             }
         }
         if let Some(i) = &r.intent {

@@ -213,7 +213,7 @@ async fn analyze_text_returns_the_shipped_model_labels() {
         assert!(labels.contains(&r.intent.as_ref().unwrap().label));
     }
     let intent = |i: usize| resp.results[i].intent.as_ref().unwrap().label.clone();
-    let sentiment = |i: usize| resp.results[i].sentiment.as_ref().unwrap().clone();
+    let sentiment = |i: usize| *resp.results[i].sentiment.as_ref().unwrap();
     assert_eq!(intent(0), "cancel_service");
     assert_eq!(
         sentiment(0).label,

@@ -35,6 +35,8 @@ enum Cmd {
     Models(cli::models_cmd::ModelsArgs),
     /// Load generator: N concurrent real-time calls, latency percentiles.
     Loadgen(cli::loadgen::LoadgenArgs),
+    /// Accuracy, macro-F1 and confusion matrices of a model on labelled data.
+    Eval(cli::eval::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +55,7 @@ fn main() -> std::process::ExitCode {
     }
     let result = match args.cmd {
         Cmd::AnalyzeText(a) => cli::analyze::run(a),
+        Cmd::Eval(a) => cli::eval::run(a),
         cmd => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -64,7 +67,7 @@ fn main() -> std::process::ExitCode {
                         Cmd::Stream(a) => cli::stream::run(a).await,
                         Cmd::Models(a) => cli::models_cmd::run(a).await,
                         Cmd::Loadgen(a) => cli::loadgen::run(a).await,
-                        Cmd::AnalyzeText(_) => unreachable!("handled above"),
+                        Cmd::AnalyzeText(_) | Cmd::Eval(_) => unreachable!("handled above"),
                     }
                 })
             }),

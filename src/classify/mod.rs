@@ -5,6 +5,7 @@
 //! `batcher` batches texts across calls on one dedicated thread.
 
 pub mod batcher;
+pub mod eval;
 pub mod model;
 pub mod runtime;
 

@@ -1,7 +1,8 @@
 //! The `callsense` command line: `serve`, `stream`, `analyze-text`,
-//! `models`, `loadgen`. Tools, so `anyhow` errors are fine here.
+//! `models`, `loadgen`, `eval`. Tools, so `anyhow` errors are fine here.
 
 pub mod analyze;
+pub mod eval;
 pub mod json;
 pub mod loadgen;
 #[cfg(feature = "mic")]

@@ -146,3 +146,51 @@ fn a_missing_onnx_runtime_library_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn eval_reports_accuracy_per_head_and_reads_sst2_tsv() {
+    let out = Command::new(BIN)
+        .args(["eval", "models/callsense-en/dev_examples.jsonl", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let get = |head: &str| results.iter().find(|r| r["head"] == head).unwrap();
+    assert!(get("sentiment")["accuracy"].as_f64().unwrap() >= 0.9);
+    assert!(get("intent")["macro_f1"].as_f64().unwrap() >= 0.75);
+    assert_eq!(get("intent")["n"], 192);
+
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = dir.path().join("mini.tsv");
+    std::fs::write(
+        &tsv,
+        "label\tcontent\n1\ta wonderful , moving film\n0\ta dull , lifeless mess\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["eval", tsv.to_str().unwrap(), "--sentiment-binary"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sentiment [en, binary]: n = 2, accuracy = 100.00 %"),
+        "{text}"
+    );
+
+    std::fs::write(&tsv, "label\tcontent\n7\toops\n").unwrap();
+    let stderr = failing(&["eval", tsv.to_str().unwrap()]);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("not 0 or 1"),
+        "{stderr}"
+    );
+}

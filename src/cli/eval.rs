@@ -1,0 +1,207 @@
+//! `callsense eval`: accuracy, macro-F1, per-class scores and confusion
+//! matrices per head and language, from labelled data, offline.
+//!
+//! Input: JSONL with "text" and gold "sentiment" and/or "intent" (optional
+//! "lang"), or an SST-2 style TSV whose header names a `label` column
+//! (0 = negative, 1 = positive) and a `sentence`/`content`/`text` column.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+
+use crate::classify::eval::Confusion;
+use crate::classify::{runtime, TextModel, SENTIMENT_LABELS};
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Labelled JSONL (text, sentiment?, intent?, lang?) or SST-2 TSV.
+    pub file: PathBuf,
+    /// Model directory.
+    #[arg(long, default_value = "models/callsense-en")]
+    pub model: PathBuf,
+    /// Two-class sentiment (SST-2 style): predict whichever of negative and
+    /// positive is more probable, ignoring neutral.
+    #[arg(long)]
+    pub sentiment_binary: bool,
+    /// Texts per model batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// ONNX Runtime threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    #[arg(long)]
+    pub ort_library: Option<PathBuf>,
+    /// Print a JSON summary (accuracy and macro-F1 per head and language) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Example {
+    text: String,
+    lang: String,
+    sentiment: Option<String>,
+    intent: Option<String>,
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<Vec<Example>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = Vec::new();
+    if path.extension().is_some_and(|e| e == "tsv") {
+        // SST-2 style: a header naming a `label` column (0/1) and a text
+        // column (`sentence`, `content` or `text`), in either order.
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+        let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.trim()));
+        let (Some(li), Some(ti)) = (col(&["label"]), col(&["sentence", "content", "text"])) else {
+            bail!(
+                "{}: the TSV header needs a `label` and a `sentence`/`content`/`text` column",
+                path.display()
+            );
+        };
+        for (n, line) in lines.enumerate() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let (Some(label), Some(sentence)) = (fields.get(li), fields.get(ti)) else {
+                bail!(
+                    "{} line {}: expected {} tab-separated columns",
+                    path.display(),
+                    n + 2,
+                    header.len()
+                );
+            };
+            let sentiment = match label.trim() {
+                "0" => "negative",
+                "1" => "positive",
+                other => bail!(
+                    "{} line {}: label {other:?} is not 0 or 1",
+                    path.display(),
+                    n + 2
+                ),
+            };
+            out.push(Example {
+                text: (*sentence).into(),
+                lang: "en".into(),
+                sentiment: Some(sentiment.into()),
+                intent: None,
+            });
+        }
+        return Ok(out);
+    }
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not JSON", path.display(), n + 1))?;
+        let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let text = field("text")
+            .with_context(|| format!("{} line {}: missing \"text\"", path.display(), n + 1))?;
+        let ex = Example {
+            text,
+            lang: field("lang").unwrap_or_else(|| "all".into()),
+            sentiment: field("sentiment"),
+            intent: field("intent"),
+        };
+        if ex.sentiment.is_none() && ex.intent.is_none() {
+            bail!(
+                "{} line {}: no gold \"sentiment\" or \"intent\" label",
+                path.display(),
+                n + 1
+            );
+        }
+        if let Some(s) = &ex.sentiment {
+            if !SENTIMENT_LABELS.contains(&s.as_str()) {
+                bail!(
+                    "{} line {}: sentiment {s:?} is not one of {SENTIMENT_LABELS:?}",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+        out.push(ex);
+    }
+    Ok(out)
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let examples = read(&args.file)?;
+    if examples.is_empty() {
+        bail!("{} holds no examples", args.file.display());
+    }
+    let env = runtime::init(args.ort_library.as_deref())?;
+    let mut model = TextModel::load(&env, &args.model, args.threads.max(1))?;
+    let intent_labels = model
+        .spec()
+        .heads
+        .iter()
+        .find(|h| h.name == "intent")
+        .map(|h| h.labels.clone())
+        .unwrap_or_default();
+    let sentiment_labels: Vec<&str> = if args.sentiment_binary {
+        vec!["negative", "positive"]
+    } else {
+        SENTIMENT_LABELS.to_vec()
+    };
+    // (head, lang) → confusion
+    let mut tables: BTreeMap<(&str, String), Confusion> = BTreeMap::new();
+    let started = std::time::Instant::now();
+    for chunk in examples.chunks(args.batch.max(1)) {
+        let texts: Vec<&str> = chunk.iter().map(|e| e.text.as_str()).collect();
+        for (e, p) in chunk.iter().zip(model.classify(&texts)?) {
+            if let Some(gold) = &e.sentiment {
+                let pred = if args.sentiment_binary {
+                    if p.sentiment.probabilities[2] >= p.sentiment.probabilities[0] {
+                        "positive"
+                    } else {
+                        "negative"
+                    }
+                } else {
+                    p.sentiment.label_name()
+                };
+                tables
+                    .entry(("sentiment", e.lang.clone()))
+                    .or_insert_with(|| Confusion::with_labels(&sentiment_labels))
+                    .add(gold, pred);
+            }
+            if let Some(gold) = &e.intent {
+                tables
+                    .entry(("intent", e.lang.clone()))
+                    .or_insert_with(|| Confusion::with_labels(&intent_labels))
+                    .add(gold, &p.intent.label);
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    if args.json {
+        let rows: Vec<Value> = tables
+            .iter()
+            .map(|((head, lang), c)| {
+                serde_json::json!({"head": head, "lang": lang, "n": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1()})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"file": args.file, "model": model.model_id(), "results": rows})
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} examples, model {} ({:.2} ms per text)\n",
+        args.file.display(),
+        examples.len(),
+        model.model_id(),
+        elapsed.as_secs_f64() * 1000.0 / examples.len() as f64
+    );
+    for ((head, lang), c) in &tables {
+        let mode = if *head == "sentiment" && args.sentiment_binary {
+            ", binary"
+        } else {
+            ""
+        };
+        println!("{}", c.render(&format!("{head} [{lang}{mode}]")));
+    }
+    Ok(())
+}

@@ -127,7 +127,7 @@ def render(r: dict) -> str:
     w("**Dev split** (never trained on, not used for model selection: hyper-parameters were fixed before "
       "training and not tuned on dev. History: a first 2-epoch run was followed by adding repeated-failure negative "
       "templates, prompted by a wrong sentiment on a hand-picked demo sentence (not by dev metrics); the shipped "
-      "run is 1 epoch because the shared CPU was too loaded for 2 epochs in the time budget): 12% of each dataset, stratified by (source, label), seed "
+      "run is a 2-epoch retrain with those templates, with the same fixed hyper-parameters): 12% of each dataset, stratified by (source, label), seed "
       f"{tr['seed']}; for the templates, whole core utterances (~20% per intent) and every 5th hand-written "
       "sentiment case are held out, so dev measures unseen wordings rather than memorised ones (the "
       "openers/closers are shared, though). Dev: " + json.dumps(st["dev"]["source"]) + f", {st['dev']['n']} "

@@ -14,26 +14,52 @@ use serde_json::{json, Map, Value};
 use crate::classify::runtime;
 use crate::classify::{Prediction, TextModel};
 
+/// Which classifier to run offline, and how (shared by `analyze-text` and `eval`).
 #[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {
+pub struct ModelArgs {
     /// Model directory (model.onnx, tokenizer.json, labels.json).
     #[arg(long, default_value = "models/callsense-en")]
     pub model: PathBuf,
+    /// Texts per model batch.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub batch: u16,
+    /// ONNX Runtime threads.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: u16,
+    /// libonnxruntime.so (default: ORT_DYLIB_PATH, then .runtime/lib).
+    #[arg(long)]
+    pub ort_library: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// Loads ONNX Runtime and the model directory.
+    ///
+    /// # Errors
+    /// Runtime missing or the directory breaks the model contract.
+    pub fn load(&self) -> anyhow::Result<TextModel> {
+        let env = runtime::init(self.ort_library.as_deref())?;
+        Ok(TextModel::load(
+            &env,
+            &self.model,
+            usize::from(self.threads),
+        )?)
+    }
+
+    pub fn batch(&self) -> usize {
+        usize::from(self.batch)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Input JSONL ("-" = stdin).
     #[arg(long, short, default_value = "-")]
     pub input: String,
     /// Output JSONL ("-" = stdout).
     #[arg(long, short, default_value = "-")]
     pub output: String,
-    /// Texts per model batch.
-    #[arg(long, default_value_t = 32)]
-    pub batch: usize,
-    /// ONNX Runtime threads.
-    #[arg(long, default_value_t = 2)]
-    pub threads: usize,
-    /// libonnxruntime.so (default: ORT_DYLIB_PATH, then .runtime/lib).
-    #[arg(long)]
-    pub ort_library: Option<PathBuf>,
 }
 
 /// The JSON the CLI prints for a prediction (shared with tests).
@@ -55,8 +81,7 @@ pub fn prediction_json(p: &Prediction) -> (Value, Value) {
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
-    let env = runtime::init(args.ort_library.as_deref())?;
-    let mut model = TextModel::load(&env, &args.model, args.threads.max(1))?;
+    let mut model = args.model.load()?;
     let input: Box<dyn BufRead> = if args.input == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -112,7 +137,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         match parsed {
             Ok((obj, text)) => {
                 pending.push((line_no, obj, text));
-                if pending.len() >= args.batch.max(1) {
+                if pending.len() >= args.model.batch() {
                     flush(&mut pending, &mut *output)?;
                 }
             }

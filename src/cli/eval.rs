@@ -11,28 +11,20 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+use super::analyze::ModelArgs;
 use crate::classify::eval::Confusion;
-use crate::classify::{runtime, TextModel, SENTIMENT_LABELS};
+use crate::classify::SENTIMENT_LABELS;
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
     /// Labelled JSONL (text, sentiment?, intent?, lang?) or SST-2 TSV.
     pub file: PathBuf,
-    /// Model directory.
-    #[arg(long, default_value = "models/callsense-en")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Two-class sentiment (SST-2 style): predict whichever of negative and
     /// positive is more probable, ignoring neutral.
     #[arg(long)]
     pub sentiment_binary: bool,
-    /// Texts per model batch.
-    #[arg(long, default_value_t = 32)]
-    pub batch: usize,
-    /// ONNX Runtime threads.
-    #[arg(long, default_value_t = 2)]
-    pub threads: usize,
-    #[arg(long)]
-    pub ort_library: Option<PathBuf>,
     /// Print a JSON summary (accuracy and macro-F1 per head and language) instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -131,8 +123,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if examples.is_empty() {
         bail!("{} holds no examples", args.file.display());
     }
-    let env = runtime::init(args.ort_library.as_deref())?;
-    let mut model = TextModel::load(&env, &args.model, args.threads.max(1))?;
+    let mut model = args.model.load()?;
     let intent_labels = model
         .spec()
         .heads
@@ -148,7 +139,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     // (head, lang) → confusion
     let mut tables: BTreeMap<(&str, String), Confusion> = BTreeMap::new();
     let started = std::time::Instant::now();
-    for chunk in examples.chunks(args.batch.max(1)) {
+    for chunk in examples.chunks(args.model.batch()) {
         let texts: Vec<&str> = chunk.iter().map(|e| e.text.as_str()).collect();
         for (e, p) in chunk.iter().zip(model.classify(&texts)?) {
             if let Some(gold) = &e.sentiment {

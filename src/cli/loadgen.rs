@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::stream::{connect, requests_for_clip, Encoding};
+use super::stream::{connect, requests_for_clip, send_paced, Encoding};
 use crate::audio::file::AudioClip;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{AudioEncoding, CallConfig, SpeakerRole};
@@ -156,16 +156,7 @@ async fn one_call(
     pace: Duration,
     out: mpsc::Sender<Sample>,
 ) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(pace);
-        for r in reqs {
-            tick.tick().await;
-            if tx.send(r).await.is_err() {
-                break;
-            }
-        }
-    });
+    let rx = send_paced(reqs, Some(pace));
     let mut client = connect(server).await?;
     let mut responses = client
         .stream_call(ReceiverStream::new(rx))

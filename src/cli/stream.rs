@@ -204,7 +204,20 @@ pub async fn stream_requests(
     pace: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel(64);
+    stream_channel(server, send_paced(reqs, pace), json).await
+}
+
+/// Requests buffered between the sending task and the gRPC stream.
+const SEND_BUFFER: usize = 64;
+
+/// Feeds `reqs` into a channel from a background task, one every `pace`
+/// (like a live call) or as fast as the stream takes them with `None`.
+/// The task stops when the receiver is dropped.
+pub fn send_paced(
+    reqs: Vec<StreamCallRequest>,
+    pace: Option<Duration>,
+) -> mpsc::Receiver<StreamCallRequest> {
+    let (tx, rx) = mpsc::channel(SEND_BUFFER);
     tokio::spawn(async move {
         let mut tick = pace.map(tokio::time::interval);
         for r in reqs {
@@ -216,7 +229,7 @@ pub async fn stream_requests(
             }
         }
     });
-    stream_channel(server, rx, json).await
+    rx
 }
 
 /// Streams whatever arrives on `rx` and prints the responses.

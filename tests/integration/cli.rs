@@ -64,6 +64,21 @@ fn analyze_text_jsonl_in_jsonl_out_with_shipped_labels_and_named_bad_lines() {
     assert_eq!(lines[4]["intent"]["label"], "payment_problem");
 }
 
+/// Runs the binary expecting success; returns its stdout.
+fn succeeding(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Runs the binary expecting failure; returns its stderr.
 fn failing(args: &[&str]) -> String {
     let out = Command::new(BIN)
@@ -149,16 +164,8 @@ fn a_missing_onnx_runtime_library_is_a_clear_error() {
 
 #[test]
 fn eval_reports_accuracy_per_head_and_reads_sst2_tsv() {
-    let out = Command::new(BIN)
-        .args(["eval", "models/callsense-en/dev_examples.jsonl", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = succeeding(&["eval", "models/callsense-en/dev_examples.jsonl", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let results = v["results"].as_array().unwrap();
     let get = |head: &str| results.iter().find(|r| r["head"] == head).unwrap();
     assert!(get("sentiment")["accuracy"].as_f64().unwrap() >= 0.9);
@@ -172,16 +179,7 @@ fn eval_reports_accuracy_per_head_and_reads_sst2_tsv() {
         "label\tcontent\n1\ta wonderful , moving film\n0\ta dull , lifeless mess\n",
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args(["eval", tsv.to_str().unwrap(), "--sentiment-binary"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeding(&["eval", tsv.to_str().unwrap(), "--sentiment-binary"]);
     assert!(
         text.contains("sentiment [en, binary]: n = 2, accuracy = 100.00 %"),
         "{text}"

@@ -15,7 +15,7 @@ use callsense::proto::{
     UtteranceResult,
 };
 use futures::StreamExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
@@ -118,14 +118,16 @@ pub async fn call(
     client: &mut CallSenseClient<Channel>,
     reqs: Vec<StreamCallRequest>,
 ) -> Result<Vec<StreamCallResponse>, tonic::Status> {
-    let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(async move {
-        for r in reqs {
-            if tx.send(r).await.is_err() {
-                break;
-            }
-        }
-    });
+    call_paced(client, reqs, None).await
+}
+
+/// Like [`call`], one request every `pace` (a live call is paced at the chunk length).
+pub async fn call_paced(
+    client: &mut CallSenseClient<Channel>,
+    reqs: Vec<StreamCallRequest>,
+    pace: Option<Duration>,
+) -> Result<Vec<StreamCallResponse>, tonic::Status> {
+    let rx = callsense::cli::stream::send_paced(reqs, pace);
     let mut stream = client
         .stream_call(ReceiverStream::new(rx))
         .await?
@@ -160,6 +162,11 @@ pub fn summary(responses: &[StreamCallResponse]) -> CallSummary {
         Some(StreamingResponse::Summary(s)) => s,
         other => panic!("last response is not a summary: {other:?}"),
     }
+}
+
+/// The synthesized stereo demo call (8 kHz, agent + customer).
+pub fn demo_call() -> AudioClip {
+    AudioClip::read(Path::new("tests/fixtures/demo_call.wav")).unwrap()
 }
 
 pub fn fixture(name: &str) -> callsense::testkit::Fixture {

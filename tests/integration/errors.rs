@@ -33,10 +33,7 @@ fn linear16_mono() -> CallConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_invalid_argument_naming_the_problem_while_a_good_call_runs() {
     let server = TestServer::start(test_config()).await;
-    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let clip = demo_call();
     let mut good_client = server.client().await;
     let good =
         tokio::spawn(async move { call(&mut good_client, mulaw_requests(&clip, "good")).await });

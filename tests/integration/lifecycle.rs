@@ -79,10 +79,7 @@ async fn calls_beyond_the_limit_get_resource_exhausted() {
     let mut cfg = test_config();
     cfg.server.max_concurrent_calls = 1;
     let server = TestServer::start(cfg).await;
-    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let clip = demo_call();
     let reqs = mulaw_requests(&clip, "first");
     // Hold the first call open: send the config and one chunk, keep the sender.
     let (tx, rx) = mpsc::channel::<StreamCallRequest>(4);
@@ -110,10 +107,7 @@ async fn calls_beyond_the_limit_get_resource_exhausted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_vanish_mid_call_leak_nothing_and_the_server_keeps_serving() {
     let server = TestServer::start(test_config()).await;
-    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let clip = demo_call();
     let baseline_tasks = alive_tasks();
     for round in 0..3 {
         let mut clients = Vec::new();
@@ -207,10 +201,7 @@ async fn prometheus_metrics_count_calls_utterances_and_latency() {
     let mut cfg = test_config();
     cfg.server.metrics_listen = Some(addr.clone());
     let server = TestServer::start(cfg).await;
-    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let clip = demo_call();
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "metrics"))
         .await
         .unwrap();
@@ -286,10 +277,7 @@ async fn serves_grpc_over_tls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
     let server = TestServer::start(test_config()).await;
-    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let clip = demo_call();
     // ~6 s of the call (the first three turns), paced at 4× real time.
     let short = callsense::audio::file::AudioClip {
         sample_rate: 8000,
@@ -300,16 +288,7 @@ async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
             .collect(),
     };
     let reqs = mulaw_requests(&short, "draining");
-    let (tx, rx) = mpsc::channel(4);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(5));
-        for r in reqs {
-            tick.tick().await;
-            if tx.send(r).await.is_err() {
-                break;
-            }
-        }
-    });
+    let rx = callsense::cli::stream::send_paced(reqs, Some(Duration::from_millis(5)));
     let mut client = server.client().await;
     let mut stream = client
         .stream_call(ReceiverStream::new(rx))

@@ -99,10 +99,7 @@ async fn stereo_call_from_shared_clips_lands_on_the_right_channels_within_300ms(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synthesized_demo_call_every_turn_transcribed_and_classified() {
     let f = fixture("demo_call.json");
-    let clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let clip = demo_call();
     assert_eq!((clip.sample_rate, clip.channels.len()), (8000, 2));
     let server = TestServer::start(test_config()).await;
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "demo-1"))
@@ -236,10 +233,7 @@ async fn analyze_text_returns_the_shipped_model_labels() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interim_results_precede_their_final_and_carry_no_classification() {
     // One 3.4 s customer turn of the demo call, paced like a live call.
-    let call_clip = callsense::audio::file::AudioClip::read(std::path::Path::new(
-        "tests/fixtures/demo_call.wav",
-    ))
-    .unwrap();
+    let call_clip = demo_call();
     let turn = call_clip.channels[1][22_500 * 8..27_000 * 8].to_vec();
     let clip = callsense::audio::file::AudioClip {
         sample_rate: 8000,
@@ -252,26 +246,10 @@ async fn interim_results_precede_their_final_and_carry_no_classification() {
     {
         c.interim_results = true;
     }
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
-        for r in reqs {
-            tick.tick().await;
-            if tx.send(r).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut client = server.client().await;
-    let mut stream = client
-        .stream_call(tokio_stream::wrappers::ReceiverStream::new(rx))
+    let pace = Some(std::time::Duration::from_millis(20));
+    let responses = call_paced(&mut server.client().await, reqs, pace)
         .await
-        .unwrap()
-        .into_inner();
-    let mut responses = Vec::new();
-    while let Some(r) = futures::StreamExt::next(&mut stream).await {
-        responses.push(r.unwrap());
-    }
+        .unwrap();
     let all = results(&responses);
     let interims: Vec<_> = all.iter().filter(|r| !r.is_final).collect();
     assert!(!interims.is_empty(), "no interim results in {all:#?}");

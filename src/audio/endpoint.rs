@@ -126,15 +126,21 @@ impl Endpointer {
     /// # Errors
     /// The VAD model failed.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<Segment>) -> Result<(), VadError> {
-        self.pending.extend_from_slice(samples);
+        // Frames are read in place from `pending` (moved out while stepping).
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.extend_from_slice(samples);
         let mut start = 0;
-        while self.pending.len() - start >= self.frame {
-            let frame: Vec<f32> = self.pending[start..start + self.frame].to_vec();
-            self.step(&frame, out)?;
+        let mut result = Ok(());
+        while pending.len() - start >= self.frame {
+            if let Err(e) = self.step(&pending[start..start + self.frame], out) {
+                result = Err(e);
+                break;
+            }
             start += self.frame;
         }
-        self.pending.drain(..start);
-        Ok(())
+        pending.drain(..start);
+        self.pending = pending;
+        result
     }
 
     /// Ends the stream: the partial frame is padded with silence and an

@@ -4,13 +4,16 @@
 //! Owns: a fixed set of OS threads, each holding the [`CallFrontend`]s of the
 //! calls assigned to it (least-loaded at call start), fed by a bounded queue.
 //! A call talks to its thread through a [`FrontendHandle`]; results come back
-//! on a bounded per-call event channel. A call whose handle or event receiver
-//! is gone is dropped by the thread, so a vanished client leaks nothing.
+//! on a bounded per-call event channel. When a call's receiver is behind, its
+//! thread holds up to `MAX_HELD_EVENTS` events and retries every
+//! `HELD_RETRY` (also after the call's audio has ended) instead of blocking
+//! the other calls. A call whose handle or event receiver is gone is dropped
+//! by the thread, so a vanished client leaks nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -194,6 +197,12 @@ impl CallState {
     /// Sends `ev`, holding it if the receiver is behind. False: drop the call.
     fn deliver(&mut self, ev: FrontendEvent) -> bool {
         self.held.push_back(ev);
+        self.flush()
+    }
+
+    /// Sends held events until the receiver is full. False: the receiver is
+    /// gone, or more than [`MAX_HELD_EVENTS`] are held (drop the call).
+    fn flush(&mut self) -> bool {
         while let Some(ev) = self.held.pop_front() {
             match self.events.try_send(ev) {
                 Ok(()) => {}
@@ -208,96 +217,192 @@ impl CallState {
     }
 }
 
+/// How often a thread retries delivering held events while a receiver is behind.
+const HELD_RETRY: Duration = Duration::from_millis(5);
+
 fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFactory) {
     let mut calls: HashMap<u64, CallState> = HashMap::new();
+    // Finished calls whose last events wait for a slow receiver (at most one
+    // entry per call this thread held, each with at most MAX_HELD_EVENTS).
+    let mut draining: Vec<CallState> = Vec::new();
     let mut out = Vec::new();
-    while let Some(msg) = rx.blocking_recv() {
-        let mut drop_call = None;
-        match msg {
-            Msg::Open { id, setup, events } => match CallFrontend::new(&setup, || vad()) {
-                Ok(frontend) => {
-                    calls.insert(
-                        id,
-                        CallState {
-                            frontend,
-                            events,
-                            held: VecDeque::new(),
-                        },
-                    );
+    loop {
+        let behind = !draining.is_empty() || calls.values().any(|c| !c.held.is_empty());
+        let msg = if behind {
+            match rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    std::thread::sleep(HELD_RETRY);
+                    None
                 }
-                Err(e) => {
-                    let _ = events.try_send(FrontendEvent::Failed(e));
-                }
-            },
-            Msg::Audio { id, bytes } => {
-                if let Some(call) = calls.get_mut(&id) {
-                    let result = call.frontend.push(&bytes, &mut out);
-                    let end = Instant::now();
-                    let pos_ms = call.frontend.duration_ms();
-                    let mut alive = true;
-                    for u in out.drain(..) {
-                        let eos = end_of_speech(end, pos_ms, &u);
-                        alive &= call.deliver(FrontendEvent::Utterance {
-                            utterance: u,
-                            end_of_speech: eos,
-                        });
-                    }
-                    if let Err(e) = result {
-                        call.deliver(FrontendEvent::Failed(e));
-                        alive = false;
-                    }
-                    if !alive {
-                        drop_call = Some(id);
-                    }
-                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
-            Msg::Finish { id } => {
-                if let Some(mut call) = calls.remove(&id) {
-                    let result = call.frontend.finish(&mut out);
-                    let end = Instant::now();
-                    let pos_ms = call.frontend.duration_ms();
-                    for u in out.drain(..) {
-                        let eos = end_of_speech(end, pos_ms, &u);
-                        call.deliver(FrontendEvent::Utterance {
-                            utterance: u,
-                            end_of_speech: eos,
-                        });
-                    }
-                    let last = match result {
-                        Ok(()) => FrontendEvent::Finished {
-                            duration_ms: pos_ms,
-                        },
-                        Err(e) => FrontendEvent::Failed(e),
-                    };
-                    call.deliver(last);
-                    // Whatever is still held goes out as the receiver drains,
-                    // on a helper that may block: the call is over for this thread.
-                    if !call.held.is_empty() {
-                        let (events, held) = (call.events, call.held);
-                        std::thread::spawn(move || {
-                            for ev in held {
-                                if events.blocking_send(ev).is_err() {
-                                    break;
-                                }
-                            }
-                        });
-                    }
-                }
+        } else {
+            match rx.blocking_recv() {
+                Some(m) => Some(m),
+                None => break,
             }
-            Msg::Close { id } => drop_call = Some(id),
+        };
+        if let Some(msg) = msg {
+            handle(msg, &mut calls, &mut draining, &mut out, &vad);
         }
-        if let Some(id) = drop_call {
+        // Retry held events; drop calls whose receiver is gone or hopelessly behind.
+        calls.retain(|_, c| c.flush() && !c.events.is_closed());
+        draining.retain_mut(|c| c.flush() && !c.held.is_empty());
+        load.store(calls.len() + draining.len(), Ordering::Relaxed);
+    }
+}
+
+fn handle(
+    msg: Msg,
+    calls: &mut HashMap<u64, CallState>,
+    draining: &mut Vec<CallState>,
+    out: &mut Vec<Utterance>,
+    vad: &VadFactory,
+) {
+    match msg {
+        Msg::Open { id, setup, events } => match CallFrontend::new(&setup, || vad()) {
+            Ok(frontend) => {
+                calls.insert(
+                    id,
+                    CallState {
+                        frontend,
+                        events,
+                        held: VecDeque::new(),
+                    },
+                );
+            }
+            Err(e) => {
+                let _ = events.try_send(FrontendEvent::Failed(e));
+            }
+        },
+        Msg::Audio { id, bytes } => {
+            let Some(call) = calls.get_mut(&id) else {
+                return;
+            };
+            let result = call.frontend.push(&bytes, out);
+            let mut alive = call.deliver_utterances(out);
+            if let Err(e) = result {
+                call.deliver(FrontendEvent::Failed(e));
+                alive = false;
+            }
+            if !alive {
+                calls.remove(&id);
+            }
+        }
+        Msg::Finish { id } => {
+            let Some(mut call) = calls.remove(&id) else {
+                return;
+            };
+            let result = call.frontend.finish(out);
+            call.deliver_utterances(out);
+            let last = match result {
+                Ok(()) => FrontendEvent::Finished {
+                    duration_ms: call.frontend.duration_ms(),
+                },
+                Err(e) => FrontendEvent::Failed(e),
+            };
+            call.deliver(last);
+            if !call.held.is_empty() {
+                draining.push(call); // the rest goes out as the receiver catches up
+            }
+        }
+        Msg::Close { id } => {
             calls.remove(&id);
         }
-        // Calls whose receiver vanished without a Close (belt and braces).
-        calls.retain(|_, c| !c.events.is_closed());
-        load.store(calls.len(), Ordering::Relaxed);
+    }
+}
+
+impl CallState {
+    /// Delivers the utterances in `out` (draining it). False: drop the call.
+    fn deliver_utterances(&mut self, out: &mut Vec<Utterance>) -> bool {
+        let now = Instant::now();
+        let pos_ms = self.frontend.duration_ms();
+        let mut alive = true;
+        for u in out.drain(..) {
+            let end_of_speech = end_of_speech(now, pos_ms, &u);
+            alive &= self.deliver(FrontendEvent::Utterance {
+                utterance: u,
+                end_of_speech,
+            });
+        }
+        alive
     }
 }
 
 /// Wall-clock end of speech: now, minus the audio that arrived after it.
 fn end_of_speech(now: Instant, pos_ms: u64, u: &Utterance) -> Instant {
     let after = pos_ms.saturating_sub(u.segment.end_ms() as u64);
-    now.checked_sub(std::time::Duration::from_millis(after))
-        .unwrap_or(now)
+    now.checked_sub(Duration::from_millis(after)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::endpoint::EndpointParams;
+    use crate::audio::vad::VadError;
+    use crate::config::AudioConfig;
+    use crate::proto::AudioEncoding;
+
+    /// Frames whose mean magnitude is above 0.05 are speech.
+    struct Loudness;
+    impl VoiceDetector for Loudness {
+        fn frame_len(&self) -> usize {
+            320
+        }
+        fn probability(&mut self, frame: &[f32]) -> Result<f32, VadError> {
+            let m = frame.iter().map(|v| v.abs()).sum::<f32>() / frame.len() as f32;
+            Ok(if m > 0.05 { 0.9 } else { 0.1 })
+        }
+        fn reset(&mut self) {}
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_falls_behind_still_gets_every_event_in_order() {
+        let pool = FrontendPool::start(
+            1,
+            16,
+            Arc::new(|| Box::new(Loudness) as Box<dyn VoiceDetector>),
+        );
+        let setup = FrontendSetup {
+            encoding: AudioEncoding::Linear16,
+            sample_rate_hz: 16_000,
+            channels: 1,
+            endpoint: EndpointParams::from_config(&AudioConfig::default(), false),
+        };
+        // Room for one event only; five utterances follow.
+        let (handle, mut events) = pool.open(setup, 1).await.unwrap();
+        let mut bytes = Vec::new();
+        for _ in 0..5 {
+            for i in 0..16_000 * 6 / 10 {
+                let s: i16 = if i % 2 == 0 { 9000 } else { -9000 };
+                bytes.extend_from_slice(&s.to_le_bytes());
+            }
+            bytes.extend(std::iter::repeat_n(0u8, 2 * 16_000 * 8 / 10));
+        }
+        handle.audio(bytes.into()).await.unwrap();
+        handle.finish().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await; // nobody reads meanwhile
+        let mut seqs = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), events.recv())
+                .await
+                .unwrap()
+            {
+                Some(FrontendEvent::Utterance { utterance, .. }) => seqs.push(utterance.seq),
+                Some(FrontendEvent::Finished { duration_ms }) => {
+                    assert_eq!(duration_ms, 7000);
+                    break;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        drop(handle);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while pool.active_calls() > 0 {
+            assert!(Instant::now() < deadline, "call state not released");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }

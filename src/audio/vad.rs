@@ -20,6 +20,8 @@ use parking_lot::Mutex;
 pub enum VadError {
     #[error("cannot load Silero VAD model {path}: {source}")]
     Load { path: String, source: ort::Error },
+    #[error("Silero VAD returned a state of {0} values, expected 256 (not a Silero v5 model?)")]
+    Shape(usize),
     #[error("Silero VAD inference failed: {0}")]
     Inference(#[from] ort::Error),
 }
@@ -132,14 +134,19 @@ impl VoiceDetector for SileroVad {
         self.input[SILERO_CONTEXT..].copy_from_slice(frame);
         let input =
             Tensor::from_array(([1usize, SILERO_CONTEXT + SILERO_FRAME], self.input.clone()))?;
-        let state = Tensor::from_array(([2usize, 1, 128], std::mem::take(&mut self.state)))?;
+        // The state is copied in and only replaced on success, so a failed
+        // frame leaves the channel usable.
+        let state = Tensor::from_array(([2usize, 1, 128], self.state.clone()))?;
         let sr = Tensor::from_array(((), vec![16_000i64]))?;
         let mut session = self.model.session.lock();
         let outputs = session.run(ort::inputs!["input" => input, "state" => state, "sr" => sr])?;
         let (_, prob) = outputs["output"].try_extract_tensor::<f32>()?;
         let (_, next) = outputs["stateN"].try_extract_tensor::<f32>()?;
         let p = prob.first().copied().unwrap_or(0.0);
-        self.state = next.to_vec();
+        if next.len() != SILERO_STATE {
+            return Err(VadError::Shape(next.len()));
+        }
+        self.state.copy_from_slice(next);
         drop(outputs);
         drop(session);
         self.input.copy_within(SILERO_FRAME.., 0);

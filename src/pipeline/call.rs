@@ -70,7 +70,9 @@ pub async fn run_call<S>(
     let per_call = Arc::new(Semaphore::new(engine.config.asr.per_call_queue));
     let mut tasks: JoinSet<Option<(UtteranceResult, Instant)>> = JoinSet::new();
     let mut summary = SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone());
-    let mut finals_sent: HashSet<u32> = HashSet::new();
+    // Per channel: the highest seq whose final result went out. Seqs on a
+    // channel increase, so an interim at or below it is stale.
+    let mut last_final: Vec<u32> = vec![0; spec.roles.len()];
     let mut interim_running: HashSet<usize> = HashSet::new();
     let (mut input_done, mut flushed, mut duration_ms) = (false, false, 0u64);
 
@@ -132,11 +134,13 @@ pub async fn run_call<S>(
                 let Ok(Some((mut result, end_of_speech))) = joined else { continue };
                 if !result.is_final {
                     interim_running.remove(&(result.channel as usize));
-                    if finals_sent.contains(&result.seq) {
+                    if last_final.get(result.channel as usize).is_some_and(|&f| result.seq <= f) {
                         continue; // its final already went out
                     }
                 } else {
-                    finals_sent.insert(result.seq);
+                    if let Some(f) = last_final.get_mut(result.channel as usize) {
+                        *f = (*f).max(result.seq);
+                    }
                 }
                 if let Some(t) = result.timings.as_mut() {
                     t.end_of_speech_to_emit_ms = ms(end_of_speech.elapsed());
@@ -194,7 +198,7 @@ async fn process_utterance(
     call_id: String,
     role: SpeakerRole,
     language: Option<String>,
-    u: Utterance,
+    mut u: Utterance,
     end_of_speech: Instant,
     per_call: Arc<Semaphore>,
 ) -> Option<(UtteranceResult, Instant)> {
@@ -202,7 +206,7 @@ async fn process_utterance(
     let is_final = u.segment.is_final;
     let job = AsrJob {
         call: key,
-        audio: u.segment.audio.clone(),
+        audio: std::mem::take(&mut u.segment.audio),
         language: language.clone(),
         interim: !is_final,
     };

@@ -80,7 +80,7 @@ fn load(threads: usize) -> Result<TextModel, String> {
     let configured = (std::env::var_os("ORT_DYLIB_PATH").is_none() && lib.is_file()).then_some(lib);
     let env =
         callsense::classify::runtime::init(configured.as_deref()).map_err(|e| e.to_string())?;
-    let dir: PathBuf = repo().join(ClassifierConfig::default().model_dir);
+    let dir: PathBuf = repo().join(&ClassifierConfig::default().model_dirs[0]);
     TextModel::load(&env, &dir, threads).map_err(|e| e.to_string())
 }
 

@@ -33,8 +33,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import classifier_data as cd  # noqa: E402
+import corpus  # noqa: E402
 
-MODEL_ID = "callsense-minilm-en-v1"
+MODEL_ID = "callsense-minilm-en-v2"
 SENT = cd.SENTIMENT_LABELS
 INTENTS = cd.INTENT_LABELS
 S2I = {l: i for i, l in enumerate(SENT)}
@@ -43,213 +44,15 @@ RUNTIME_MAX_LEN = 128
 
 
 # ---------------------------------------------------------------------------
-# data
+# data: built by corpus.py (stdlib only, so models/eval_sets.py can rebuild
+# the same dev split without PyTorch)
 # ---------------------------------------------------------------------------
-def ex(text, sentiment, intent, source):
-    return {"text": text.strip(), "sentiment": sentiment, "intent": intent, "source": source}
-
-
-def load_banking77(assets: Path):
-    out, dropped = [], Counter()
-    with open(assets / "datasets/banking77/train.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            lab = cd.BANKING77_MAP.get(row["category"], "MISSING")
-            if lab == "MISSING":
-                raise KeyError(row["category"])
-            if lab is None:
-                dropped[row["category"]] += 1
-                continue
-            out.append(ex(row["text"], None, lab, "banking77"))
-    return out, dropped
-
-
-def load_clinc(assets: Path):
-    d = json.load(open(assets / "datasets/clinc150/data_train_val.json", encoding="utf-8"))
-    domains = json.load(open(assets / "datasets/clinc150/domains.json", encoding="utf-8"))
-    dom_of = {i: dname for dname, ints in domains.items() for i in ints}
-    out, dropped = [], Counter()
-    for split in ("train", "val", "oos_train", "oos_val"):
-        for text, lab in d[split]:
-            if lab in cd.CLINC_MAP:
-                m = cd.CLINC_MAP[lab]
-            elif dom_of.get(lab) in cd.CLINC_OTHER_DOMAINS:
-                m = "other"
-            else:
-                m = None
-            if m is None:
-                dropped[lab] += 1
-                continue
-            out.append(ex(text, None, m, "clinc150"))
-    return out, dropped
-
-
-def load_sst2_train(assets: Path):
-    out = []
-    with open(assets / "datasets/sst2/train.tsv", encoding="utf-8") as f:
-        next(f)
-        for line in f:
-            lab, text = line.rstrip("\n").split("\t", 1)
-            out.append(ex(text, "positive" if lab == "1" else "negative", None, "sst2_train"))
-    return out
-
-
-def load_sst2_dev(assets: Path):
-    out = []
-    with open(assets / "datasets/sst2/dev.tsv", encoding="utf-8") as f:
-        next(f)
-        for line in f:
-            lab, text = line.rstrip("\n").split("\t", 1)
-            out.append((text, int(lab)))
-    return out
-
-
-def load_uss(assets: Path):
-    """User turns of the SGD and MultiWOZ parts of the USS corpus.
-
-    Ratings are per-annotator 1-5 satisfaction scores.  They describe the
-    user's satisfaction with the dialogue so far, so they are noisy as text
-    sentiment; we keep only turns where annotators agree on the side:
-    all ratings <= 2 -> negative, all >= 4 -> positive, all == 3 -> neutral.
-    """
-    out = []
-    for name in ("dataset_SGD.txt", "dataset_MWOZ.txt"):
-        for line in open(assets / "datasets/dialogue_satisfaction_USS" / name, encoding="utf-8"):
-            p = line.rstrip("\n").split("\t")
-            if len(p) < 4 or p[0] != "USER" or p[1] == "OVERALL":
-                continue
-            try:
-                r = [int(x) for x in p[3].split(",") if x.strip()]
-            except ValueError:
-                continue
-            if not r:
-                continue
-            if max(r) <= 2:
-                s = "negative"
-            elif min(r) >= 4:
-                s = "positive"
-            elif all(x == 3 for x in r):
-                s = "neutral"
-            else:
-                continue
-            out.append(ex(p[1], s, None, "uss_" + name.split("_")[1][:-4].lower()))
-    return out
-
-
-def split_dev(items, frac, rng, key):
-    groups = defaultdict(list)
-    for it in items:
-        groups[key(it)].append(it)
-    tr, dv = [], []
-    for k in sorted(groups, key=str):
-        g = groups[k]
-        rng.shuffle(g)
-        n = int(round(len(g) * frac))
-        if len(g) >= 5:
-            n = max(1, n)
-        dv += g[:n]
-        tr += g[n:]
-    return tr, dv
-
-
 def build_data(args):
-    rng = random.Random(args.seed)
-    assets = Path(args.assets)
-    stats = {}
-
-    # intent datasets -------------------------------------------------------
-    b77, b_drop = load_banking77(assets)
-    clinc, c_drop = load_clinc(assets)
-    stats["banking77_dropped_labels"] = sorted(b_drop)
-    stats["clinc_dropped_labels"] = sorted(c_drop)
-    seen = set()
-    intent_ds = []
-    for e in b77 + clinc:
-        k = e["text"].lower()
-        if k in seen:
-            continue
-        seen.add(k)
-        intent_ds.append(e)
-    by_int = defaultdict(list)
-    for e in intent_ds:
-        by_int[e["intent"]].append(e)
-    capped = []
-    for lab in INTENTS:
-        g = by_int.get(lab, [])
-        rng.shuffle(g)
-        cap = args.other_cap if lab == "other" else args.intent_cap
-        capped += g[:cap]
-    stats["intent_dataset_counts_capped"] = dict(Counter(e["intent"] for e in capped))
-    # sentiment of intent-dataset utterances: plain requests are neutral;
-    # thanks are positive; utterances with frustration markers are left unlabelled.
-    for e in capped:
-        if e["intent"] == "gratitude":
-            e["sentiment"] = "positive"
-        elif cd.FRUSTRATION_RE.search(e["text"]):
-            e["sentiment"] = None
-        else:
-            e["sentiment"] = "neutral"
-    ds_tr, ds_dv = split_dev(capped, args.dev_frac, rng, key=lambda e: (e["source"], e["intent"]))
-
-    # sentiment datasets ----------------------------------------------------
-    sst = [e for e in load_sst2_train(assets) if len(e["text"].split()) >= args.sst_min_words]
-    sst_by = defaultdict(list)
-    for e in sst:
-        sst_by[e["sentiment"]].append(e)
-    sst_sel = []
-    for s in ("negative", "positive"):
-        rng.shuffle(sst_by[s])
-        sst_sel += sst_by[s][: args.sst_per_class]
-    uss = load_uss(assets)
-    uss_by = defaultdict(list)
-    for e in uss:
-        uss_by[e["sentiment"]].append(e)
-    stats["uss_counts_available"] = {k: len(v) for k, v in uss_by.items()}
-    uss_sel = []
-    for s, g in uss_by.items():
-        rng.shuffle(g)
-        uss_sel += g[: args.uss_per_class]
-    sent_ds = sst_sel + uss_sel
-    sd_tr, sd_dv = split_dev(sent_ds, args.dev_frac, rng, key=lambda e: (e["source"], e["sentiment"]))
-
-    # self-written templates ------------------------------------------------
-    tp_tr, tp_dv = cd.generate_templates(args.seed, per_core=args.per_core)
-
-    train = ds_tr + sd_tr + tp_tr * args.template_repeat
-    dev = ds_dv + sd_dv + tp_dv
-
-    # balance sentiment classes in train: drop the sentiment label (keep the
-    # example for intent) on surplus neutral dataset utterances.
-    cnt = Counter(e["sentiment"] for e in train if e["sentiment"])
-    target_neu = int((cnt["negative"] + cnt["positive"]) / 2)
-    surplus = cnt["neutral"] - target_neu
-    if surplus > 0:
-        cands = [e for e in train if e["sentiment"] == "neutral" and e["source"] in ("banking77", "clinc150")]
-        rng.shuffle(cands)
-        for e in cands[:surplus]:
-            e["sentiment"] = None
-    # same rule on dev so its class mix matches train
-    cnt_d = Counter(e["sentiment"] for e in dev if e["sentiment"])
-    surplus_d = cnt_d["neutral"] - int((cnt_d["negative"] + cnt_d["positive"]) / 2)
-    if surplus_d > 0:
-        cands = [e for e in dev if e["sentiment"] == "neutral" and e["source"] in ("banking77", "clinc150")]
-        rng.shuffle(cands)
-        for e in cands[:surplus_d]:
-            e["sentiment"] = None
-    # the train/dev texts must be disjoint
-    dev_texts = {e["text"].lower() for e in dev}
-    train = [e for e in train if e["text"].lower() not in dev_texts]
-    rng.shuffle(train)
-
-    def summary(items):
-        return {
-            "n": len(items),
-            "sentiment": dict(Counter(e["sentiment"] for e in items if e["sentiment"])),
-            "intent": dict(Counter(e["intent"] for e in items if e["intent"])),
-            "source": dict(Counter(e["source"] for e in items)),
-        }
-    stats["train"] = summary(train)
-    stats["dev"] = summary(dev)
-    return train, dev, tp_dv, stats
+    return corpus.english_sets(Path(args.assets), seed=args.seed, dev_frac=args.dev_frac,
+                               intent_cap=args.intent_cap, other_cap=args.other_cap,
+                               sst_per_class=args.sst_per_class, sst_min_words=args.sst_min_words,
+                               uss_per_class=args.uss_per_class, per_core=args.per_core,
+                               template_repeat=args.template_repeat)
 
 
 # ---------------------------------------------------------------------------
@@ -343,6 +146,11 @@ def train_model(args, train, log):
     ic = Counter(int(x) for x in yi if x >= 0)
     w = np.array([(ic.get(k, 1)) ** -0.5 for k in range(len(INTENTS))])
     w = w / (w * np.array([ic.get(k, 0) for k in range(len(INTENTS))])).sum() * sum(ic.values())
+    # sentiment class weights ~ count^-0.5 (normalised the same way), so a
+    # large binary SST-2 share does not push neutral into a dead zone
+    sc = Counter(int(x) for x in ys if x >= 0)
+    ws = np.array([(sc.get(k, 1)) ** -0.5 for k in range(len(SENT))])
+    ws = ws / (ws * np.array([sc.get(k, 0) for k in range(len(SENT))])).sum() * sum(sc.values())
     model = make_model("sdpa")
     model.train()
     head_params = list(model.sentiment.parameters()) + list(model.intent.parameters())
@@ -350,7 +158,7 @@ def train_model(args, train, log):
         {"params": model.encoder.parameters(), "lr": args.lr},
         {"params": head_params, "lr": args.head_lr},
     ], weight_decay=0.01)
-    loss_s = nn.CrossEntropyLoss(ignore_index=-100)
+    loss_s = nn.CrossEntropyLoss(ignore_index=-100, weight=torch.tensor(ws, dtype=torch.float32))
     loss_i = nn.CrossEntropyLoss(ignore_index=-100, weight=torch.tensor(w, dtype=torch.float32))
     epoch_batches = [batches_by_length(enc, args.batch, rng) for _ in range(math.ceil(args.epochs))]
     plan = []
@@ -364,7 +172,7 @@ def train_model(args, train, log):
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
     log(f"train: {len(train)} examples, {total} steps (batch {args.batch}, max_len {args.max_len}), "
-        f"intent class weights {np.round(w, 2).tolist()}")
+        f"intent class weights {np.round(w, 2).tolist()}, sentiment class weights {np.round(ws, 2).tolist()}")
     t0 = time.time()
     run_s = run_i = 0.0
     step = 0
@@ -629,19 +437,19 @@ def main():
     ap.add_argument("--dev-frac", type=float, default=0.12)
     ap.add_argument("--intent-cap", type=int, default=1000, help="max dataset examples per intent class")
     ap.add_argument("--other-cap", type=int, default=1200)
-    ap.add_argument("--sst-per-class", type=int, default=3500)
+    ap.add_argument("--sst-per-class", type=int, default=14000)
     ap.add_argument("--sst-min-words", type=int, default=4)
     ap.add_argument("--uss-per-class", type=int, default=1200)
     ap.add_argument("--per-core", type=int, default=10, help="templated variants per core utterance")
     ap.add_argument("--template-repeat", type=int, default=2)
     ap.add_argument("--max-len", type=int, default=64, help="training sequence length")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--epochs", type=float, default=3.0)
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--time-budget-min", type=float, default=28.0)
+    ap.add_argument("--time-budget-min", type=float, default=45.0)
     ap.add_argument("--measure-only", type=int, default=0, help="time N training steps and exit")
     ap.add_argument("--data-only", action="store_true")
     ap.add_argument("--skip-train", action="store_true", help="reuse <work>/ckpt.pt")
@@ -702,7 +510,7 @@ def main():
     os_, oi = s32.run(None, {"input_ids": ids, "attention_mask": mask})
     log(f"torch vs onnx fp32 max |diff| {max(np.abs(ts.numpy() - os_).max(), np.abs(ti.numpy() - oi).max()):.2e}")
 
-    sst_dev = load_sst2_dev(Path(args.assets))
+    sst_dev = corpus.load_sst2_dev(Path(args.assets))
     ev32 = evaluate(s32, tok, dev, sst_dev)
     log("fp32 dev: " + json.dumps({k: v for k, v in ev32.items() if not k.startswith("_")}))
 

@@ -18,7 +18,8 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v cc >/dev/null || need+=(build-essential)
 command -v pkg-config >/dev/null || need+=(pkg-config)
-ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+# libclang itself (bindgen), not libclang-cpp, which other packages pull in
+ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* /usr/lib/*-linux-gnu/libclang-[0-9]*.so* >/dev/null 2>&1 || need+=(libclang-dev)
 if [ "${WITH_MIC:-0}" = 1 ]; then dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev); fi
 if [ ${#need[@]} -gt 0 ]; then
   log "Installing system packages: ${need[*]}"

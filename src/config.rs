@@ -12,6 +12,8 @@ use serde::Deserialize;
 
 /// Prefix of environment overrides; sections and keys are separated by `__`.
 pub const ENV_PREFIX: &str = "CALLSENSE__";
+/// Most classifier model directories loaded at once (one thread each).
+pub const MAX_CLASSIFIER_MODELS: usize = 8;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -201,8 +203,10 @@ impl Default for AsrConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClassifierConfig {
-    /// Model directory (model.onnx, tokenizer.json, labels.json).
-    pub model_dir: PathBuf,
+    /// Model directories (model.onnx, tokenizer.json, labels.json), one per
+    /// language or domain; each text goes to the model serving its language
+    /// (labels.json `languages`), the first is the fallback.
+    pub model_dirs: Vec<PathBuf>,
     /// libonnxruntime.so; empty → `ORT_DYLIB_PATH`, then `.runtime/lib/libonnxruntime.so`.
     pub ort_library: Option<PathBuf>,
     /// Largest batch run at once.
@@ -218,7 +222,10 @@ pub struct ClassifierConfig {
 impl Default for ClassifierConfig {
     fn default() -> Self {
         Self {
-            model_dir: PathBuf::from("models/callsense-en"),
+            model_dirs: vec![
+                PathBuf::from("models/callsense-en"),
+                PathBuf::from("models/callsense-zh"),
+            ],
             ort_library: None,
             max_batch: 32,
             max_wait_ms: 5,
@@ -362,6 +369,11 @@ impl Config {
             return bad("asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]");
         }
         let c = &self.classifier;
+        if c.model_dirs.is_empty() || c.model_dirs.len() > MAX_CLASSIFIER_MODELS {
+            return bad(&format!(
+                "classifier.model_dirs must name 1 to {MAX_CLASSIFIER_MODELS} model directories"
+            ));
+        }
         if c.max_batch == 0 || c.queue_capacity == 0 || c.threads == 0 || c.max_wait_ms > 1000 {
             return bad(
                 "classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000",

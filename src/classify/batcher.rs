@@ -51,12 +51,14 @@ pub struct Batcher {
     permits: Arc<Semaphore>,
     capacity: usize,
     model_id: Arc<str>,
+    languages: Arc<[String]>,
 }
 
 impl Batcher {
     /// Starts the batching thread, which owns `model`.
     pub fn start(model: TextModel, max_batch: usize, max_wait: Duration, capacity: usize) -> Self {
         let model_id: Arc<str> = model.model_id().into();
+        let languages: Arc<[String]> = model.spec().languages.clone().into();
         let (tx, rx) = sync_channel(capacity);
         std::thread::Builder::new()
             .name("classifier".into())
@@ -67,11 +69,22 @@ impl Batcher {
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
             model_id,
+            languages,
         }
     }
 
     pub fn model_id(&self) -> &str {
         &self.model_id
+    }
+
+    /// Shared handle to the model id (cheap to put in every result).
+    pub fn model_id_arc(&self) -> Arc<str> {
+        Arc::clone(&self.model_id)
+    }
+
+    /// Languages the model declares (`labels.json`).
+    pub fn languages(&self) -> &[String] {
+        &self.languages
     }
 
     /// Texts admitted and not yet answered.

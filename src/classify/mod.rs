@@ -2,11 +2,13 @@
 //!
 //! `runtime` loads the ONNX Runtime library; `model` implements the model
 //! directory contract (documented there and in `models/README.md`);
-//! `batcher` batches texts across calls on one dedicated thread.
+//! `batcher` batches texts across calls on one dedicated thread per model;
+//! `router` picks the model for each text by language.
 
 pub mod batcher;
 pub mod eval;
 pub mod model;
+pub mod router;
 pub mod runtime;
 
 pub use batcher::{Batcher, Classified, ClassifyError};
@@ -14,3 +16,4 @@ pub use model::{
     IntentPrediction, ModelError, ModelSpec, Prediction, SentimentPrediction, TextModel,
     SENTIMENT_LABELS,
 };
+pub use router::{Classifiers, Route, Routed};

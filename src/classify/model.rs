@@ -7,8 +7,10 @@
 //! - `tokenizer.json`: a Hugging Face `tokenizers` file;
 //! - `labels.json`: `model_id`, `languages`, `max_length` (tokens, special
 //!   tokens included), `truncation_side` (`left` keeps the end of long
-//!   texts), and `heads`: `{name, output, labels}`. A `sentiment` head with
-//!   labels negative/neutral/positive and an `intent` head are required.
+//!   texts), and `heads`: `{name, output, labels}`. At least one of a
+//!   `sentiment` head (labels negative/neutral/positive, any order) and an
+//!   `intent` head (any labels: a domain pack such as banking77 brings its
+//!   own); other heads are ignored.
 //!
 //! Any model that follows it can be dropped in. Owns: loading and checking
 //! that contract, tokenisation with truncation and padding, and turning
@@ -95,10 +97,11 @@ pub struct IntentPrediction {
     pub top: Vec<(String, f32)>,
 }
 
+/// What a model predicts for one text: each head the model has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    pub sentiment: SentimentPrediction,
-    pub intent: IntentPrediction,
+    pub sentiment: Option<SentimentPrediction>,
+    pub intent: Option<IntentPrediction>,
 }
 
 /// A loaded model directory.
@@ -107,10 +110,9 @@ pub struct TextModel {
     tokenizer: Tokenizer,
     session: Session,
     has_token_type_ids: bool,
-    /// For each of negative/neutral/positive, its column in the sentiment head.
-    sentiment_columns: [usize; 3],
-    sentiment_head: usize,
-    intent_head: usize,
+    /// The sentiment head and, for each of negative/neutral/positive, its column.
+    sentiment_head: Option<(usize, [usize; 3])>,
+    intent_head: Option<usize>,
     pad_id: i64,
 }
 
@@ -191,27 +193,32 @@ impl TextModel {
                 return Err(contract(format!("head `{}` has no labels", h.name)));
             }
         }
-        let head = |name: &str| {
-            spec.heads
-                .iter()
-                .position(|h| h.name == name)
-                .ok_or_else(|| contract(format!("labels.json has no `{name}` head")))
+        let head = |name: &str| spec.heads.iter().position(|h| h.name == name);
+        let intent_head = head("intent");
+        let sentiment_head = match head("sentiment") {
+            None => None,
+            Some(h) => {
+                let s_labels = &spec.heads[h].labels;
+                if s_labels.len() != 3 {
+                    return Err(contract(format!(
+                        "sentiment head must have 3 labels, has {s_labels:?}"
+                    )));
+                }
+                let mut columns = [0; 3];
+                for (k, want) in SENTIMENT_LABELS.iter().enumerate() {
+                    columns[k] = s_labels.iter().position(|l| l == want).ok_or_else(|| {
+                        contract(format!(
+                            "sentiment head lacks label `{want}` ({s_labels:?})"
+                        ))
+                    })?;
+                }
+                Some((h, columns))
+            }
         };
-        let sentiment_head = head("sentiment")?;
-        let intent_head = head("intent")?;
-        let s_labels = &spec.heads[sentiment_head].labels;
-        if s_labels.len() != 3 {
-            return Err(contract(format!(
-                "sentiment head must have 3 labels, has {s_labels:?}"
-            )));
-        }
-        let mut sentiment_columns = [0; 3];
-        for (k, want) in SENTIMENT_LABELS.iter().enumerate() {
-            sentiment_columns[k] = s_labels.iter().position(|l| l == want).ok_or_else(|| {
-                contract(format!(
-                    "sentiment head lacks label `{want}` ({s_labels:?})"
-                ))
-            })?;
+        if sentiment_head.is_none() && intent_head.is_none() {
+            return Err(contract(
+                "labels.json has neither a `sentiment` nor an `intent` head".into(),
+            ));
         }
         let pad_id = tokenizer
             .get_padding()
@@ -223,7 +230,6 @@ impl TextModel {
             spec,
             tokenizer,
             session,
-            sentiment_columns,
             sentiment_head,
             intent_head,
             pad_id,
@@ -355,16 +361,27 @@ impl TextModel {
             }
             Ok(data.chunks_exact(k).map(softmax).collect())
         };
-        let sentiment = logits(self.sentiment_head)?;
-        let intent = logits(self.intent_head)?;
-        let intent_labels = &self.spec.heads[self.intent_head].labels;
+        let mut sentiment = match self.sentiment_head {
+            Some((h, columns)) => logits(h)?
+                .iter()
+                .map(|p| Some(sentiment_prediction(p, &columns)))
+                .collect(),
+            None => vec![None; n],
+        };
+        let mut intent = match self.intent_head {
+            Some(h) => {
+                let labels = &self.spec.heads[h].labels;
+                logits(h)?
+                    .iter()
+                    .map(|p| Some(intent_prediction(p, labels)))
+                    .collect()
+            }
+            None => vec![None; n],
+        };
         Ok(sentiment
-            .into_iter()
-            .zip(intent)
-            .map(|(s, i)| Prediction {
-                sentiment: sentiment_prediction(&s, &self.sentiment_columns),
-                intent: intent_prediction(&i, intent_labels),
-            })
+            .drain(..)
+            .zip(intent.drain(..))
+            .map(|(sentiment, intent)| Prediction { sentiment, intent })
             .collect())
     }
 }

@@ -1,9 +1,12 @@
 //! `callsense analyze-text`: JSONL in → JSONL out, offline (no server).
 //!
 //! Each input line is a JSON object with a "text" field (and optionally
-//! "lang"); each output line is that object with `sentiment` {label, score,
-//! probabilities} and `intent` {label, confidence, top} added. A bad line
-//! produces an object with "error" naming the line, and processing goes on.
+//! "lang", a language hint); each output line is that object with
+//! `sentiment` {label, score, probabilities} and `intent` {label, confidence,
+//! top} added (each only if the routed model has that head) and
+//! `classification` {model, language, mixed_language, language_fallback}. A
+//! bad line produces an object with "error" naming the line, and processing
+//! goes on.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -11,15 +14,17 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
+use crate::classify::router::{ModelSet, Route};
 use crate::classify::runtime;
 use crate::classify::{Prediction, TextModel};
 
 /// Which classifier to run offline, and how (shared by `analyze-text` and `eval`).
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// Model directory (model.onnx, tokenizer.json, labels.json).
-    #[arg(long, default_value = "models/callsense-en")]
-    pub model: PathBuf,
+    /// Model directory (model.onnx, tokenizer.json, labels.json); repeat for
+    /// several (texts are routed by language, the first is the fallback).
+    #[arg(long = "model", default_values = ["models/callsense-en", "models/callsense-zh"])]
+    pub models: Vec<PathBuf>,
     /// Texts per model batch.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub batch: u16,
@@ -32,17 +37,25 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Loads ONNX Runtime and the model directory.
+    /// Loads ONNX Runtime and the model directories.
     ///
     /// # Errors
-    /// Runtime missing or the directory breaks the model contract.
-    pub fn load(&self) -> anyhow::Result<TextModel> {
+    /// Runtime missing or a directory breaks the model contract.
+    pub fn load(&self) -> anyhow::Result<ModelSet> {
         let env = runtime::init(self.ort_library.as_deref())?;
-        Ok(TextModel::load(
-            &env,
-            &self.model,
-            usize::from(self.threads),
-        )?)
+        if self.models.len() > crate::config::MAX_CLASSIFIER_MODELS {
+            anyhow::bail!(
+                "{} --model directories given; at most {} are supported",
+                self.models.len(),
+                crate::config::MAX_CLASSIFIER_MODELS
+            );
+        }
+        let models = self
+            .models
+            .iter()
+            .map(|dir| TextModel::load(&env, dir, usize::from(self.threads)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ModelSet::new(models))
     }
 
     pub fn batch(&self) -> usize {
@@ -62,22 +75,45 @@ pub struct AnalyzeArgs {
     pub output: String,
 }
 
-/// The JSON the CLI prints for a prediction (shared with tests).
-pub fn prediction_json(p: &Prediction) -> (Value, Value) {
-    let [neg, neu, pos] = p.sentiment.probabilities;
-    let sentiment = json!({
-        "label": p.sentiment.label_name(),
-        "score": p.sentiment.score,
-        "probabilities": {"negative": neg, "neutral": neu, "positive": pos},
-    });
-    let top: Vec<Value> = p
-        .intent
-        .top
-        .iter()
-        .map(|(l, c)| json!({"label": l, "confidence": c}))
-        .collect();
-    let intent = json!({"label": p.intent.label, "confidence": p.intent.confidence, "top": top});
-    (sentiment, intent)
+/// Adds the JSON the CLI prints for a prediction to `obj`: `sentiment`
+/// and `intent` (each if the model has that head) and `classification`.
+pub fn add_prediction_json(
+    obj: &mut Map<String, Value>,
+    p: &Prediction,
+    route: &Route,
+    model_id: &str,
+) {
+    if let Some(s) = &p.sentiment {
+        let [neg, neu, pos] = s.probabilities;
+        obj.insert(
+            "sentiment".into(),
+            json!({
+                "label": s.label_name(),
+                "score": s.score,
+                "probabilities": {"negative": neg, "neutral": neu, "positive": pos},
+            }),
+        );
+    }
+    if let Some(i) = &p.intent {
+        let top: Vec<Value> = i
+            .top
+            .iter()
+            .map(|(l, c)| json!({"label": l, "confidence": c}))
+            .collect();
+        obj.insert(
+            "intent".into(),
+            json!({"label": i.label, "confidence": i.confidence, "top": top}),
+        );
+    }
+    obj.insert(
+        "classification".into(),
+        json!({
+            "model": model_id,
+            "language": route.language,
+            "mixed_language": route.mixed,
+            "language_fallback": route.fallback,
+        }),
+    );
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
@@ -103,12 +139,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut flush = |pending: &mut Vec<(usize, Map<String, Value>, String)>,
                      out: &mut dyn Write|
      -> anyhow::Result<()> {
-        let texts: Vec<&str> = pending.iter().map(|p| p.2.as_str()).collect();
-        let preds = model.classify(&texts)?;
-        for ((_, mut obj, _), p) in pending.drain(..).zip(preds) {
-            let (s, i) = prediction_json(&p);
-            obj.insert("sentiment".into(), s);
-            obj.insert("intent".into(), i);
+        let items: Vec<(&str, Option<&str>)> = pending
+            .iter()
+            .map(|p| (p.2.as_str(), p.1.get("lang").and_then(Value::as_str)))
+            .collect();
+        let preds = model.classify(&items)?;
+        drop(items);
+        for ((_, mut obj, _), (p, route)) in pending.drain(..).zip(preds) {
+            let id = model.models()[route.model].model_id().to_string();
+            add_prediction_json(&mut obj, &p, &route, &id);
             writeln!(out, "{}", Value::Object(obj))?;
         }
         Ok(())

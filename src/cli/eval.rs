@@ -4,6 +4,8 @@
 //! Input: JSONL with "text" and gold "sentiment" and/or "intent" (optional
 //! "lang"), or an SST-2 style TSV whose header names a `label` column
 //! (0 = negative, 1 = positive) and a `sentence`/`content`/`text` column.
+//! Each text is routed to a model by its language (as in the engine), and
+//! the report says which model classified each language.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +27,9 @@ pub struct EvalArgs {
     /// positive is more probable, ignoring neutral.
     #[arg(long)]
     pub sentiment_binary: bool,
+    /// Language of a TSV file's texts (JSONL lines carry their own "lang").
+    #[arg(long, default_value = "en")]
+    pub tsv_lang: String,
     /// Print a JSON summary (accuracy and macro-F1 per head and language) instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -37,7 +42,7 @@ struct Example {
     intent: Option<String>,
 }
 
-fn read(path: &PathBuf) -> anyhow::Result<Vec<Example>> {
+fn read(path: &PathBuf, tsv_lang: &str) -> anyhow::Result<Vec<Example>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = Vec::new();
@@ -74,7 +79,7 @@ fn read(path: &PathBuf) -> anyhow::Result<Vec<Example>> {
             };
             out.push(Example {
                 text: (*sentence).into(),
-                lang: "en".into(),
+                lang: tsv_lang.into(),
                 sentiment: Some(sentiment.into()),
                 intent: None,
             });
@@ -119,38 +124,54 @@ fn read(path: &PathBuf) -> anyhow::Result<Vec<Example>> {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let examples = read(&args.file)?;
+    let examples = read(&args.file, &args.tsv_lang)?;
     if examples.is_empty() {
         bail!("{} holds no examples", args.file.display());
     }
-    let mut model = args.model.load()?;
-    let intent_labels = model
-        .spec()
-        .heads
-        .iter()
-        .find(|h| h.name == "intent")
-        .map(|h| h.labels.clone())
-        .unwrap_or_default();
+    let mut models = args.model.load()?;
     let sentiment_labels: Vec<&str> = if args.sentiment_binary {
         vec!["negative", "positive"]
     } else {
         SENTIMENT_LABELS.to_vec()
     };
-    // (head, lang) → confusion
+    // (head, lang) → confusion; models used per lang
     let mut tables: BTreeMap<(&str, String), Confusion> = BTreeMap::new();
+    let mut used: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let started = std::time::Instant::now();
     for chunk in examples.chunks(args.model.batch()) {
-        let texts: Vec<&str> = chunk.iter().map(|e| e.text.as_str()).collect();
-        for (e, p) in chunk.iter().zip(model.classify(&texts)?) {
+        let items: Vec<(&str, Option<&str>)> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    e.text.as_str(),
+                    (e.lang != "all").then_some(e.lang.as_str()),
+                )
+            })
+            .collect();
+        for (e, (p, route)) in chunk.iter().zip(models.classify(&items)?) {
+            let model = &models.models()[route.model];
+            *used
+                .entry(e.lang.clone())
+                .or_default()
+                .entry(model.model_id().to_string())
+                .or_default() += 1;
             if let Some(gold) = &e.sentiment {
+                let Some(s) = &p.sentiment else {
+                    bail!(
+                        "{}: gold sentiment, but model {} (routed for language {:?}) has no sentiment head",
+                        args.file.display(),
+                        model.model_id(),
+                        route.language
+                    );
+                };
                 let pred = if args.sentiment_binary {
-                    if p.sentiment.probabilities[2] >= p.sentiment.probabilities[0] {
+                    if s.probabilities[2] >= s.probabilities[0] {
                         "positive"
                     } else {
                         "negative"
                     }
                 } else {
-                    p.sentiment.label_name()
+                    s.label_name()
                 };
                 tables
                     .entry(("sentiment", e.lang.clone()))
@@ -158,34 +179,58 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                     .add(gold, pred);
             }
             if let Some(gold) = &e.intent {
+                let Some(i) = &p.intent else {
+                    bail!(
+                        "{}: gold intent, but model {} (routed for language {:?}) has no intent head",
+                        args.file.display(),
+                        model.model_id(),
+                        route.language
+                    );
+                };
                 tables
                     .entry(("intent", e.lang.clone()))
-                    .or_insert_with(|| Confusion::with_labels(&intent_labels))
-                    .add(gold, &p.intent.label);
+                    .or_insert_with(|| {
+                        let labels = model
+                            .spec()
+                            .heads
+                            .iter()
+                            .find(|h| h.name == "intent")
+                            .map(|h| h.labels.clone())
+                            .unwrap_or_default();
+                        Confusion::with_labels(&labels)
+                    })
+                    .add(gold, &i.label);
             }
         }
     }
     let elapsed = started.elapsed();
+    let models_of = |lang: &str| -> Value {
+        serde_json::to_value(used.get(lang).cloned().unwrap_or_default()).unwrap_or(Value::Null)
+    };
     if args.json {
         let rows: Vec<Value> = tables
             .iter()
             .map(|((head, lang), c)| {
-                serde_json::json!({"head": head, "lang": lang, "n": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1()})
+                serde_json::json!({"head": head, "lang": lang, "n": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "models": models_of(lang)})
             })
             .collect();
         println!(
             "{}",
-            serde_json::json!({"file": args.file, "model": model.model_id(), "results": rows})
+            serde_json::json!({"file": args.file, "results": rows})
         );
         return Ok(());
     }
     println!(
-        "{}: {} examples, model {} ({:.2} ms per text)\n",
+        "{}: {} examples ({:.2} ms per text)",
         args.file.display(),
         examples.len(),
-        model.model_id(),
         elapsed.as_secs_f64() * 1000.0 / examples.len() as f64
     );
+    for (lang, ms) in &used {
+        let list: Vec<String> = ms.iter().map(|(m, n)| format!("{m} ({n})")).collect();
+        println!("  [{lang}] classified by {}", list.join(", "));
+    }
+    println!();
     for ((head, lang), c) in &tables {
         let mode = if *head == "sentiment" && args.sentiment_binary {
             ", binary"

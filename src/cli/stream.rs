@@ -275,9 +275,20 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
     }
     match &resp.streaming_response {
         Some(StreamingResponse::Accepted(a)) => {
+            let models: Vec<String> = a
+                .classifier_models
+                .iter()
+                .map(|m| format!("{} [{}]", m.model, m.language_codes.join(", ")))
+                .collect();
             println!(
-                "▶ call {} accepted — speech model {}, classifier {}",
-                a.call_id, a.asr_model, a.classifier_model
+                "▶ call {} accepted — speech model {}, classifiers {}",
+                a.call_id,
+                a.asr_model,
+                if models.is_empty() {
+                    a.classifier_model.clone()
+                } else {
+                    models.join("; ")
+                }
             );
         }
         Some(StreamingResponse::Result(r)) => println!("{}", format_result(r)),
@@ -334,6 +345,16 @@ pub fn format_result(r: &UtteranceResult) -> String {
     }
     if let Some(i) = &r.intent {
         s.push_str(&format!("  intent {} ({:.2})", i.label, i.confidence));
+    }
+    if let Some(c) = &r.classification {
+        s.push_str(&format!("  [{}", c.language_code));
+        if c.mixed_language {
+            s.push_str(", mixed language");
+        }
+        if c.language_fallback {
+            s.push_str(", no model for this language");
+        }
+        s.push(']');
     }
     if let Some(t) = &r.timings {
         s.push_str(&format!(

@@ -20,10 +20,11 @@ use super::summary::SummaryBuilder;
 use super::CallError;
 use crate::asr::{AsrError, AsrJob};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
-use crate::classify::Prediction;
+use crate::classify::{Prediction, Routed};
 use crate::proto::{
-    stream_call_response::StreamingResponse, Intent, IntentScore, Sentiment, SentimentLabel,
-    SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings, UtteranceResult,
+    stream_call_response::StreamingResponse, Classification, Intent, IntentScore, Sentiment,
+    SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
+    UtteranceResult,
 };
 
 /// A validated call.
@@ -242,6 +243,7 @@ async fn process_utterance(
         language_code: transcript.language.clone(),
         sentiment: None,
         intent: None,
+        classification: None,
         timings: Some(Timings {
             queued_ms: ms(asr.queued),
             asr_ms: ms(asr.asr),
@@ -250,13 +252,19 @@ async fn process_utterance(
         }),
     };
     if is_final {
-        match engine.classifier.classify(transcript.text).await {
-            Ok(c) => {
-                let (s, i) = prediction_to_proto(&c.prediction);
-                result.sentiment = Some(s);
-                result.intent = Some(i);
+        let hint = (!transcript.language.is_empty()).then_some(transcript.language.as_str());
+        match engine
+            .classifier
+            .classify(transcript.text.clone(), hint)
+            .await
+        {
+            Ok(r) => {
+                let (s, i) = prediction_to_proto(&r.classified.prediction);
+                result.sentiment = s;
+                result.intent = i;
+                result.classification = Some(classification_proto(&engine.metrics, &r));
                 if let Some(t) = result.timings.as_mut() {
-                    t.classify_ms = ms(c.elapsed);
+                    t.classify_ms = ms(r.classified.elapsed);
                 }
             }
             Err(e) => tracing::warn!(call_id, seq = u.seq, error = %e, "Utterance not classified"),
@@ -265,28 +273,29 @@ async fn process_utterance(
     Some((result, end_of_speech))
 }
 
-/// Converts a model prediction to the API's messages.
-pub fn prediction_to_proto(p: &Prediction) -> (Sentiment, Intent) {
-    let label = match p.sentiment.label {
-        0 => SentimentLabel::Negative,
-        1 => SentimentLabel::Neutral,
-        _ => SentimentLabel::Positive,
-    };
-    let [negative, neutral, positive] = p.sentiment.probabilities;
-    let sentiment = Sentiment {
-        label: label as i32,
-        score: p.sentiment.score,
-        probabilities: Some(SentimentProbabilities {
-            negative,
-            neutral,
-            positive,
-        }),
-    };
-    let intent = Intent {
-        label: p.intent.label.clone(),
-        confidence: p.intent.confidence,
-        top: p
-            .intent
+/// Converts a model prediction to the API's messages (each head the model has).
+pub fn prediction_to_proto(p: &Prediction) -> (Option<Sentiment>, Option<Intent>) {
+    let sentiment = p.sentiment.as_ref().map(|s| {
+        let label = match s.label {
+            0 => SentimentLabel::Negative,
+            1 => SentimentLabel::Neutral,
+            _ => SentimentLabel::Positive,
+        };
+        let [negative, neutral, positive] = s.probabilities;
+        Sentiment {
+            label: label as i32,
+            score: s.score,
+            probabilities: Some(SentimentProbabilities {
+                negative,
+                neutral,
+                positive,
+            }),
+        }
+    });
+    let intent = p.intent.as_ref().map(|i| Intent {
+        label: i.label.clone(),
+        confidence: i.confidence,
+        top: i
             .top
             .iter()
             .map(|(l, c)| IntentScore {
@@ -294,8 +303,24 @@ pub fn prediction_to_proto(p: &Prediction) -> (Sentiment, Intent) {
                 confidence: *c,
             })
             .collect(),
-    };
+    });
     (sentiment, intent)
+}
+
+/// The route a text took, for the API; counts mixed and fallback texts.
+pub fn classification_proto(metrics: &Metrics, r: &Routed) -> Classification {
+    if r.route.mixed {
+        Metrics::inc(&metrics.classified_mixed_language);
+    }
+    if r.route.fallback {
+        Metrics::inc(&metrics.classified_language_fallback);
+    }
+    Classification {
+        model: r.model_id.to_string(),
+        language_code: r.route.language.clone(),
+        mixed_language: r.route.mixed,
+        language_fallback: r.route.fallback,
+    }
 }
 
 fn ms(d: std::time::Duration) -> f32 {

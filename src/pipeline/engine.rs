@@ -16,7 +16,7 @@ use crate::asr::{AsrError, AsrPool, DecodeOptions, WhisperModel};
 use crate::audio::vad::{EarshotVad, SileroModel, VadError, VoiceDetector};
 use crate::audio::{FrontendPool, VadFactory};
 use crate::classify::runtime::{self, RuntimeError};
-use crate::classify::{Batcher, ModelError, TextModel};
+use crate::classify::{Batcher, Classifiers, ModelError, TextModel};
 use crate::config::{Config, VadKind};
 
 /// Why the engine could not start.
@@ -50,7 +50,7 @@ pub struct Engine {
     pub config: Config,
     pub frontend: Arc<FrontendPool>,
     pub asr: AsrPool,
-    pub classifier: Batcher,
+    pub classifier: Classifiers,
     pub metrics: Metrics,
     calls: Arc<Semaphore>,
     next_call: AtomicU64,
@@ -85,17 +85,26 @@ pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
         })
 }
 
-/// Loads the classifier model directory (ONNX Runtime included).
+/// Loads every classifier model directory (ONNX Runtime included) and
+/// starts one batching thread per model.
 ///
 /// # Errors
-/// ONNX Runtime missing, or the directory breaks the model contract.
-pub fn load_text_model(config: &Config) -> Result<TextModel, EngineError> {
+/// ONNX Runtime missing, or a directory breaks the model contract.
+pub fn load_classifiers(config: &Config) -> Result<Classifiers, EngineError> {
     let env = runtime::init(config.classifier.ort_library.as_deref())?;
-    Ok(TextModel::load(
-        &env,
-        &config.classifier.model_dir,
-        config.classifier.threads,
-    )?)
+    let c = &config.classifier;
+    let mut models = Vec::with_capacity(c.model_dirs.len());
+    for dir in &c.model_dirs {
+        let model = TextModel::load(&env, dir, c.threads)?;
+        tracing::info!(model = model.model_id(), languages = ?model.spec().languages, dir = %dir.display(), "Classifier loaded");
+        models.push(Batcher::start(
+            model,
+            c.max_batch,
+            Duration::from_millis(c.max_wait_ms),
+            c.queue_capacity,
+        ));
+    }
+    Ok(Classifiers::new(models))
 }
 
 impl Engine {
@@ -113,11 +122,7 @@ impl Engine {
             }
             VadKind::Earshot => Arc::new(|| Box::new(EarshotVad::new()) as Box<dyn VoiceDetector>),
         };
-        let text_model = TextModel::load(
-            &env,
-            &config.classifier.model_dir,
-            config.classifier.threads,
-        )?;
+        let classifier = load_classifiers(&config)?;
         let whisper_path = resolve_whisper_model(&config)?;
         let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;
         tracing::info!(model = %whisper_path.display(), multilingual = whisper.is_multilingual(), "Whisper model loaded");
@@ -127,14 +132,6 @@ impl Engine {
             config.asr.queue_capacity,
             DecodeOptions::from(&config.asr),
         )?;
-        let c = &config.classifier;
-        let classifier = Batcher::start(
-            text_model,
-            c.max_batch,
-            Duration::from_millis(c.max_wait_ms),
-            c.queue_capacity,
-        );
-        tracing::info!(model = classifier.model_id(), "Classifier loaded");
         let frontend = FrontendPool::start(
             config.audio.frontend_threads,
             config.audio.frontend_queue,

@@ -66,6 +66,10 @@ pub struct Metrics {
     /// Segments the recogniser judged non-speech or empty.
     pub utterances_dropped: AtomicU64,
     pub texts_analyzed: AtomicU64,
+    /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
+    pub classified_mixed_language: AtomicU64,
+    /// Texts in a language no loaded classifier model serves.
+    pub classified_language_fallback: AtomicU64,
     pub end_of_speech_to_emit: Histogram,
     pub asr_queued: Histogram,
     pub asr: Histogram,
@@ -81,7 +85,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 11] = [
+        let counters: [(&str, &str, &AtomicU64); 13] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -136,6 +140,16 @@ impl Metrics {
                 "callsense_texts_analyzed_total",
                 "Texts classified through AnalyzeText.",
                 &self.texts_analyzed,
+            ),
+            (
+                "callsense_classified_mixed_language_total",
+                "Texts classified that mix Chinese characters and Latin words.",
+                &self.classified_mixed_language,
+            ),
+            (
+                "callsense_classified_language_fallback_total",
+                "Texts in a language no classifier model serves (the closest model was used).",
+                &self.classified_language_fallback,
             ),
         ];
         for (name, help, c) in counters {

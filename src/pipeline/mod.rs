@@ -6,8 +6,8 @@ pub mod engine;
 pub mod metrics;
 pub mod summary;
 
-pub use call::{prediction_to_proto, run_call, CallOutput, CallSpec};
-pub use engine::{load_text_model, resolve_whisper_model, Engine, EngineError, EngineStats};
+pub use call::{classification_proto, prediction_to_proto, run_call, CallOutput, CallSpec};
+pub use engine::{load_classifiers, resolve_whisper_model, Engine, EngineError, EngineStats};
 pub use metrics::Metrics;
 
 /// Why a call ended early. The server maps each kind to a gRPC status.

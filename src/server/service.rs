@@ -15,13 +15,15 @@ use tonic::{Request, Response, Status, Streaming};
 use super::validate::{validate_config, AudioValidator};
 use crate::classify::ClassifyError;
 use crate::config::Config;
-use crate::pipeline::{prediction_to_proto, run_call, CallError, Engine, Metrics};
+use crate::pipeline::{
+    classification_proto, prediction_to_proto, run_call, CallError, Engine, Metrics,
+};
 use crate::proto::call_sense_server::CallSense;
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{
-    AnalyzeTextRequest, AnalyzeTextResponse, CallAccepted, StreamCallRequest, StreamCallResponse,
-    TextAnalysis,
+    AnalyzeTextRequest, AnalyzeTextResponse, CallAccepted, ClassifierModel, StreamCallRequest,
+    StreamCallResponse, TextAnalysis,
 };
 
 /// Set once the engine has loaded; until then calls get UNAVAILABLE.
@@ -117,7 +119,16 @@ impl CallSense for CallSenseService {
             session_id: uuid::Uuid::new_v4().to_string(),
             max_chunk_bytes: self.config.server.max_chunk_bytes as i32,
             asr_model: engine.asr.model_name(),
-            classifier_model: engine.classifier.model_id().to_string(),
+            classifier_model: engine.classifier.default_model_id().to_string(),
+            classifier_models: engine
+                .classifier
+                .models()
+                .iter()
+                .map(|m| ClassifierModel {
+                    model: m.model_id().to_string(),
+                    language_codes: m.languages().to_vec(),
+                })
+                .collect(),
         };
         Metrics::inc(&engine.metrics.calls_started);
         tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %config.tenant, "Call accepted");
@@ -172,23 +183,28 @@ impl CallSense for CallSenseService {
                 )));
             }
         }
-        let jobs = texts
-            .into_iter()
-            .map(|t| engine.classifier.try_classify(t.text));
+        let jobs = texts.into_iter().map(|t| {
+            let classifier = &engine.classifier;
+            async move {
+                let hint = (!t.language_code.is_empty()).then_some(t.language_code.as_str());
+                classifier.try_classify(t.text.clone(), hint).await
+            }
+        });
         let done = futures::future::join_all(jobs).await;
         let mut results = Vec::with_capacity(done.len());
         for r in done {
-            let c = r?;
-            let (sentiment, intent) = prediction_to_proto(&c.prediction);
+            let r = r?;
+            let (sentiment, intent) = prediction_to_proto(&r.classified.prediction);
             results.push(TextAnalysis {
-                sentiment: Some(sentiment),
-                intent: Some(intent),
-                classify_ms: c.elapsed.as_secs_f32() * 1000.0,
+                sentiment,
+                intent,
+                classify_ms: r.classified.elapsed.as_secs_f32() * 1000.0,
+                classification: Some(classification_proto(&engine.metrics, &r)),
             });
         }
         Ok(Response::new(AnalyzeTextResponse {
             results,
-            model: engine.classifier.model_id().to_string(),
+            model: engine.classifier.default_model_id().to_string(),
         }))
     }
 }

@@ -25,8 +25,8 @@ fn dev_examples_accuracy_stays_above_the_floor() {
     let preds = m.classify(&texts).unwrap();
     let (mut s_ok, mut i_ok) = (0, 0);
     for (r, p) in rows.iter().zip(&preds) {
-        s_ok += usize::from(r["sentiment"] == p.sentiment.label_name());
-        i_ok += usize::from(r["intent"] == p.intent.label.as_str());
+        s_ok += usize::from(r["sentiment"] == p.sentiment.as_ref().unwrap().label_name());
+        i_ok += usize::from(r["intent"] == p.intent.as_ref().unwrap().label.as_str());
     }
     let (s_acc, i_acc) = (
         s_ok as f32 / rows.len() as f32,

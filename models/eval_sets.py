@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Write the held-out evaluation sets as labelled JSONL for `callsense eval`.
+
+Standard library only (no PyTorch): it rebuilds, from the shared assets
+(CALLSENSE_ASSETS, default ../shared/assets), exactly the dev splits the
+trainers held out (`corpus.is_dev`, a hash of each text), so anyone can
+reproduce the README's accuracy figures with the Rust runtime:
+
+    python3 models/eval_sets.py --out target/eval-sets
+    scripts/eval.sh            # does both, for every shipped model
+
+Files written (one JSON object per line: text, sentiment?, intent?, lang, source):
+  en_callcentre_dev.jsonl   English 3-class sentiment + 16 intents (callsense-en dev split)
+  zh_callcentre_dev.jsonl   Mandarin 3-class sentiment + 16 intents (callsense-zh dev split)
+  chnsenticorp_dev.jsonl    ChnSentiCorp hotel reviews, held out (binary sentiment)
+  banking77_dev.jsonl       banking77, held out from train.csv (77 intents)
+SST-2 dev is read directly from the assets (datasets/sst2/dev.tsv).
+No dataset text is stored in the repository; these files go to --out only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402
+
+
+def default_assets() -> Path:
+    env = os.environ.get("CALLSENSE_ASSETS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "shared/assets"
+
+
+def write(path: Path, rows) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            obj = {"text": r["text"], "lang": r.get("lang", "en"), "source": r.get("source", "")}
+            for k in ("sentiment", "intent"):
+                if r.get(k):
+                    obj[k] = r[k]
+            if "sentiment" not in obj and "intent" not in obj:
+                continue
+            f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--assets", type=Path, default=default_assets())
+    ap.add_argument("--out", type=Path, default=Path("target/eval-sets"))
+    args = ap.parse_args()
+    if not (args.assets / "datasets").is_dir():
+        sys.exit(f"eval_sets: {args.assets} has no datasets/ (set CALLSENSE_ASSETS to the shared assets)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    d = corpus.DEFAULTS
+    _, en_dev, _, _ = corpus.english_sets(args.assets, **d)
+    print(f"en_callcentre_dev.jsonl: {write(args.out / 'en_callcentre_dev.jsonl', en_dev)} lines")
+    b77 = [{"text": t, "intent": c, "lang": "en", "source": "banking77"}
+           for t, c in corpus.load_banking77_raw(args.assets)
+           if corpus.is_dev(t, corpus.DEV_FRAC, salt="banking77")]
+    print(f"banking77_dev.jsonl: {write(args.out / 'banking77_dev.jsonl', b77)} lines")
+    if hasattr(corpus, "chinese_sets"):
+        _, zh_dev, _, _ = corpus.chinese_sets(args.assets)
+        print(f"zh_callcentre_dev.jsonl: {write(args.out / 'zh_callcentre_dev.jsonl', zh_dev)} lines")
+    if hasattr(corpus, "chnsenticorp_dev"):
+        rows = corpus.chnsenticorp_dev(args.assets)
+        print(f"chnsenticorp_dev.jsonl: {write(args.out / 'chnsenticorp_dev.jsonl', rows)} lines")
+
+
+if __name__ == "__main__":
+    main()

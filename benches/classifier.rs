@@ -13,6 +13,12 @@
 //!   tokio runtime, awaited one after another (no batching possible) or all
 //!   at once (dynamic batching), with the engine's default batching policy.
 //!
+//! - `models/<model id>`: every shipped model directory (callsense-en,
+//!   callsense-zh, banking77) at batch 1 on utterances of its language, and
+//!   the process's resident memory (VmRSS) before ONNX Runtime and after each
+//!   model is loaded: the "≤ 5 ms per utterance, ≤ 150 MB for all classifier
+//!   models" budget.
+//!
 //! A summary table (ms per utterance, utterances/s, mean batch formed) is
 //! printed after each group. Skipped, with a message, if ONNX Runtime or the
 //! model directory is missing.
@@ -312,5 +318,110 @@ fn batch_summary() -> String {
     )
 }
 
-criterion_group!(benches, classify, batcher);
+/// Spoken-style Mandarin utterances, short to long.
+const UTTERANCES_ZH: [&str; 12] = [
+    "你好",
+    "我想查一下我的订单到哪了",
+    "嗯 那个 我要取消我的套餐",
+    "这个月的话费怎么多了五十块",
+    "我的手机屏幕又坏了 这是第三次了",
+    "帮我转人工客服",
+    "谢谢你 帮了我大忙",
+    "退款一般多久能到账",
+    "密码忘了 账号登不上去",
+    "快递显示已签收 但是我根本没收到",
+    "你们的服务真是太好了 电话挂了我三次",
+    "我上个礼拜打过电话 上上个礼拜也打过 每次都说会处理 然后又说是别的部门的事 我在线上等了好久 折腾了这么多次 我现在就想把这个账户注销掉",
+];
+
+/// Resident memory of this process, in MiB (Linux; 0 elsewhere).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn models(c: &mut Criterion) {
+    let before = rss_mib();
+    let lib = repo().join(callsense::classify::runtime::DEFAULT_ORT_LIBRARY);
+    let configured = (std::env::var_os("ORT_DYLIB_PATH").is_none() && lib.is_file()).then_some(lib);
+    let env = match callsense::classify::runtime::init(configured.as_deref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("SKIP model benches: {e}");
+            return;
+        }
+    };
+    let after_runtime = rss_mib();
+    let mut dirs: Vec<PathBuf> = ClassifierConfig::default().model_dirs;
+    dirs.push(PathBuf::from("models/banking77"));
+    let mut loaded = Vec::new();
+    let mut rss_rows = Vec::new();
+    for d in &dirs {
+        match TextModel::load(&env, &repo().join(d), 1) {
+            Ok(m) => {
+                rss_rows.push((m.model_id().to_string(), rss_mib()));
+                loaded.push(m);
+            }
+            Err(e) => eprintln!("SKIP {}: {e}", d.display()),
+        }
+    }
+    let samples = Samples::default();
+    let mut g = c.benchmark_group("models");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    g.throughput(Throughput::Elements(1));
+    for m in &mut loaded {
+        let zh = m.spec().languages.iter().any(|l| l == "zh");
+        let corpus: Vec<&str> = if zh {
+            UTTERANCES_ZH.to_vec()
+        } else {
+            UTTERANCES.to_vec()
+        };
+        let name = format!("models/{}", m.model_id());
+        g.bench_function(BenchmarkId::new(m.model_id().to_string(), 1), |b| {
+            let mut next = 0usize;
+            b.iter_custom(|iters| {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    black_box(
+                        m.classify(&[corpus[next % corpus.len()]])
+                            .expect("classify"),
+                    );
+                    next += 1;
+                }
+                let el = t.elapsed();
+                samples.record(&name, 1, el / iters as u32);
+                el
+            });
+        });
+    }
+    g.finish();
+    samples.print(|_| "batch 1, 1 intra-op thread, utterances of the model's language".into());
+    println!("| resident memory (VmRSS) | MiB | added |\n|---|---:|---:|");
+    println!("| bench process before ONNX Runtime | {before:.0} | |");
+    println!(
+        "| + ONNX Runtime | {after_runtime:.0} | {:+.0} |",
+        after_runtime - before
+    );
+    let mut prev = after_runtime;
+    for (id, rss) in &rss_rows {
+        println!("| + {id} | {rss:.0} | {:+.0} |", rss - prev);
+        prev = *rss;
+    }
+    println!(
+        "| after running every model | {:.0} | all classifier models: {:+.0} MiB over the process before ONNX Runtime |\n",
+        rss_mib(),
+        rss_mib() - before
+    );
+}
+
+criterion_group!(benches, classify, batcher, models);
 criterion_main!(benches);

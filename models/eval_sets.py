@@ -70,7 +70,8 @@ def main():
         _, zh_dev, _, _ = corpus.chinese_sets(args.assets)
         print(f"zh_callcentre_dev.jsonl: {write(args.out / 'zh_callcentre_dev.jsonl', zh_dev)} lines")
     if hasattr(corpus, "chnsenticorp_dev"):
-        rows = corpus.chnsenticorp_dev(args.assets)
+        rows = [{"text": t, "sentiment": "positive" if y else "negative", "lang": "zh",
+                 "source": "chnsenticorp"} for t, y in corpus.chnsenticorp_dev(args.assets)]
         print(f"chnsenticorp_dev.jsonl: {write(args.out / 'chnsenticorp_dev.jsonl', rows)} lines")
 
 

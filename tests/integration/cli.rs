@@ -90,6 +90,69 @@ fn failing(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `analyze-text` with `args` on `input`; returns (success, stdout lines).
+fn analyze(args: &[&str], input: &str) -> (bool, Vec<serde_json::Value>) {
+    let mut child = Command::new(BIN)
+        .arg("analyze-text")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.success(), lines)
+}
+
+#[test]
+fn analyze_text_runs_the_banking77_pack_intent_only() {
+    let (ok, lines) = analyze(
+        &["--model", "models/banking77"],
+        "{\"text\": \"my card payment was declined at the shop today\"}\n",
+    );
+    assert!(ok);
+    assert!(lines[0].get("sentiment").is_none(), "{}", lines[0]);
+    assert_eq!(
+        lines[0]["intent"]["label"], "declined_card_payment",
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["intent"]["top"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        lines[0]["classification"]["model"],
+        crate::routing::model_id("models/banking77")
+    );
+}
+
+#[test]
+fn analyze_text_routes_lines_to_the_model_of_their_language() {
+    let (ok, lines) = analyze(
+        &[],
+        concat!(
+            "{\"text\": \"where is my parcel\"}\n",
+            "{\"text\": \"我的快递到哪了\"}\n",
+            "{\"text\": \"我的快递到哪了\", \"lang\": \"en\"}\n",
+        ),
+    );
+    assert!(ok);
+    let zh = crate::routing::model_id("models/callsense-zh");
+    assert_eq!(lines[0]["classification"]["language"], "en");
+    assert_eq!(lines[1]["classification"]["model"], zh.as_str());
+    // a wrong hint does not send plainly Chinese text to the English model
+    assert_eq!(lines[2]["classification"]["model"], zh.as_str());
+}
+
 #[test]
 fn analyze_text_names_a_missing_model_directory() {
     let stderr = failing(&["analyze-text", "--model", "no/such/dir"]);

@@ -8,4 +8,5 @@ mod classifier;
 mod cli;
 mod errors;
 mod lifecycle;
+mod routing;
 mod stream;

@@ -203,7 +203,7 @@ async fn analyze_text_returns_the_shipped_model_labels() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(resp.model, "callsense-minilm-en-v1");
+    assert_eq!(resp.model, crate::routing::model_id("models/callsense-en"));
     assert_eq!(resp.results.len(), texts.len());
     let labels = model_labels();
     for r in &resp.results {

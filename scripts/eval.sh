@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Reproduces the README's accuracy table with the Rust runtime (no Python ML
+# stack: models/eval_sets.py is standard-library Python).
+#   1. rebuilds the held-out dev splits from the shared assets (CALLSENSE_ASSETS,
+#      default ../shared/assets) into target/eval-sets/,
+#   2. runs `callsense eval` on every set with the shipped models,
+#   3. prints a summary table (FULL=1 also prints every confusion matrix).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+assets="${CALLSENSE_ASSETS:-../shared/assets}"
+[ -d "$assets/datasets" ] || { echo "error: $assets/datasets not found; set CALLSENSE_ASSETS" >&2; exit 1; }
+bin=target/release/callsense
+[ -x "$bin" ] || cargo build --release --locked
+export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$PWD/.runtime/lib/libonnxruntime.so}"
+[ -f "$ORT_DYLIB_PATH" ] || { echo "error: ONNX Runtime missing at $ORT_DYLIB_PATH; run scripts/setup.sh" >&2; exit 1; }
+
+sets=target/eval-sets
+python3 models/eval_sets.py --assets "$assets" --out "$sets" >&2
+
+# name | file | extra args
+runs=(
+  "SST-2 dev (en, binary)|$assets/datasets/sst2/dev.tsv|--model models/callsense-en --sentiment-binary"
+  "call-centre dev (en)|$sets/en_callcentre_dev.jsonl|--model models/callsense-en"
+  "ChnSentiCorp held-out (zh, binary)|$sets/chnsenticorp_dev.jsonl|--model models/callsense-zh --sentiment-binary"
+  "call-centre dev (zh)|$sets/zh_callcentre_dev.jsonl|--model models/callsense-zh"
+  "banking77 held-out|$sets/banking77_dev.jsonl|--model models/banking77"
+  "robustness (en)|models/robustness/en.jsonl|"
+  "robustness (zh)|models/robustness/zh.jsonl|"
+)
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+for r in "${runs[@]}"; do
+  IFS='|' read -r name file extra <<<"$r"
+  if [ ! -f "$file" ]; then echo "skip $name: $file missing" >&2; continue; fi
+  # shellcheck disable=SC2086
+  if [ "${FULL:-0}" = 1 ]; then echo "### $name"; $bin eval "$file" $extra; fi
+  # shellcheck disable=SC2086
+  printf '%s\t%s\n' "$name" "$($bin eval "$file" $extra --json)" >>"$summary"
+done
+python3 - "$summary" <<'EOF'
+import json, sys
+print(f"\n| set | head | n | accuracy | macro-F1 | model |")
+print("|---|---|---:|---:|---:|---|")
+for line in open(sys.argv[1], encoding="utf-8"):
+    name, js = line.rstrip("\n").split("\t", 1)
+    for r in json.loads(js)["results"]:
+        models = ", ".join(r["models"]) if r.get("models") else ""
+        print(f"| {name} | {r['head']} | {r['n']} | {100 * r['accuracy']:.2f} % | {100 * r['macro_f1']:.2f} % | {models} |")
+EOF

@@ -1,0 +1,130 @@
+//! Language routing through the engine: each text reaches the model that
+//! serves its language (Whisper's language / the hint, else its script);
+//! mixed and unserved-language texts are classified and flagged, never
+//! dropped or silently misrouted.
+
+use std::sync::atomic::Ordering;
+
+use callsense::proto::{AnalyzeTextRequest, SentimentLabel, TextInput};
+
+use crate::common::{test_config, TestServer};
+
+/// `model_id` from a model directory's labels.json.
+pub fn model_id(dir: &str) -> String {
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/labels.json")).unwrap())
+            .unwrap();
+    spec["model_id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_text_routes_by_language_and_flags_mixed_and_unserved_text() {
+    let server = TestServer::start(test_config()).await;
+    let (en, zh) = (
+        model_id("models/callsense-en"),
+        model_id("models/callsense-zh"),
+    );
+    let texts = [
+        ("我要取消这个套餐 你们的服务太差了", ""),
+        (
+            "i want to cancel my account this is the third time it broke",
+            "en",
+        ),
+        // Whisper said English, but the text is plainly Chinese
+        ("我的手机屏幕又坏了 这是第三次了", "en-US"),
+        // code-switching: both scripts hold a real share
+        ("我想要 refund please 退款 now", ""),
+        // a language no model serves: closest (script) model, flagged
+        ("je veux annuler mon abonnement", "fr"),
+    ];
+    let req = AnalyzeTextRequest {
+        texts: texts
+            .iter()
+            .map(|(t, l)| TextInput {
+                text: t.to_string(),
+                language_code: l.to_string(),
+            })
+            .collect(),
+    };
+    let resp = server
+        .client()
+        .await
+        .analyze_text(req)
+        .await
+        .unwrap()
+        .into_inner();
+    let c = |i: usize| resp.results[i].classification.clone().unwrap();
+    assert_eq!(
+        (c(0).model.as_str(), c(0).language_code.as_str()),
+        (zh.as_str(), "zh")
+    );
+    assert_eq!(
+        (c(1).model.as_str(), c(1).language_code.as_str()),
+        (en.as_str(), "en")
+    );
+    assert_eq!(
+        (c(2).model.as_str(), c(2).language_code.as_str()),
+        (zh.as_str(), "zh")
+    );
+    assert!(c(3).mixed_language && !c(3).language_fallback, "{:?}", c(3));
+    assert!(!c(0).mixed_language && !c(1).mixed_language);
+    assert!(c(4).language_fallback, "{:?}", c(4));
+    assert_eq!(
+        (c(4).model.as_str(), c(4).language_code.as_str()),
+        (en.as_str(), "fr")
+    );
+    // every text, mixed and unserved included, gets both heads
+    for r in &resp.results {
+        assert!(r.sentiment.is_some() && r.intent.is_some(), "{r:?}");
+    }
+    // the Chinese model understands the Chinese cancellation
+    let zh0 = &resp.results[0];
+    assert_eq!(zh0.intent.as_ref().unwrap().label, "cancel_service");
+    assert_eq!(
+        zh0.sentiment.unwrap().label,
+        SentimentLabel::Negative as i32
+    );
+    let m = &server.engine.metrics;
+    assert_eq!(m.classified_mixed_language.load(Ordering::Relaxed), 1);
+    assert_eq!(m.classified_language_fallback.load(Ordering::Relaxed), 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intent_only_domain_pack_serves_through_the_engine() {
+    let mut cfg = test_config();
+    cfg.classifier.model_dirs = vec!["models/banking77".into()];
+    let server = TestServer::start(cfg).await;
+    let req = AnalyzeTextRequest {
+        texts: vec![TextInput {
+            text: "i topped up with my card this morning but the money is still not in my balance"
+                .into(),
+            language_code: "en".into(),
+        }],
+    };
+    let resp = server
+        .client()
+        .await
+        .analyze_text(req)
+        .await
+        .unwrap()
+        .into_inner();
+    let r = &resp.results[0];
+    assert!(r.sentiment.is_none(), "banking77 has no sentiment head");
+    let label = &r.intent.as_ref().unwrap().label;
+    assert!(
+        [
+            "pending_top_up",
+            "top_up_failed",
+            "balance_not_updated_after_bank_transfer",
+            "top_up_reverted"
+        ]
+        .contains(&label.as_str()),
+        "{label}"
+    );
+    assert_eq!(
+        r.classification.as_ref().unwrap().model,
+        model_id("models/banking77")
+    );
+    server.stop().await;
+}

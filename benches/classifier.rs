@@ -14,10 +14,9 @@
 //!   at once (dynamic batching), with the engine's default batching policy.
 //!
 //! - `models/<model id>`: every shipped model directory (callsense-en,
-//!   callsense-zh, banking77) at batch 1 on utterances of its language, and
-//!   the process's resident memory (VmRSS) before ONNX Runtime and after each
-//!   model is loaded: the "≤ 5 ms per utterance, ≤ 150 MB for all classifier
-//!   models" budget.
+//!   callsense-zh, banking77) at batch 1 on utterances of its language: the
+//!   "≤ 5 ms per utterance" budget. Memory is measured in a fresh process by
+//!   `cargo run --release --example classifier_memory`.
 //!
 //! A summary table (ms per utterance, utterances/s, mean batch formed) is
 //! printed after each group. Skipped, with a message, if ONNX Runtime or the
@@ -334,21 +333,7 @@ const UTTERANCES_ZH: [&str; 12] = [
     "我上个礼拜打过电话 上上个礼拜也打过 每次都说会处理 然后又说是别的部门的事 我在线上等了好久 折腾了这么多次 我现在就想把这个账户注销掉",
 ];
 
-/// Resident memory of this process, in MiB (Linux; 0 elsewhere).
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn models(c: &mut Criterion) {
-    let before = rss_mib();
     let lib = repo().join(callsense::classify::runtime::DEFAULT_ORT_LIBRARY);
     let configured = (std::env::var_os("ORT_DYLIB_PATH").is_none() && lib.is_file()).then_some(lib);
     let env = match callsense::classify::runtime::init(configured.as_deref()) {
@@ -358,17 +343,12 @@ fn models(c: &mut Criterion) {
             return;
         }
     };
-    let after_runtime = rss_mib();
     let mut dirs: Vec<PathBuf> = ClassifierConfig::default().model_dirs;
     dirs.push(PathBuf::from("models/banking77"));
     let mut loaded = Vec::new();
-    let mut rss_rows = Vec::new();
     for d in &dirs {
         match TextModel::load(&env, &repo().join(d), 1) {
-            Ok(m) => {
-                rss_rows.push((m.model_id().to_string(), rss_mib()));
-                loaded.push(m);
-            }
+            Ok(m) => loaded.push(m),
             Err(e) => eprintln!("SKIP {}: {e}", d.display()),
         }
     }
@@ -405,22 +385,6 @@ fn models(c: &mut Criterion) {
     }
     g.finish();
     samples.print(|_| "batch 1, 1 intra-op thread, utterances of the model's language".into());
-    println!("| resident memory (VmRSS) | MiB | added |\n|---|---:|---:|");
-    println!("| bench process before ONNX Runtime | {before:.0} | |");
-    println!(
-        "| + ONNX Runtime | {after_runtime:.0} | {:+.0} |",
-        after_runtime - before
-    );
-    let mut prev = after_runtime;
-    for (id, rss) in &rss_rows {
-        println!("| + {id} | {rss:.0} | {:+.0} |", rss - prev);
-        prev = *rss;
-    }
-    println!(
-        "| after running every model | {:.0} | all classifier models: {:+.0} MiB over the process before ONNX Runtime |\n",
-        rss_mib(),
-        rss_mib() - before
-    );
 }
 
 criterion_group!(benches, classify, batcher, models);

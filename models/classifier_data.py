@@ -674,30 +674,38 @@ def _join(*parts: str) -> str:
     return "".join(out)
 
 
-def generate_templates(seed: int, per_core: int = 6, dev_core_frac: float = 0.2):
-    """Generate self-written examples.
+def expand_templates(rng, cores_by_intent, base_of, lex, per_core, dev_core_frac, extras,
+                     extra_variants, source, lang=None):
+    """Templated examples for one language (shared by the English and Mandarin
+    generators; `lex` holds the language's word lists and helpers).
 
-    Returns (train, dev) lists of dicts {text, sentiment, intent, source}.
-    The dev set holds out whole core utterances (per intent, ~dev_core_frac of
-    them) so dev measures generalisation to unseen wordings, not memorisation.
+    Whole core utterances (~dev_core_frac per intent) are held out into dev,
+    so dev measures unseen wordings, not memorisation; every 5th stand-alone
+    sentiment case (`extras`) goes to dev. Returns (train, dev).
     """
-    rng = random.Random(seed)
+    def row(text, sent, intent):
+        r = {"text": text, "sentiment": sent, "intent": intent, "source": source}
+        if lang:
+            r["lang"] = lang
+        return r
+
+    join = lex["join"]
     train, dev = [], []
-    for intent, cores in INTENT_CORES.items():
+    for intent, cores in cores_by_intent.items():
         idx = list(range(len(cores)))
         rng.shuffle(idx)
         n_dev = max(2, int(round(len(cores) * dev_core_frac)))
         dev_idx = set(idx[:n_dev])
-        base = INTENT_BASE_SENTIMENT[intent]
         for ci, core in enumerate(cores):
+            base = base_of(intent, core)
             target = dev if ci in dev_idx else train
             seen = set()
             for k in range(per_core):
                 # choose sentiment decoration
                 if base == "negative":
-                    mode = rng.choice(["plain", "plain", "neg", "neg"])
+                    mode = rng.choice(lex["negative_modes"])
                 elif base == "positive":
-                    mode = rng.choice(["plain", "plain", "pos"])
+                    mode = rng.choice(lex["positive_modes"])
                 elif intent == "other":
                     mode = rng.choice(["plain", "plain", "neu"])
                 else:
@@ -705,34 +713,39 @@ def generate_templates(seed: int, per_core: int = 6, dev_core_frac: float = 0.2)
                 if mode == "plain":
                     text, sent = core, base
                 elif mode == "neu":
-                    text = _join(rng.choice(NEU_PREFIX), core, rng.choice(NEU_SUFFIX)) \
-                        if rng.random() < 0.7 else _join(core, rng.choice(NEU_SUFFIX))
+                    text = join(rng.choice(lex["neu_prefix"]), core, rng.choice(lex["neu_suffix"])) \
+                        if rng.random() < 0.7 else join(core, rng.choice(lex["neu_suffix"]))
                     sent = base
                 elif mode == "neg":
-                    if rng.random() < 0.5:
-                        text = _join(rng.choice(NEG_PREFIX), core)
-                    else:
-                        text = _join(core, rng.choice(NEG_SUFFIX))
+                    text = join(rng.choice(lex["neg_prefix"]), core) if rng.random() < 0.5 \
+                        else join(core, rng.choice(lex["neg_suffix"]))
                     sent = "negative"
                 else:  # pos
-                    if rng.random() < 0.5:
-                        text = _join(rng.choice(POS_PREFIX), core)
-                    else:
-                        text = _join(core, rng.choice(POS_SUFFIX))
+                    text = join(rng.choice(lex["pos_prefix"]), core) if rng.random() < 0.5 \
+                        else join(core, rng.choice(lex["pos_suffix"]))
                     sent = "positive"
-                text = asr_style(_fill_number(text, rng), rng)
+                text = lex["asr_style"](lex["fill_number"](text, rng), rng)
                 if text in seen:
                     continue
                 seen.add(text)
-                target.append({"text": text, "sentiment": sent, "intent": intent,
-                               "source": "callsense_templates"})
-    # stand-alone sentiment examples: hold out every 5th for dev
-    for i, (text, sent, intent) in enumerate(SENTIMENT_EXTRAS):
+                target.append(row(text, sent, intent))
+    for i, (text, sent, intent) in enumerate(extras):
         target = dev if i % 5 == 4 else train
         variants = {text}
-        for _ in range(3):
-            variants.add(asr_style(text, rng))
-        for v in variants:
-            target.append({"text": v, "sentiment": sent, "intent": intent,
-                           "source": "callsense_templates"})
+        for _ in range(extra_variants):
+            variants.add(lex["asr_style"](text, rng))
+        for v in sorted(variants):  # sets iterate in a per-process order
+            target.append(row(v, sent, intent))
     return train, dev
+
+
+def generate_templates(seed: int, per_core: int = 6, dev_core_frac: float = 0.2):
+    """Generate self-written English examples: (train, dev) lists of dicts
+    {text, sentiment, intent, source} (see `expand_templates`)."""
+    lex = dict(join=_join, asr_style=asr_style, fill_number=_fill_number,
+               neu_prefix=NEU_PREFIX, neu_suffix=NEU_SUFFIX, neg_prefix=NEG_PREFIX,
+               neg_suffix=NEG_SUFFIX, pos_prefix=POS_PREFIX, pos_suffix=POS_SUFFIX,
+               negative_modes=["plain", "plain", "neg", "neg"], positive_modes=["plain", "plain", "pos"])
+    return expand_templates(random.Random(seed), INTENT_CORES,
+                            lambda intent, core: INTENT_BASE_SENTIMENT[intent], lex, per_core,
+                            dev_core_frac, SENTIMENT_EXTRAS, 3, "callsense_templates")

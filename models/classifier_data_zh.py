@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 
-from classifier_data import INTENT_LABELS, SENTIMENT_LABELS  # noqa: F401  (same taxonomy)
+from classifier_data import INTENT_LABELS, SENTIMENT_LABELS, expand_templates  # noqa: F401  (same taxonomy)
 
 # ---------------------------------------------------------------------------
 # Dataset label mappings
@@ -763,57 +763,20 @@ def generate_templates(seed: int, per_core: int = 10, dev_core_frac: float = 0.2
     """Returns (train, dev) lists of {text, sentiment, intent, source, lang}.
 
     Whole core utterances (~dev_core_frac per intent) are held out into dev, so
-    dev measures unseen wordings; every 5th SENTIMENT_EXTRAS case goes to dev.
+    dev measures unseen wordings; every 5th SENTIMENT_EXTRAS case goes to dev
+    (the expansion itself is shared with English: `classifier_data.expand_templates`).
     """
-    rng = random.Random(seed)
-    train, dev = [], []
-    for intent, cores in INTENT_CORES.items():
-        idx = list(range(len(cores)))
-        rng.shuffle(idx)
-        n_dev = max(2, int(round(len(cores) * dev_core_frac)))
-        dev_idx = set(idx[:n_dev])
-        for ci, core in enumerate(cores):
-            base = "neutral" if core in NEUTRAL_COMPLAINT_CORES else INTENT_BASE_SENTIMENT[intent]
-            target = dev if ci in dev_idx else train
-            seen = set()
-            for k in range(per_core):
-                if base == "negative":
-                    mode = rng.choice(["plain", "plain", "neg", "neg", "neu"])
-                elif base == "positive":
-                    mode = rng.choice(["plain", "plain", "pos", "neu"])
-                elif intent == "other":
-                    mode = rng.choice(["plain", "plain", "neu"])
-                else:
-                    mode = ["plain", "neu", "neg", "pos", "neg", "neu"][k % 6]
-                if mode == "plain":
-                    text, sent = core, base
-                elif mode == "neu":
-                    text = _join(rng.choice(NEU_PREFIX), core, rng.choice(NEU_SUFFIX)) \
-                        if rng.random() < 0.7 else _join(core, rng.choice(NEU_SUFFIX))
-                    sent = base
-                elif mode == "neg":
-                    text = _join(rng.choice(NEG_PREFIX), core) if rng.random() < 0.5 \
-                        else _join(core, rng.choice(NEG_SUFFIX))
-                    sent = "negative"
-                else:
-                    text = _join(rng.choice(POS_PREFIX), core) if rng.random() < 0.5 \
-                        else _join(core, rng.choice(POS_SUFFIX))
-                    sent = "positive"
-                text = asr_style(_fill_number(text, rng), rng)
-                if text in seen:
-                    continue
-                seen.add(text)
-                target.append({"text": text, "sentiment": sent, "intent": intent,
-                               "source": "callsense_templates_zh", "lang": "zh"})
-    for i, (text, sent, intent) in enumerate(SENTIMENT_EXTRAS):
-        target = dev if i % 5 == 4 else train
-        variants = {text}
-        for _ in range(4):
-            variants.add(asr_style(text, rng))
-        for v in variants:
-            target.append({"text": v, "sentiment": sent, "intent": intent,
-                           "source": "callsense_templates_zh", "lang": "zh"})
-    return train, dev
+    lex = dict(join=_join, asr_style=asr_style, fill_number=_fill_number,
+               neu_prefix=NEU_PREFIX, neu_suffix=NEU_SUFFIX, neg_prefix=NEG_PREFIX,
+               neg_suffix=NEG_SUFFIX, pos_prefix=POS_PREFIX, pos_suffix=POS_SUFFIX,
+               negative_modes=["plain", "plain", "neg", "neg", "neu"],
+               positive_modes=["plain", "plain", "pos", "neu"])
+
+    def base_of(intent, core):
+        return "neutral" if core in NEUTRAL_COMPLAINT_CORES else INTENT_BASE_SENTIMENT[intent]
+
+    return expand_templates(random.Random(seed), INTENT_CORES, base_of, lex, per_core, dev_core_frac,
+                            SENTIMENT_EXTRAS, 4, "callsense_templates_zh", lang="zh")
 
 
 if __name__ == "__main__":

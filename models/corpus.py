@@ -242,6 +242,7 @@ def english_sets(assets: Path, seed=13, dev_frac=DEV_FRAC, intent_cap=1000, othe
         by[e["sentiment"]].append(e)
     sst_dv = by["negative"][:420] + by["positive"][:420]
     uss = dedupe(load_uss(assets))
+    stats["uss_counts_available"] = dict(Counter(e["sentiment"] for e in uss))
     uss_tr, uss_dv = split_capped(uss, key=lambda e: (e["source"], e["sentiment"]),
                                   cap_of=lambda k: uss_per_class, frac=dev_frac, rng=rng)
 

@@ -11,7 +11,9 @@ reproduce the README's accuracy figures with the Rust runtime:
 
 Files written (one JSON object per line: text, sentiment?, intent?, lang, source):
   en_callcentre_dev.jsonl   English 3-class sentiment + 16 intents (callsense-en dev split)
+  en_templates_dev.jsonl    its self-written spoken-style part (unseen core wordings)
   zh_callcentre_dev.jsonl   Mandarin 3-class sentiment + 16 intents (callsense-zh dev split)
+  zh_templates_dev.jsonl    its self-written spoken-style part (unseen core wordings)
   chnsenticorp_dev.jsonl    ChnSentiCorp hotel reviews, held out (binary sentiment)
   banking77_dev.jsonl       banking77, held out from train.csv (77 intents)
 SST-2 dev is read directly from the assets (datasets/sst2/dev.tsv).
@@ -62,6 +64,8 @@ def main():
     d = corpus.DEFAULTS
     _, en_dev, _, _ = corpus.english_sets(args.assets, **d)
     print(f"en_callcentre_dev.jsonl: {write(args.out / 'en_callcentre_dev.jsonl', en_dev)} lines")
+    en_tp = [e for e in en_dev if e["source"] == "callsense_templates"]
+    print(f"en_templates_dev.jsonl: {write(args.out / 'en_templates_dev.jsonl', en_tp)} lines")
     b77 = [{"text": t, "intent": c, "lang": "en", "source": "banking77"}
            for t, c in corpus.load_banking77_raw(args.assets)
            if corpus.is_dev(t, corpus.DEV_FRAC, salt="banking77")]
@@ -69,6 +73,8 @@ def main():
     if hasattr(corpus, "chinese_sets"):
         _, zh_dev, _, _ = corpus.chinese_sets(args.assets)
         print(f"zh_callcentre_dev.jsonl: {write(args.out / 'zh_callcentre_dev.jsonl', zh_dev)} lines")
+        zh_tp = [e for e in zh_dev if e["source"] == "callsense_templates_zh"]
+        print(f"zh_templates_dev.jsonl: {write(args.out / 'zh_templates_dev.jsonl', zh_tp)} lines")
     if hasattr(corpus, "chnsenticorp_dev"):
         rows = [{"text": t, "sentiment": "positive" if y else "negative", "lang": "zh",
                  "source": "chnsenticorp"} for t, y in corpus.chnsenticorp_dev(args.assets)]

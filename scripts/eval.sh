@@ -22,8 +22,10 @@ python3 models/eval_sets.py --assets "$assets" --out "$sets" >&2
 runs=(
   "SST-2 dev (en, binary)|$assets/datasets/sst2/dev.tsv|--model models/callsense-en --sentiment-binary"
   "call-centre dev (en)|$sets/en_callcentre_dev.jsonl|--model models/callsense-en"
+  "  of which spoken-style templates (en)|$sets/en_templates_dev.jsonl|--model models/callsense-en"
   "ChnSentiCorp held-out (zh, binary)|$sets/chnsenticorp_dev.jsonl|--model models/callsense-zh --sentiment-binary"
   "call-centre dev (zh)|$sets/zh_callcentre_dev.jsonl|--model models/callsense-zh"
+  "  of which spoken-style templates (zh)|$sets/zh_templates_dev.jsonl|--model models/callsense-zh"
   "banking77 held-out|$sets/banking77_dev.jsonl|--model models/banking77"
   "robustness (en)|models/robustness/en.jsonl|"
   "robustness (zh)|models/robustness/zh.jsonl|"

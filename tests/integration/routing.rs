@@ -25,7 +25,7 @@ async fn analyze_text_routes_by_language_and_flags_mixed_and_unserved_text() {
         model_id("models/callsense-zh"),
     );
     let texts = [
-        ("我要取消这个套餐 你们的服务太差了", ""),
+        ("我要注销账户 你们的服务太差了", ""),
         (
             "i want to cancel my account this is the third time it broke",
             "en",

@@ -23,8 +23,8 @@ from pathlib import Path
 import classifier_data as cd
 
 DEV_FRAC = 0.12
-DEFAULTS = dict(seed=13, dev_frac=DEV_FRAC, intent_cap=1000, other_cap=1200, sst_per_class=14000,
-                sst_min_words=4, uss_per_class=1200, per_core=10, template_repeat=2)
+DEFAULTS = dict(seed=13, dev_frac=DEV_FRAC, intent_cap=1000, other_cap=1200, sst_per_class=24000,
+                sst_min_words=2, uss_per_class=1200, per_core=10, template_repeat=2)
 
 
 def ex(text, sentiment, intent, source, lang="en"):
@@ -209,7 +209,7 @@ def summary(items):
 # English call-centre sets (callsense-en)
 # ---------------------------------------------------------------------------
 def english_sets(assets: Path, seed=13, dev_frac=DEV_FRAC, intent_cap=1000, other_cap=1200,
-                 sst_per_class=14000, sst_min_words=4, uss_per_class=1200, per_core=10,
+                 sst_per_class=24000, sst_min_words=2, uss_per_class=1200, per_core=10,
                  template_repeat=2):
     """Returns (train, dev, template_dev, stats)."""
     rng = random.Random(seed)

@@ -28,7 +28,7 @@ def render(r: dict) -> str:
     ev = r[ship]
     L = []
     w = L.append
-    w(f"# {r.get('model_id', 'callsense-minilm-en-v2')} — English call-centre sentiment + intent classifier")
+    w(f"# {r.get('model_id', 'callsense-minilm-en-v3')} — English call-centre sentiment + intent classifier")
     w("")
     w("One ONNX graph: all-MiniLM-L6-v2 encoder (fine-tuned) → attention-mask-weighted mean pooling → "
       "two linear heads. Built by `models/train_classifier.py` (data tables and self-written templates in "
@@ -128,8 +128,12 @@ def render(r: dict) -> str:
     w("")
     w("**Dev split** (never trained on, not used for model selection: hyper-parameters were fixed before "
       "training and not tuned on dev. History: v1 (2 epochs, 3,500 SST-2 phrases per class, random split) "
-      "scored SST-2 dev 85.0 %; v2 (this model) was planned from that SST-2 figure alone: 4× the SST-2 phrases, "
-      "sentiment class weights, 3 epochs, and a hash-based dev split, with no other change and no search): "
+      "scored SST-2 dev 85.0 %; v2 was planned from that figure alone: 4× the SST-2 phrases (≥ 4 words), "
+      "sentiment class weights, 3 epochs, and a hash-based dev split (SST-2 dev 88.0 %). v3 (this model) adds "
+      "shorter SST-2 phrases (≥ 2 words, up to 24,000 per class); it replaced v2 by a rule fixed before it was "
+      "trained — no worse than v2 on v2's own dev split (whose texts neither model trained on) in sentiment "
+      "and intent — which it met (intent 93.1 % vs 91.3 %, sentiment 94.2 % vs 93.7 %, spoken-style intent "
+      "88.5 % vs 84.4 %); the SST-2 dev set played no part in the choice): "
       "a text is dev iff `corpus.is_dev(text)` (SHA-1 of the normalised text, 12 %), so "
       "`models/eval_sets.py` rebuilds exactly this split for `callsense eval` without PyTorch; per class the dev "
       "side keeps the lowest-hash examples up to 12 % of the cap (SST-2: 420 per class). For the templates, whole "

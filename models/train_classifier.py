@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import classifier_data as cd  # noqa: E402
 import corpus  # noqa: E402
 
-MODEL_ID = "callsense-minilm-en-v2"
+MODEL_ID = "callsense-minilm-en-v3"
 SENT = cd.SENTIMENT_LABELS
 INTENTS = cd.INTENT_LABELS
 S2I = {l: i for i, l in enumerate(SENT)}
@@ -437,8 +437,8 @@ def main():
     ap.add_argument("--dev-frac", type=float, default=0.12)
     ap.add_argument("--intent-cap", type=int, default=1000, help="max dataset examples per intent class")
     ap.add_argument("--other-cap", type=int, default=1200)
-    ap.add_argument("--sst-per-class", type=int, default=14000)
-    ap.add_argument("--sst-min-words", type=int, default=4)
+    ap.add_argument("--sst-per-class", type=int, default=24000)
+    ap.add_argument("--sst-min-words", type=int, default=2)
     ap.add_argument("--uss-per-class", type=int, default=1200)
     ap.add_argument("--per-core", type=int, default=10, help="templated variants per core utterance")
     ap.add_argument("--template-repeat", type=int, default=2)
@@ -449,7 +449,7 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--time-budget-min", type=float, default=45.0)
+    ap.add_argument("--time-budget-min", type=float, default=32.0)
     ap.add_argument("--measure-only", type=int, default=0, help="time N training steps and exit")
     ap.add_argument("--data-only", action="store_true")
     ap.add_argument("--skip-train", action="store_true", help="reuse <work>/ckpt.pt")

@@ -100,8 +100,8 @@ fn english_robustness_set_stays_above_its_floors() {
     let intent: f32 = r.values().map(|v| v.1 * v.2 as f32).sum::<f32>()
         / r.values().map(|v| v.2 as f32).sum::<f32>();
     // Floors sit below the shipped model's scores (README § Accuracy: sentiment
-    // 62.5 % overall, 7/8 polite-but-angry, 7/8 neutral requests with negative
-    // words, 8/10 ASR artefacts; intent 88 %). Sarcasm (1/8) is a known weakness.
+    // 66.7 % overall, 7/8 polite-but-angry, 7/8 neutral requests with negative
+    // words, 7/10 ASR artefacts; intent 88 %). Sarcasm (3/8) is a known weakness.
     assert!(all >= 0.55, "overall sentiment {all}: {r:?}");
     assert!(intent >= 0.75, "overall intent {intent}: {r:?}");
     for cat in ["polite_angry", "neutral_negative_words", "asr_artefacts"] {

@@ -167,12 +167,7 @@ impl Classifiers {
     ) -> Result<Routed, ClassifyError> {
         let route = self.route(&text, hint);
         let m = &self.models[route.model];
-        let classified = m.classify(text).await?;
-        Ok(Routed {
-            classified,
-            model_id: m.model_id_arc(),
-            route,
-        })
+        Ok(routed(m, route, m.classify(text).await?))
     }
 
     /// Classifies `text` on its routed model if there is room now.
@@ -186,12 +181,15 @@ impl Classifiers {
     ) -> Result<Routed, ClassifyError> {
         let route = self.route(&text, hint);
         let m = &self.models[route.model];
-        let classified = m.try_classify(text).await?;
-        Ok(Routed {
-            classified,
-            model_id: m.model_id_arc(),
-            route,
-        })
+        Ok(routed(m, route, m.try_classify(text).await?))
+    }
+}
+
+fn routed(model: &Batcher, route: Route, classified: Classified) -> Routed {
+    Routed {
+        classified,
+        model_id: model.model_id_arc(),
+        route,
     }
 }
 

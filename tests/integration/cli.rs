@@ -16,31 +16,9 @@ fn analyze_text_jsonl_in_jsonl_out_with_shipped_labels_and_named_bad_lines() {
         "{\"id\": 4, \"txt\": \"typo in the field name\"}\n",
         "{\"id\": 5, \"text\": \"my card payment keeps getting declined\"}\n",
     );
-    let mut child = Command::new(BIN)
-        .args(["analyze-text", "--model", "models/callsense-en"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        !out.status.success(),
-        "bad lines make the exit status non-zero"
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ok, stderr, lines) = analyze(&["--model", "models/callsense-en"], input);
+    assert!(!ok, "bad lines make the exit status non-zero");
     assert!(stderr.contains("line 3: not JSON"), "{stderr}");
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 5, "one output object per input line");
     assert_eq!(lines[0]["id"], 1);
     assert_eq!(lines[0]["sentiment"]["label"], "positive");
@@ -90,8 +68,8 @@ fn failing(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Runs `analyze-text` with `args` on `input`; returns (success, stdout lines).
-fn analyze(args: &[&str], input: &str) -> (bool, Vec<serde_json::Value>) {
+/// Runs `analyze-text` with `args` on `input`; returns (success, stderr, stdout lines).
+fn analyze(args: &[&str], input: &str) -> (bool, String, Vec<serde_json::Value>) {
     let mut child = Command::new(BIN)
         .arg("analyze-text")
         .args(args)
@@ -112,12 +90,13 @@ fn analyze(args: &[&str], input: &str) -> (bool, Vec<serde_json::Value>) {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    (out.status.success(), lines)
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), stderr, lines)
 }
 
 #[test]
 fn analyze_text_runs_the_banking77_pack_intent_only() {
-    let (ok, lines) = analyze(
+    let (ok, _, lines) = analyze(
         &["--model", "models/banking77"],
         "{\"text\": \"my card payment was declined at the shop today\"}\n",
     );
@@ -137,7 +116,7 @@ fn analyze_text_runs_the_banking77_pack_intent_only() {
 
 #[test]
 fn analyze_text_routes_lines_to_the_model_of_their_language() {
-    let (ok, lines) = analyze(
+    let (ok, _, lines) = analyze(
         &[],
         concat!(
             "{\"text\": \"where is my parcel\"}\n",

@@ -11,8 +11,8 @@ use callsense::pipeline::Engine;
 use callsense::proto::call_sense_client::CallSenseClient;
 use callsense::proto::stream_call_response::StreamingResponse;
 use callsense::proto::{
-    AudioEncoding, CallConfig, CallSummary, SpeakerRole, StreamCallRequest, StreamCallResponse,
-    UtteranceResult,
+    AnalyzeTextRequest, AnalyzeTextResponse, AudioEncoding, CallConfig, CallSummary, SpeakerRole,
+    StreamCallRequest, StreamCallResponse, TextInput, UtteranceResult,
 };
 use futures::StreamExt;
 use tokio::sync::oneshot;
@@ -85,6 +85,26 @@ impl TestServer {
 }
 
 /// A call config for `channels` channels of μ-law 8 kHz.
+/// AnalyzeText on `(text, language_code)` pairs; panics on an error status.
+pub async fn analyze_texts(server: &TestServer, texts: &[(&str, &str)]) -> AnalyzeTextResponse {
+    let req = AnalyzeTextRequest {
+        texts: texts
+            .iter()
+            .map(|(t, l)| TextInput {
+                text: t.to_string(),
+                language_code: l.to_string(),
+            })
+            .collect(),
+    };
+    server
+        .client()
+        .await
+        .analyze_text(req)
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 pub fn mulaw_config(call_id: &str, channels: usize) -> CallConfig {
     CallConfig {
         call_id: call_id.into(),

@@ -5,9 +5,9 @@
 
 use std::sync::atomic::Ordering;
 
-use callsense::proto::{AnalyzeTextRequest, SentimentLabel, TextInput};
+use callsense::proto::SentimentLabel;
 
-use crate::common::{test_config, TestServer};
+use crate::common::{analyze_texts, test_config, TestServer};
 
 /// `model_id` from a model directory's labels.json.
 pub fn model_id(dir: &str) -> String {
@@ -37,22 +37,7 @@ async fn analyze_text_routes_by_language_and_flags_mixed_and_unserved_text() {
         // a language no model serves: closest (script) model, flagged
         ("je veux annuler mon abonnement", "fr"),
     ];
-    let req = AnalyzeTextRequest {
-        texts: texts
-            .iter()
-            .map(|(t, l)| TextInput {
-                text: t.to_string(),
-                language_code: l.to_string(),
-            })
-            .collect(),
-    };
-    let resp = server
-        .client()
-        .await
-        .analyze_text(req)
-        .await
-        .unwrap()
-        .into_inner();
+    let resp = analyze_texts(&server, &texts).await;
     let c = |i: usize| resp.results[i].classification.clone().unwrap();
     assert_eq!(
         (c(0).model.as_str(), c(0).language_code.as_str()),
@@ -95,20 +80,8 @@ async fn an_intent_only_domain_pack_serves_through_the_engine() {
     let mut cfg = test_config();
     cfg.classifier.model_dirs = vec!["models/banking77".into()];
     let server = TestServer::start(cfg).await;
-    let req = AnalyzeTextRequest {
-        texts: vec![TextInput {
-            text: "i topped up with my card this morning but the money is still not in my balance"
-                .into(),
-            language_code: "en".into(),
-        }],
-    };
-    let resp = server
-        .client()
-        .await
-        .analyze_text(req)
-        .await
-        .unwrap()
-        .into_inner();
+    let text = "i topped up with my card this morning but the money is still not in my balance";
+    let resp = analyze_texts(&server, &[(text, "en")]).await;
     let r = &resp.results[0];
     assert!(r.sentiment.is_none(), "banking77 has no sentiment head");
     let label = &r.intent.as_ref().unwrap().label;

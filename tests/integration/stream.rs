@@ -187,22 +187,8 @@ async fn analyze_text_returns_the_shipped_model_labels() {
         "where is my order it was supposed to arrive monday",
         "can i speak to a real person please",
     ];
-    let req = AnalyzeTextRequest {
-        texts: texts
-            .iter()
-            .map(|t| TextInput {
-                text: t.to_string(),
-                language_code: "en".into(),
-            })
-            .collect(),
-    };
-    let resp = server
-        .client()
-        .await
-        .analyze_text(req)
-        .await
-        .unwrap()
-        .into_inner();
+    let pairs: Vec<(&str, &str)> = texts.iter().map(|t| (*t, "en")).collect();
+    let resp = crate::common::analyze_texts(&server, &pairs).await;
     assert_eq!(resp.model, crate::routing::model_id("models/callsense-en"));
     assert_eq!(resp.results.len(), texts.len());
     let labels = model_labels();

@@ -170,13 +170,7 @@ def main():
     out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    logf = open(work / "train.log", "a")
-
-    def log(msg):
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
+    log = tc.file_logger(work / "train.log")
 
     random.seed(args.seed)
     np.random.seed(args.seed)

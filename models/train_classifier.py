@@ -47,6 +47,18 @@ RUNTIME_MAX_LEN = 128
 # data: built by corpus.py (stdlib only, so models/eval_sets.py can rebuild
 # the same dev split without PyTorch)
 # ---------------------------------------------------------------------------
+def file_logger(path: Path):
+    """A `log(msg)` that prints a timestamped line and appends it to `path`."""
+    logf = open(path, "a")
+
+    def log(msg):
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+    return log
+
+
 def build_data(args):
     return corpus.english_sets(Path(args.assets), seed=args.seed, dev_frac=args.dev_frac,
                                intent_cap=args.intent_cap, other_cap=args.other_cap,
@@ -459,13 +471,7 @@ def main():
     out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    logf = open(work / "train.log", "a")
-
-    def log(msg):
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
+    log = file_logger(work / "train.log")
 
     random.seed(args.seed)
     np.random.seed(args.seed)

@@ -28,6 +28,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402
 import classifier_data_zh as cz  # noqa: E402
+import train_classifier as tc  # noqa: E402
+from train_classifier import encode, pad  # noqa: E402,F401  (runtime truncation rule, padding)
 
 SENT = cz.SENTIMENT_LABELS
 INTENTS = cz.INTENT_LABELS
@@ -56,26 +58,6 @@ def build_tokenizer(vocab_path: Path):
     tok.no_truncation()
     tok.no_padding()
     return tok
-
-
-def encode(tok, texts, max_len):
-    out = []
-    for e in tok.encode_batch(list(texts)):
-        ids = e.ids
-        if len(ids) > max_len:
-            ids = [ids[0]] + ids[-(max_len - 1):]  # ids[-1] is [SEP]
-        out.append(ids)
-    return out
-
-
-def pad(batch):
-    L = max(len(x) for x in batch)
-    ids = np.zeros((len(batch), L), np.int64)
-    mask = np.zeros((len(batch), L), np.int64)
-    for i, x in enumerate(batch):
-        ids[i, :len(x)] = x
-        mask[i, :len(x)] = 1
-    return ids, mask
 
 
 # ---------------------------------------------------------------------------
@@ -149,21 +131,6 @@ def batches(ids, s, i, bs, rng):
     return out
 
 
-def other_job_running():
-    try:
-        for p in os.listdir("/proc"):
-            if p.isdigit():
-                try:
-                    cmd = open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ")
-                except OSError:
-                    continue
-                if b"train_classifier.py" in cmd and b"/tmp/en-v2/out" in cmd:
-                    return True
-    except OSError:
-        pass
-    return False
-
-
 # ---------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------
@@ -204,7 +171,6 @@ def train(args, tok, train_items, work: Path):
     step0 = step
     log(f"train: {len(ids)} examples, {steps_per_epoch} steps/epoch, {total} steps, sentiment {dict(sc)}, intent {dict(ic)}")
     t_start = time.time()
-    threads = None
     stopped_early = False
     model.train()
     while step < total:
@@ -213,11 +179,6 @@ def train(args, tok, train_items, work: Path):
         for bi, b in enumerate(bl):
             if bi < start_in_epoch:
                 continue
-            if step % 50 == 0:
-                want = 1 if (args.share_cpu and other_job_running()) else args.threads
-                if want != threads:
-                    torch.set_num_threads(want); threads = want
-                    log(f"using {want} threads")
             seqs = [ids[k] for k in b]
             if args.token_drop > 0:  # random token deletion (ASR-like drops; regularises)
                 seqs = [[t for j, t in enumerate(q) if j == 0 or j == len(q) - 1 or rng.rand() >= args.token_drop]
@@ -284,45 +245,12 @@ def export_onnx(model, path: Path):
 
 
 def quantize_embedding_int8(src: Path, dst: Path):
-    """Embedding table -> int8 with one fp32 scale per row (Gather/Cast/Mul);
-    exact per token, so batch/padding invariance is preserved."""
+    """Embedding table -> int8 with one fp32 scale per row (the English
+    trainer's pass): exact per token, so batch/padding invariance is kept."""
     import onnx
-    from onnx import helper, numpy_helper, TensorProto
-    mp = onnx.load(str(src))
-    g = mp.graph
-    inits = {x.name: x for x in g.initializer}
-    for node in list(g.node):
-        if node.op_type != "Gather" or node.input[0] not in inits:
-            continue
-        w = numpy_helper.to_array(inits[node.input[0]])
-        if w.ndim != 2 or w.shape[0] < 10000:
-            continue
-        scale = np.abs(w).max(1, keepdims=True) / 127.0
-        scale[scale == 0] = 1.0
-        q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
-        name = node.input[0]
-        g.initializer.remove(inits[name])
-        g.initializer.extend([numpy_helper.from_array(q, name + "_q"),
-                              numpy_helper.from_array(scale.astype(np.float32), name + "_scale")])
-        out = node.output[0]
-        idx = list(g.node).index(node)
-        g.node.remove(node)
-        new = [helper.make_node("Gather", [name + "_q", node.input[1]], [out + "_q"], axis=0),
-               helper.make_node("Cast", [out + "_q"], [out + "_f"], to=TensorProto.FLOAT),
-               helper.make_node("Gather", [name + "_scale", node.input[1]], [out + "_s"], axis=0),
-               helper.make_node("Mul", [out + "_f", out + "_s"], [out])]
-        for k, n in enumerate(new):
-            g.node.insert(idx + k, n)
+    mp = tc.quantize_embedding_int8(onnx.load(str(src)), log)
     onnx.checker.check_model(mp)
     onnx.save(mp, str(dst))
-
-
-def session(path, threads=1):
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
 def predict(sess, tok, texts, bs=64):
@@ -450,8 +378,6 @@ def main():
     ap.add_argument("--template-repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--share-cpu", action="store_true",
-                    help="use 1 thread while the English trainer (train_classifier.py --out /tmp/en-v2/out) runs")
     ap.add_argument("--time-budget-min", type=float, default=30.0)
     ap.add_argument("--token-drop", type=float, default=0.07)
     ap.add_argument("--reserve-min", type=float, default=3.0, help="minutes of the budget kept for export/eval")
@@ -492,13 +418,13 @@ def main():
     assert rt_tok.token_to_id("[PAD]") == 0
     rt_tok.encode("hello 我的wifi连不上 𠀀 router")  # mixed text must not crash
 
-    s32 = session(fp32)
+    s32 = tc.ort_session(fp32)
     pad32 = verify_padding(s32, rt_tok, "fp32")
     r32 = evaluate(s32, rt_tok, dev, tp_dev, csc_dev)
     log("fp32: " + fmt(r32))
     q8 = work / "model_int8emb.onnx"
     quantize_embedding_int8(fp32, q8)
-    s8 = session(q8)
+    s8 = tc.ort_session(q8)
     pad8 = verify_padding(s8, rt_tok, "int8emb")
     r8 = evaluate(s8, rt_tok, dev, tp_dev, csc_dev)
     log("int8emb: " + fmt(r8))
@@ -512,7 +438,7 @@ def main():
     import shutil
     shutil.copyfile(ship, out / "model.onnx")
 
-    s1 = session(out / "model.onnx")
+    s1 = tc.ort_session(out / "model.onnx")
     short = encode(rt_tok, ["喂你好我想问一下我这个月的话费为什么多扣了三十块钱"], RUNTIME_MAX_LEN)[0]
     long_text = "我上个月在你们网上商城买的洗衣机用了不到两个星期就坏了打电话报修师傅说要等一周" * 5
     longe = encode(rt_tok, [long_text], RUNTIME_MAX_LEN)[0]

@@ -124,6 +124,8 @@ pub fn primary_language(code: &str) -> Option<String> {
 #[derive(Clone)]
 pub struct Classifiers {
     models: Vec<Batcher>,
+    /// Each model's languages, gathered once (routing runs per utterance).
+    langs: Vec<Vec<String>>,
 }
 
 impl Classifiers {
@@ -133,7 +135,8 @@ impl Classifiers {
     /// With no model at all (configuration validation rules it out).
     pub fn new(models: Vec<Batcher>) -> Self {
         assert!(!models.is_empty(), "at least one classifier model");
-        Self { models }
+        let langs = models.iter().map(|m| m.languages().to_vec()).collect();
+        Self { models, langs }
     }
 
     pub fn models(&self) -> &[Batcher] {
@@ -152,8 +155,7 @@ impl Classifiers {
 
     /// Picks the model for `text` given a language `hint` (any BCP-47 form).
     pub fn route(&self, text: &str, hint: Option<&str>) -> Route {
-        let langs: Vec<&[String]> = self.models.iter().map(Batcher::languages).collect();
-        route_among(&langs, text, hint)
+        route_among(&self.langs, text, hint)
     }
 
     /// Classifies `text` on its routed model, waiting for room.
@@ -226,7 +228,7 @@ impl ModelSet {
             .models
             .iter()
             .map(|m| m.spec().languages.as_slice())
-            .collect();
+            .collect(); // once per batch, not per text
         let routes: Vec<Route> = items
             .iter()
             .map(|(t, h)| route_among(&langs, t, *h))
@@ -252,8 +254,12 @@ impl ModelSet {
 
 /// The routing rules (module docs) over models declaring `langs`; the
 /// first is the fallback.
-pub fn route_among(langs: &[&[String]], text: &str, hint: Option<&str>) -> Route {
-    let serving = |lang: &str| langs.iter().position(|ls| ls.iter().any(|l| l == lang));
+pub fn route_among<L: AsRef<[String]>>(langs: &[L], text: &str, hint: Option<&str>) -> Route {
+    let serving = |lang: &str| {
+        langs
+            .iter()
+            .position(|ls| ls.as_ref().iter().any(|l| l == lang))
+    };
     let mix = ScriptMix::of(text);
     let mixed = mix.is_mixed();
     let hint = hint.and_then(primary_language);
@@ -291,7 +297,7 @@ pub fn route_among(langs: &[&[String]], text: &str, hint: Option<&str>) -> Route
     }
     let language = hint
         .or_else(|| script.map(|(s, _)| s.to_string()))
-        .or_else(|| langs.first().and_then(|ls| ls.first().cloned()))
+        .or_else(|| langs.first().and_then(|ls| ls.as_ref().first().cloned()))
         .unwrap_or_default();
     Route {
         model: 0,

@@ -22,6 +22,8 @@ pub struct Config {
     pub audio: AudioConfig,
     pub asr: AsrConfig,
     pub classifier: ClassifierConfig,
+    /// CRM connector: outbox, privacy, sinks.
+    pub connect: crate::connect::ConnectConfig,
 }
 
 #[derive(Clone, Deserialize)]
@@ -379,6 +381,7 @@ impl Config {
                 "classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000",
             );
         }
+        self.connect.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub mod audio;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod models;
 pub mod pipeline;
 pub mod server;

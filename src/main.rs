@@ -35,6 +35,8 @@ enum Cmd {
     Models(cli::models_cmd::ModelsArgs),
     /// Load generator: N concurrent real-time calls, latency percentiles.
     Loadgen(cli::loadgen::LoadgenArgs),
+    /// The CRM outbox: pending and dead-lettered deliveries, re-enabling sinks.
+    Outbox(cli::outbox_cmd::OutboxArgs),
     /// Accuracy, macro-F1 and confusion matrices of a model on labelled data.
     Eval(cli::eval::EvalArgs),
 }
@@ -67,6 +69,7 @@ fn main() -> std::process::ExitCode {
                         Cmd::Stream(a) => cli::stream::run(a).await,
                         Cmd::Models(a) => cli::models_cmd::run(a).await,
                         Cmd::Loadgen(a) => cli::loadgen::run(a).await,
+                        Cmd::Outbox(a) => cli::outbox_cmd::run(a).await,
                         Cmd::AnalyzeText(_) | Cmd::Eval(_) => unreachable!("handled above"),
                     }
                 })

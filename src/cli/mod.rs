@@ -8,5 +8,6 @@ pub mod loadgen;
 #[cfg(feature = "mic")]
 pub mod mic;
 pub mod models_cmd;
+pub mod outbox_cmd;
 pub mod serve;
 pub mod stream;

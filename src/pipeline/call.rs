@@ -21,6 +21,7 @@ use super::CallError;
 use crate::asr::{AsrError, AsrJob};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::{Prediction, Routed};
+use crate::connect::CallContext;
 use crate::proto::{
     stream_call_response::StreamingResponse, Classification, Intent, IntentScore, Sentiment,
     SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
@@ -31,6 +32,8 @@ use crate::proto::{
 #[derive(Debug, Clone)]
 pub struct CallSpec {
     pub call_id: String,
+    /// Tenant, customer and callback URL, for the CRM connector.
+    pub context: CallContext,
     /// One per channel.
     pub roles: Vec<SpeakerRole>,
     /// `None`: detect.
@@ -148,6 +151,14 @@ pub async fn run_call<S>(
                     record(&engine.metrics, result.is_final, t);
                 }
                 summary.add(&result);
+                if result.is_final {
+                    if let Some(c) = &engine.connector {
+                        // Persisted before the client sees it (the acknowledgement).
+                        if let Err(e) = c.record_utterance(&spec.context, &result).await {
+                            tracing::error!(call_id = %spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
+                        }
+                    }
+                }
                 let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
                 if out.send(Ok(msg)).await.is_err() {
                     Metrics::inc(&engine.metrics.calls_cancelled);
@@ -160,8 +171,14 @@ pub async fn run_call<S>(
             }
         }
     }
+    let built = summary.build(duration_ms);
+    if let Some(c) = &engine.connector {
+        if let Err(e) = c.record_summary(&spec.context, &built).await {
+            tracing::error!(call_id = %spec.call_id, error = %e, "Call summary not recorded for the CRM");
+        }
+    }
     let msg = StreamCallResponse {
-        streaming_response: Some(StreamingResponse::Summary(summary.build(duration_ms))),
+        streaming_response: Some(StreamingResponse::Summary(built)),
     };
     if out.send(Ok(msg)).await.is_ok() {
         Metrics::inc(&engine.metrics.calls_completed);

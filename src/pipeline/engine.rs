@@ -30,6 +30,8 @@ pub enum EngineError {
     Asr(#[from] AsrError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    Connect(#[from] crate::connect::ConnectError),
     #[error("no Whisper model configured: asr.model = \"auto\" found none of {0}. Run scripts/setup.sh or `callsense models fetch`")]
     NoWhisperModel(String),
 }
@@ -52,6 +54,8 @@ pub struct Engine {
     pub asr: AsrPool,
     pub classifier: Classifiers,
     pub metrics: Metrics,
+    /// The CRM connector; `None` when no sink is configured.
+    pub connector: Option<Arc<crate::connect::Connector>>,
     calls: Arc<Semaphore>,
     next_call: AtomicU64,
     pub(crate) active_calls: Arc<AtomicUsize>,
@@ -137,7 +141,9 @@ impl Engine {
             config.audio.frontend_queue,
             vad,
         );
+        let connector = crate::connect::Connector::start(&config.connect)?;
         Ok(Arc::new(Self {
+            connector,
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),
             config,
             frontend,
@@ -159,7 +165,7 @@ impl Engine {
     /// Prometheus text: counters, histograms and the live gauges.
     pub fn render_metrics(&self) -> String {
         let s = self.stats();
-        self.metrics.render(&[
+        let mut out = self.metrics.render(&[
             (
                 "callsense_calls_active",
                 "Calls in progress.",
@@ -191,7 +197,11 @@ impl Engine {
                 "Texts admitted to the classifier.",
                 s.classifier_in_flight as u64,
             ),
-        ])
+        ]);
+        if let Some(c) = &self.connector {
+            c.render_metrics(&mut out);
+        }
+        out
     }
 
     pub fn stats(&self) -> EngineStats {

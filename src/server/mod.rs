@@ -23,6 +23,10 @@ use crate::pipeline::{Engine, EngineError};
 use crate::proto::call_sense_server::CallSenseServer;
 pub use service::{CallSenseService, EngineSlot};
 
+/// Time the CRM connector's workers get to finish their current batch on
+/// shutdown (undelivered events stay in the outbox).
+const CONNECTOR_GRACE: Duration = Duration::from_secs(5);
+
 /// Health service name of the engine.
 pub const SERVICE_NAME: &str = "callsense.v1.CallSense";
 
@@ -170,13 +174,17 @@ pub async fn serve(
         .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
         .await;
     let _ = stop_tx.send(());
-    match tokio::time::timeout(grace, server).await {
+    let result = match tokio::time::timeout(grace, server).await {
         Ok(r) => r.map_err(Into::into),
         Err(_) => {
             tracing::warn!("Grace period over; closing remaining calls");
             Ok(())
         }
+    };
+    if let Some(c) = slot.get().and_then(|e| e.connector.clone()) {
+        c.shutdown(CONNECTOR_GRACE).await;
     }
+    result
 }
 
 /// Stops a background task when the server returns.

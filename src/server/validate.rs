@@ -4,6 +4,7 @@
 //! allowed values) and the per-request audio checks (framing, size caps,
 //! ordering). Nothing a client sends reaches an `unwrap`.
 
+use crate::connect::CallContext;
 use bytes::Bytes;
 
 use crate::audio::{EndpointParams, FrontendSetup};
@@ -21,6 +22,8 @@ pub const RATES_HZ: std::ops::RangeInclusive<i32> = 8000..=48_000;
 const MAX_ID_LEN: usize = 128;
 const MAX_METADATA_ENTRIES: usize = 64;
 const MAX_METADATA_BYTES: usize = 1024;
+/// Metadata key of a per-call callback URL for score webhooks.
+pub const CALLBACK_URL_KEY: &str = "callsense.callback_url";
 
 /// A validated config plus what the audio checks need.
 #[derive(Debug, Clone)]
@@ -109,6 +112,11 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
             "config.metadata is limited to {MAX_METADATA_ENTRIES} entries, keys of {MAX_ID_LEN} bytes, values of {MAX_METADATA_BYTES} bytes"
         ));
     }
+    if let Some(url) = c.metadata.get(CALLBACK_URL_KEY) {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("config.metadata[\"{CALLBACK_URL_KEY}\"] must be an http(s) URL"));
+        }
+    }
     let width = if encoding == AudioEncoding::Linear16 {
         2
     } else {
@@ -119,6 +127,12 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
     Ok(ValidCall {
         spec: CallSpec {
             call_id: c.call_id.clone(),
+            context: CallContext {
+                call_id: c.call_id.clone(),
+                tenant: c.tenant.clone(),
+                customer_id: c.customer_id.clone(),
+                callback_url: c.metadata.get(CALLBACK_URL_KEY).cloned(),
+            },
             roles,
             language,
             interim: c.interim_results,

@@ -6,6 +6,7 @@ mod common;
 
 mod classifier;
 mod cli;
+mod connect;
 mod errors;
 mod lifecycle;
 mod routing;

@@ -1,9 +1,14 @@
 //! Test and benchmark tooling: calls built from fixture files, and the
 //! non-speech signals of `tests/fixtures/non_speech.json`.
 //!
-//! Owns: reading fixtures and rendering them to audio, deterministically.
+//! Owns: reading fixtures and rendering them to audio, deterministically,
+//! and the CRM test doubles in [`salesforce`] (a server enforcing the
+//! Salesforce REST contract) and [`webhook`] (a Standard Webhooks receiver).
 //! Not on the engine's data path; used by tests, benches and examples so
 //! that each builds calls the same way.
+
+pub mod salesforce;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,165 @@
+//! The connector as the engine sees it: record an event, durably; the
+//! workers do the rest.
+//!
+//! Owns: PII masking of events, fan-out of each event to the sinks that map
+//! its kind (a realtime row now and, when the sink has batch fields, a
+//! detail row due at the sink's next batch window), the worker tasks, and
+//! their shutdown.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::config::ConnectConfig;
+use super::event::{now_ms, CallContext, Event, EventKind};
+use super::mapping::Part;
+use super::metrics::ConnectMetrics;
+use super::outbox::{NewDelivery, Outbox, OutboxError};
+use super::pii::Masker;
+use super::retry::Backoff;
+use super::sinks::{Sink, SinkError};
+use super::worker::{self, WorkerSetup};
+use crate::proto::{CallSummary, UtteranceResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// Which event kinds a sink takes, and whether each has batch fields.
+struct Route {
+    sink: String,
+    kinds: HashMap<EventKind, bool>,
+    batch_interval_ms: u64,
+}
+
+pub struct Connector {
+    outbox: Outbox,
+    masker: Masker,
+    persist_unmasked: bool,
+    routes: Vec<Route>,
+    pub metrics: Arc<ConnectMetrics>,
+    stop: watch::Sender<bool>,
+    workers: parking_lot::Mutex<Option<JoinSet<()>>>,
+}
+
+impl Connector {
+    /// Opens the outbox, builds every sink and starts its workers on the
+    /// current tokio runtime. `None` when no sink is configured.
+    ///
+    /// # Errors
+    /// The outbox cannot be opened or a sink cannot be built.
+    pub fn start(config: &ConnectConfig) -> Result<Option<Arc<Self>>, ConnectError> {
+        if !config.enabled() {
+            return Ok(None);
+        }
+        let names: Vec<String> = config.sinks.iter().map(|s| s.name.clone()).collect();
+        let outbox = Outbox::open(&config.outbox, &names)?;
+        let metrics = Arc::new(ConnectMetrics::new(names.clone()));
+        let (stop, stop_rx) = watch::channel(false);
+        let mut workers = JoinSet::new();
+        let mut routes = Vec::new();
+        for s in &config.sinks {
+            let sink = Arc::new(Sink::build(s)?);
+            let setup = Arc::new(WorkerSetup {
+                name: s.name.clone(),
+                sink,
+                outbox: outbox.clone(),
+                backoff: Backoff::new(&config.retry),
+                max_batch: s.max_batch,
+                max_age_ms: config.retry.max_age_s * 1000,
+                poll: Duration::from_millis(config.outbox.poll_interval_ms),
+                metrics: Arc::clone(&metrics),
+            });
+            for _ in 0..s.workers {
+                workers.spawn(worker::run(Arc::clone(&setup), stop_rx.clone()));
+            }
+            routes.push(Route {
+                sink: s.name.clone(),
+                kinds: s.records.iter().map(|(k, m)| (*k, m.has_batch_fields())).collect(),
+                batch_interval_ms: s.batch_interval_s * 1000,
+            });
+            tracing::info!(sink = %s.name, kind = s.kind.as_str(), workers = s.workers, "Connector sink started");
+        }
+        Ok(Some(Arc::new(Self {
+            outbox,
+            masker: Masker::new(&config.privacy.masking),
+            persist_unmasked: config.privacy.persist_unmasked,
+            routes,
+            metrics,
+            stop,
+            workers: parking_lot::Mutex::new(Some(workers)),
+        })))
+    }
+
+    /// The masker every outgoing text passes through.
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Records a final utterance (masked) for every sink that maps it.
+    ///
+    /// # Errors
+    /// The outbox could not persist it; nothing was acknowledged.
+    pub async fn record_utterance(&self, call: &CallContext, r: &UtteranceResult) -> Result<(), OutboxError> {
+        self.record(Event::utterance(call, r, &self.masker, self.persist_unmasked)).await
+    }
+
+    /// Records a call summary for every sink that maps it.
+    ///
+    /// # Errors
+    /// The outbox could not persist it.
+    pub async fn record_summary(&self, call: &CallContext, s: &CallSummary) -> Result<(), OutboxError> {
+        self.record(Event::call_summary(call, s)).await
+    }
+
+    /// Persists one event for every sink that maps its kind; returns once
+    /// committed.
+    ///
+    /// # Errors
+    /// The outbox could not persist it.
+    pub async fn record(&self, event: Event) -> Result<(), OutboxError> {
+        let event = Arc::new(event);
+        let now = now_ms();
+        let mut rows = Vec::new();
+        for r in &self.routes {
+            let Some(&has_batch) = r.kinds.get(&event.kind) else { continue };
+            rows.push(NewDelivery { sink: r.sink.clone(), part: Part::Core, due_ms: now, event: Arc::clone(&event) });
+            if has_batch {
+                let window = r.batch_interval_ms.max(1);
+                let due_ms = (now / window + 1) * window;
+                rows.push(NewDelivery { sink: r.sink.clone(), part: Part::Detail, due_ms, event: Arc::clone(&event) });
+            }
+        }
+        let result = self.outbox.append(rows).await;
+        let counter = if result.is_ok() { &self.metrics.events_recorded } else { &self.metrics.record_errors };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        result
+    }
+
+    /// Prometheus text of the connector.
+    pub fn render_metrics(&self, out: &mut String) {
+        self.metrics.render(self.outbox.pending(), out);
+    }
+
+    /// Stops the workers after their current batch, waiting at most `grace`.
+    /// Undelivered events stay in the outbox for the next start.
+    pub async fn shutdown(&self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let Some(mut workers) = self.workers.lock().take() else { return };
+        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!("Connector workers still busy after the grace period; stopping them");
+            workers.abort_all();
+        }
+    }
+}

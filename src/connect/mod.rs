@@ -1,0 +1,24 @@
+//! The CRM connector: from final results to CRM records, durably.
+//!
+//! The stage after [`crate::pipeline`]: every final utterance and call
+//! summary becomes an [`event::Event`] (PII masked by [`pii`]), is written to
+//! the durable [`outbox`] before the engine acknowledges it to the client,
+//! and is delivered by one worker per configured [`sinks`] entry (Salesforce
+//! REST, Standard Webhooks, NATS JetStream) with retries, backoff and a
+//! dead-letter table. Field [`mapping`] turns an event into the record each
+//! CRM expects, from templates in config.
+
+pub mod pii;
+pub mod config;
+pub mod connector;
+pub mod event;
+pub mod mapping;
+pub mod metrics;
+pub mod outbox;
+pub mod retry;
+pub mod sinks;
+pub mod worker;
+
+pub use config::ConnectConfig;
+pub use connector::{ConnectError, Connector};
+pub use event::{CallContext, Event, EventKind};

@@ -1,0 +1,407 @@
+//! The CRM connector end to end: the engine's results reach a Standard
+//! Webhooks receiver and a Salesforce-contract server through the durable
+//! outbox, exactly once, through faults (CRM down, expired tokens, rate
+//! limits, a poison record, a 410, the engine killed with SIGKILL).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use callsense::connect::{CallContext, ConnectConfig, Connector, Event};
+use callsense::proto::{Intent, Sentiment, SentimentLabel, SpeakerRole, UtteranceResult};
+use callsense::testkit::salesforce::{DoubleConfig, Fault, ObjectSchema, SalesforceDouble};
+use callsense::testkit::webhook::WebhookReceiver;
+
+use crate::common::*;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OLD_SECRET: &str = "whsec_c2VjcmV0LWtleS1vZi10aGUtb2xkLWdlbmVyYXRpb24=";
+
+fn connect_config(dir: &Path, sinks_toml: &str) -> ConnectConfig {
+    let text = format!(
+        "[outbox]\npath = {:?}\npoll_interval_ms = 50\n[retry]\ninitial_backoff_ms = 50\nmax_backoff_ms = 400\n{sinks_toml}",
+        dir.join("outbox.sqlite")
+    );
+    let c: ConnectConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    c.validate().unwrap();
+    c
+}
+
+fn webhook_sink(url: &str, secrets: &[&str]) -> String {
+    format!(
+        r#"
+[[sinks]]
+name = "hooks"
+[sinks.webhook]
+url = "{url}"
+secrets = {secrets:?}
+[sinks.records.utterance.fields]
+call_id = "call_id"
+seq = "seq"
+role = "role"
+transcript = "transcript"
+sentiment = "sentiment.label"
+score = "sentiment.score"
+intent = "intent.label"
+[sinks.records.call_summary.fields]
+call_id = "call_id"
+utterances = "utterances"
+customer_sentiment = "customer_sentiment_label"
+top_intent = "top_intent"
+"#
+    )
+}
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn utterance(call_id: &str, seq: u32, text: &str) -> UtteranceResult {
+    UtteranceResult {
+        call_id: call_id.into(),
+        seq,
+        channel: 1,
+        role: SpeakerRole::Customer as i32,
+        start_ms: seq * 1000,
+        end_ms: seq * 1000 + 800,
+        transcript: text.into(),
+        is_final: true,
+        language_code: "en".into(),
+        sentiment: Some(Sentiment { label: SentimentLabel::Negative as i32, score: -0.7, probabilities: None }),
+        intent: Some(Intent { label: "cancel_service".into(), confidence: 0.9, top: vec![] }),
+        timings: None,
+        classification: None,
+    }
+}
+
+fn ctx(call_id: &str) -> CallContext {
+    CallContext { call_id: call_id.into(), tenant: "acme".into(), customer_id: "cust-1".into(), callback_url: None }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_final_utterance_and_the_summary_reach_a_signed_webhook_once() {
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.connect = connect_config(dir.path(), &webhook_sink(&hooks.url("/crm/{tenant}"), &[SECRET]));
+    let server = TestServer::start(config).await;
+    let responses = call(&mut server.client().await, mulaw_requests(&demo_call(), "hook-call")).await.unwrap();
+    let finals = finals(&responses);
+    assert!(finals.len() >= 10);
+    wait_until("every event at the webhook", Duration::from_secs(20), || hooks.messages().len() > finals.len()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // nothing more should arrive
+    let msgs = hooks.messages();
+    assert_eq!(msgs.len(), finals.len() + 1, "one message per final utterance plus the summary");
+    assert_eq!(hooks.duplicates(), 0);
+    assert_eq!(hooks.rejected_signatures(), 0);
+    let by_id: HashMap<_, _> = msgs.iter().map(|m| (m.id.as_str(), m)).collect();
+    for r in &finals {
+        let m = by_id[format!("hook-call:{}:utterance", r.seq).as_str()];
+        assert_eq!(m.kind, "utterance.final");
+        assert_eq!(m.path, "/crm/test", "{{tenant}} filled from the call");
+        assert_eq!(m.data["seq"], r.seq);
+        assert_eq!(m.data["transcript"], r.transcript.as_str());
+        assert_eq!(m.data["intent"], r.intent.as_ref().unwrap().label.as_str());
+        let role = if r.role == SpeakerRole::Agent as i32 { "agent" } else { "customer" };
+        assert_eq!(m.data["role"], role);
+        assert_eq!(m.data.as_object().unwrap().len(), 7, "only configured fields leave: {}", m.data);
+    }
+    let s = by_id["hook-call:0:call_summary"];
+    assert_eq!(s.kind, "call.summary");
+    assert_eq!(s.data["utterances"], summary(&responses).utterances);
+    let metrics = server.engine.render_metrics();
+    assert!(metrics.contains(&format!("callsense_connect_delivered_total{{sink=\"hooks\"}} {}", finals.len() + 1)), "{metrics}");
+    assert!(metrics.contains("callsense_outbox_pending 0"), "{metrics}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
+    // The receiver knows only the new key; the sink signs with old and new.
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[OLD_SECRET, SECRET]));
+    let c = Connector::start(&config).unwrap().unwrap();
+
+    hooks.set_down(Some(503), Some(1));
+    for seq in 1..=5 {
+        c.record_utterance(&ctx("down"), &utterance("down", seq, "it broke again")).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(hooks.messages().is_empty());
+    assert_eq!(c.outbox().pending(), 5, "kept while the endpoint is down");
+    hooks.set_down(None, None);
+    wait_until("5 messages after recovery", Duration::from_secs(10), || hooks.messages().len() == 5).await;
+    assert_eq!(hooks.duplicates(), 0);
+
+    // A 400 is not retried: dead letter, and the next event still flows.
+    hooks.fail_next(1, 400, None);
+    c.record_utterance(&ctx("poison"), &utterance("poison", 1, "x")).await.unwrap();
+    c.record_utterance(&ctx("poison"), &utterance("poison", 2, "y")).await.unwrap();
+    wait_until("the event after the poison one", Duration::from_secs(10), || hooks.messages().len() == 6).await;
+    let dead = c.outbox().dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].event_key, "poison:1:utterance");
+    assert!(dead[0].reason.contains("HTTP 400"), "{}", dead[0].reason);
+
+    // 410 disables the sink; the event stays pending until re-enabled.
+    hooks.set_down(Some(410), None);
+    c.record_utterance(&ctx("gone"), &utterance("gone", 1, "z")).await.unwrap();
+    wait_until("the sink disabled", Duration::from_secs(10), || {
+        futures::executor::block_on(c.outbox().counts()).unwrap().get("hooks").is_some_and(|s| s.disabled.is_some())
+    })
+    .await;
+    hooks.set_down(None, None);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(hooks.messages().len(), 6, "nothing is sent to a disabled sink");
+    assert_eq!(c.outbox().enable("hooks", false).await.unwrap(), 0);
+    wait_until("the held event after re-enabling", Duration::from_secs(10), || hooks.messages().len() == 7).await;
+    assert_eq!(hooks.duplicates(), 0);
+    c.shutdown(Duration::from_secs(2)).await;
+}
+
+fn salesforce_double_config() -> DoubleConfig {
+    let fields = |f: &[&str]| f.iter().map(|s| s.to_string()).collect();
+    DoubleConfig {
+        client_id: "cs-client".into(),
+        client_secret: "cs-secret".into(),
+        objects: [
+            (
+                "Callsense_Utterance__c".to_string(),
+                ObjectSchema {
+                    fields: fields(&["Callsense_Key__c", "Call_Id__c", "Seq__c", "Sentiment__c", "Score__c", "Intent__c", "Transcript__c"]),
+                    external_id_fields: fields(&["Callsense_Key__c"]),
+                },
+            ),
+            (
+                "Callsense_Call__c".to_string(),
+                ObjectSchema {
+                    fields: fields(&["Callsense_Key__c", "Call_Id__c", "Customer_Sentiment__c", "Top_Intent__c"]),
+                    external_id_fields: fields(&["Callsense_Key__c"]),
+                },
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    }
+}
+
+fn salesforce_sink(login_url: &str, max_batch: usize) -> String {
+    format!(
+        r#"
+[[sinks]]
+name = "salesforce"
+max_batch = {max_batch}
+workers = 2
+[sinks.salesforce]
+login_url = "{login_url}"
+api_version = "v61.0"
+client_id = "cs-client"
+client_secret = "env:CALLSENSE_TEST_SF_SECRET"
+[sinks.records.utterance]
+object = "Callsense_Utterance__c"
+external_id_field = "Callsense_Key__c"
+[sinks.records.utterance.fields]
+Call_Id__c = "call_id"
+Seq__c = "seq"
+Sentiment__c = {{ from = "sentiment.label", map = {{ negative = "Negative", neutral = "Neutral", positive = "Positive" }} }}
+Score__c = "sentiment.score"
+Intent__c = "intent.label"
+Transcript__c = {{ from = "transcript", sync = "batch" }}
+[sinks.records.call_summary]
+object = "Callsense_Call__c"
+external_id_field = "Callsense_Key__c"
+[sinks.records.call_summary.fields]
+Call_Id__c = "call_id"
+Customer_Sentiment__c = "customer_sentiment_label"
+Top_Intent__c = "top_intent"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_a_duplicate_key() {
+    std::env::set_var("CALLSENSE_TEST_SF_SECRET", "cs-secret");
+    let sf = SalesforceDouble::start(salesforce_double_config()).await.unwrap();
+    // Two records already share this key: its upsert must be dead-lettered (300 / DUPLICATE_EXTERNAL_ID).
+    for _ in 0..2 {
+        let rec = serde_json::json!({"Callsense_Key__c": "call-3:4:utterance", "Call_Id__c": "old"});
+        sf.insert_record("Callsense_Utterance__c", rec.as_object().unwrap().clone());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = connect_config(dir.path(), &salesforce_sink(&sf.base_url(), 20));
+    let c = Connector::start(&config).unwrap().unwrap();
+
+    // One event while the CRM is up (the sink gets a token).
+    c.record_utterance(&ctx("warm"), &utterance("warm", 1, "hello")).await.unwrap();
+    wait_until("the first record", Duration::from_secs(10), || sf.records("Callsense_Utterance__c").len() == 3).await;
+    // The CRM is down while 8 calls stream; then it comes back with a rate limit and expired tokens.
+    sf.set_unavailable(true);
+    let c2 = Arc::clone(&c);
+    let producers: Vec<_> = (0..8)
+        .map(|call| {
+            let c = Arc::clone(&c2);
+            tokio::spawn(async move {
+                let id = format!("call-{call}");
+                for seq in 1..=6 {
+                    c.record_utterance(&ctx(&id), &utterance(&id, seq, "my card 4532015112830366 was charged twice"))
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sf.records("Callsense_Utterance__c").len(), 3, "nothing written while the CRM is down");
+    sf.set_unavailable(false);
+    sf.expire_tokens();
+    sf.fail_next(2, Fault::TooManyRequests { retry_after_s: 1 });
+    sf.fail_next(1, Fault::RequestLimitExceeded);
+
+    wait_until("47 more utterance records", Duration::from_secs(30), || {
+        sf.records("Callsense_Utterance__c").len() == 3 + 47
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let records = sf.records("Callsense_Utterance__c");
+    let keys: Vec<_> = records.iter().filter_map(|r| r["Callsense_Key__c"].as_str()).collect();
+    let unique: BTreeSet<_> = keys.iter().collect();
+    assert_eq!(keys.len(), 50, "no duplicates created by retries");
+    assert_eq!(unique.len(), 49);
+    let r = sf.record_by("Callsense_Utterance__c", "Callsense_Key__c", "call-5:2:utterance").expect("record");
+    assert_eq!(r["Sentiment__c"], "Negative", "value map applied");
+    assert_eq!(r["Intent__c"], "cancel_service");
+    assert!(r.get("Transcript__c").is_none(), "batch fields wait for the hourly window");
+    let dead = c.outbox().dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].event_key, "call-3:4:utterance");
+    assert!(dead[0].reason.contains("DUPLICATE_EXTERNAL_ID") || dead[0].reason.contains("300"), "{}", dead[0].reason);
+    let stats = sf.stats();
+    assert!(stats.tokens_issued >= 2, "token refreshed after expiry: {stats:?}");
+    assert!(stats.collections_requests >= 1, "batched with sObject Collections: {stats:?}");
+    // Detail rows (the transcripts) are pending for the next hourly window, masked.
+    let counts = c.outbox().counts().await.unwrap();
+    assert_eq!(counts["salesforce"].pending, 49);
+    assert_eq!(counts["salesforce"].dead, 1);
+    c.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcripts_are_masked_before_they_are_persisted_or_sent() {
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[SECRET]));
+    let c = Connector::start(&config).unwrap().unwrap();
+    let said = "my card is 4532 0151 1283 0366 and my phone 13812345678 email john.smith@example.com";
+    c.record_utterance(&ctx("pii"), &utterance("pii", 1, said)).await.unwrap();
+    wait_until("the message", Duration::from_secs(10), || hooks.messages().len() == 1).await;
+    let sent = hooks.messages()[0].data["transcript"].as_str().unwrap().to_string();
+    for secret in ["4532 0151 1283 0366", "13812345678", "john.smith@example.com"] {
+        assert!(!sent.contains(secret), "{secret} leaked: {sent}");
+    }
+    assert!(sent.contains("0366"), "partial mask keeps the last four digits: {sent}");
+    c.shutdown(Duration::from_secs(2)).await;
+    let db = std::fs::read(dir.path().join("outbox.sqlite")).unwrap();
+    let wal = std::fs::read(dir.path().join("outbox.sqlite-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("4532 0151 1283 0366") && !text.contains("13812345678"), "unmasked PII persisted");
+    }
+    // An event built directly is masked the same way.
+    let e = Event::utterance(&ctx("x"), &utterance("x", 1, said), c.masker(), false);
+    assert!(!e.data.to_string().contains("13812345678"));
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_callsense");
+
+fn spawn_server(config: &Path, addr: &str) -> Child {
+    Command::new(BIN)
+        .args(["serve", "--config", config.to_str().unwrap(), "--listen", addr])
+        .env("CALLSENSE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn connect_when_up(url: &str) -> callsense::proto::call_sense_client::CallSenseClient<tonic::transport::Channel> {
+    let start = Instant::now();
+    loop {
+        if let Ok(mut c) = callsense::proto::call_sense_client::CallSenseClient::connect(url.to_string()).await {
+            // Ready once AnalyzeText answers (models loaded).
+            let req = callsense::proto::AnalyzeTextRequest {
+                texts: vec![callsense::proto::TextInput { text: "hi".into(), language_code: "en".into() }],
+            };
+            if c.analyze_text(req).await.is_ok() {
+                return c;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "server did not come up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_acknowledged_before_a_sigkill_are_delivered_after_restart() {
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    hooks.set_down(Some(503), Some(1)); // the CRM is down: everything waits in the outbox
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("callsense.toml");
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let sinks = webhook_sink(&hooks.url("/h"), &[SECRET]).replace("[[sinks]]", "[[connect.sinks]]").replace("[sinks.", "[connect.sinks.");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "[asr]\nmodel = {:?}\nworkers = 2\n[connect.outbox]\npath = {:?}\npoll_interval_ms = 50\n[connect.retry]\ninitial_backoff_ms = 50\nmax_backoff_ms = 500\n{sinks}",
+            std::fs::canonicalize(TEST_WHISPER).unwrap(),
+            dir.path().join("outbox.sqlite")
+        ),
+    )
+    .unwrap();
+    let mut server = spawn_server(&cfg_path, &addr);
+    let url = format!("http://{addr}");
+    let mut client = connect_when_up(&url).await;
+
+    // Stream the call and kill the engine once some results are acknowledged.
+    let rx = callsense::cli::stream::send_paced(mulaw_requests(&demo_call(), "killed"), None);
+    let mut stream = client.stream_call(tokio_stream::wrappers::ReceiverStream::new(rx)).await.unwrap().into_inner();
+    let mut acked = Vec::new();
+    while let Some(Ok(r)) = futures::StreamExt::next(&mut stream).await {
+        if let Some(callsense::proto::stream_call_response::StreamingResponse::Result(u)) = r.streaming_response {
+            if u.is_final {
+                acked.push(format!("killed:{}:utterance", u.seq));
+            }
+        }
+        if acked.len() >= 4 {
+            server.kill().unwrap(); // SIGKILL
+            server.wait().unwrap();
+            break;
+        }
+    }
+    assert!(acked.len() >= 4, "the call produced results before the kill");
+    assert!(hooks.messages().is_empty());
+
+    hooks.set_down(None, None);
+    let mut server = spawn_server(&cfg_path, &addr);
+    wait_until("every acknowledged event at the webhook", Duration::from_secs(60), || {
+        let got: BTreeSet<_> = hooks.messages().into_iter().map(|m| m.id).collect();
+        acked.iter().all(|k| got.contains(k))
+    })
+    .await;
+    assert_eq!(hooks.duplicates(), 0, "no event delivered twice");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

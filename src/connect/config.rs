@@ -72,7 +72,7 @@ pub enum Synchronous {
     Normal,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrivacyConfig {
     /// Detectors and mask style (`[connect.privacy.masking]`).
@@ -80,15 +80,6 @@ pub struct PrivacyConfig {
     /// Keep the unmasked transcript in outbox events. Off: only masked text
     /// is ever persisted or sent.
     pub persist_unmasked: bool,
-}
-
-impl Default for PrivacyConfig {
-    fn default() -> Self {
-        Self {
-            masking: PiiConfig::default(),
-            persist_unmasked: false,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

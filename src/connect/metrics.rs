@@ -11,6 +11,9 @@ use super::mapping::Part;
 use super::outbox::Delivery;
 use crate::pipeline::metrics::Histogram;
 
+/// Picks one counter of a sink.
+type Counter = fn(&SinkMetrics) -> &AtomicU64;
+
 #[derive(Default)]
 pub struct SinkMetrics {
     pub delivered: AtomicU64,
@@ -82,7 +85,7 @@ impl ConnectMetrics {
             out,
             "# HELP callsense_outbox_pending Deliveries waiting in the outbox.\n# TYPE callsense_outbox_pending gauge\ncallsense_outbox_pending {pending}"
         );
-        let series: [(&str, &str, fn(&SinkMetrics) -> &AtomicU64); 4] = [
+        let series: [(&str, &str, Counter); 4] = [
             ("callsense_connect_delivered_total", "Deliveries a sink acknowledged.", |m| &m.delivered),
             ("callsense_connect_retries_total", "Delivery attempts that failed and will be retried.", |m| &m.retried),
             ("callsense_connect_dead_letters_total", "Deliveries refused for good (dead-letter table).", |m| &m.dead_lettered),

@@ -8,13 +8,13 @@
 //! dead-letter table. Field [`mapping`] turns an event into the record each
 //! CRM expects, from templates in config.
 
-pub mod pii;
 pub mod config;
 pub mod connector;
 pub mod event;
 pub mod mapping;
 pub mod metrics;
 pub mod outbox;
+pub mod pii;
 pub mod retry;
 pub mod sinks;
 pub mod worker;

@@ -6,6 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+
+use callsense::connect::mapping::Part;
+use callsense::connect::outbox::Delivery;
+use callsense::connect::sinks::Sink;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -324,14 +328,30 @@ async fn transcripts_are_masked_before_they_are_persisted_or_sent() {
 
 const BIN: &str = env!("CARGO_BIN_EXE_callsense");
 
-fn spawn_server(config: &Path, addr: &str) -> Child {
-    Command::new(BIN)
+/// A server process, killed (SIGKILL) and reaped when dropped.
+struct ServerProcess(Child);
+
+impl ServerProcess {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_server(config: &Path, addr: &str) -> ServerProcess {
+    ServerProcess(Command::new(BIN)
         .args(["serve", "--config", config.to_str().unwrap(), "--listen", addr])
         .env("CALLSENSE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap()
+        .unwrap())
 }
 
 async fn connect_when_up(url: &str) -> callsense::proto::call_sense_client::CallSenseClient<tonic::transport::Channel> {
@@ -386,8 +406,7 @@ async fn events_acknowledged_before_a_sigkill_are_delivered_after_restart() {
             }
         }
         if acked.len() >= 4 {
-            server.kill().unwrap(); // SIGKILL
-            server.wait().unwrap();
+            server.kill(); // SIGKILL
             break;
         }
     }
@@ -395,13 +414,34 @@ async fn events_acknowledged_before_a_sigkill_are_delivered_after_restart() {
     assert!(hooks.messages().is_empty());
 
     hooks.set_down(None, None);
-    let mut server = spawn_server(&cfg_path, &addr);
+    let _server = spawn_server(&cfg_path, &addr);
     wait_until("every acknowledged event at the webhook", Duration::from_secs(60), || {
         let got: BTreeSet<_> = hooks.messages().into_iter().map(|m| m.id).collect();
         acked.iter().all(|k| got.contains(k))
     })
     .await;
     assert_eq!(hooks.duplicates(), 0, "no event delivered twice");
-    server.kill().unwrap();
-    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_halves_of_an_event_in_one_batch_become_one_salesforce_record() {
+    std::env::set_var("CALLSENSE_TEST_SF_SECRET", "cs-secret");
+    let sf = SalesforceDouble::start(salesforce_double_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = connect_config(dir.path(), &salesforce_sink(&sf.base_url(), 20));
+    let sink = Sink::build(&config.sinks[0]).unwrap();
+    let masker = callsense::connect::pii::Masker::new(&Default::default());
+    let mut batch = Vec::new();
+    for seq in 1..=3 {
+        let event = Event::utterance(&ctx("both"), &utterance("both", seq, "it broke"), &masker, false);
+        for part in [Part::Core, Part::Detail] {
+            batch.push(Delivery { id: batch.len() as i64, sink: "salesforce".into(), part, event: event.clone(), attempts: 0, created_ms: 0 });
+        }
+    }
+    let outcomes = sink.deliver(&batch).await;
+    assert!(outcomes.iter().all(|o| *o == callsense::connect::retry::Outcome::Delivered), "{outcomes:?}");
+    let records = sf.records("Callsense_Utterance__c");
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r["Transcript__c"] == "it broke" && r["Intent__c"] == "cancel_service"), "{records:?}");
+    assert_eq!(sf.stats().collections_requests, 1);
 }

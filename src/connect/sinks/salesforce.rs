@@ -47,6 +47,13 @@ pub struct SalesforceSink {
     token: Mutex<Option<Token>>,
 }
 
+/// One record to upsert and the deliveries it answers for.
+struct Upsert {
+    indices: Vec<usize>,
+    key: String,
+    record: Map<String, Value>,
+}
+
 #[derive(Clone)]
 struct Token {
     access: String,
@@ -138,8 +145,7 @@ impl SalesforceSink {
 
     pub(super) async fn deliver(&self, batch: &[Delivery]) -> Vec<Outcome> {
         let mut outcomes: Vec<Option<Outcome>> = vec![None; batch.len()];
-        // Group by (object, external id field); records of one group share a request.
-        let mut groups: BTreeMap<(String, String), Vec<(usize, Map<String, Value>)>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, String), Vec<Upsert>> = BTreeMap::new();
         for (i, d) in batch.iter().enumerate() {
             let Some(m) = self.records.get(&d.event.kind) else {
                 outcomes[i] = Some(Outcome::Reject {
@@ -151,21 +157,32 @@ impl SalesforceSink {
                 outcomes[i] = Some(Outcome::Reject { reason: "mapping has no object".into() });
                 continue;
             };
-            match m.apply(&d.event, d.part) {
-                Some(record) => groups.entry((object.clone(), field.clone())).or_default().push((i, record)),
-                None => outcomes[i] = Some(Outcome::Delivered),
+            let Some(record) = m.apply(&d.event, d.part) else {
+                outcomes[i] = Some(Outcome::Delivered);
+                continue;
+            };
+            // Both halves of one event share its external id; Collections
+            // refuses a key twice in one request, so they become one record.
+            let group = groups.entry((object.clone(), field.clone())).or_default();
+            match group.iter_mut().find(|u| u.key == d.event.key) {
+                Some(u) => {
+                    u.indices.push(i);
+                    u.record.extend(record);
+                }
+                None => group.push(Upsert { indices: vec![i], key: d.event.key.clone(), record }),
             }
         }
         for ((object, field), items) in groups {
             for chunk in items.chunks(self.max_batch) {
-                let results = if chunk.len() == 1 {
-                    let (i, rec) = &chunk[0];
-                    vec![self.upsert_one(&object, &field, &batch[*i].event.key, rec).await]
+                let results = if let [one] = chunk {
+                    vec![self.upsert_one(&object, &field, &one.key, &one.record).await]
                 } else {
-                    self.upsert_many(&object, &field, batch, chunk).await
+                    self.upsert_many(&object, &field, chunk).await
                 };
-                for ((i, _), o) in chunk.iter().zip(results) {
-                    outcomes[*i] = Some(o);
+                for (u, o) in chunk.iter().zip(results) {
+                    for &i in &u.indices {
+                        outcomes[i] = Some(o.clone());
+                    }
                 }
             }
         }
@@ -189,19 +206,13 @@ impl SalesforceSink {
         }
     }
 
-    async fn upsert_many(
-        &self,
-        object: &str,
-        field: &str,
-        batch: &[Delivery],
-        chunk: &[(usize, Map<String, Value>)],
-    ) -> Vec<Outcome> {
+    async fn upsert_many(&self, object: &str, field: &str, chunk: &[Upsert]) -> Vec<Outcome> {
         let records: Vec<Value> = chunk
             .iter()
-            .map(|(i, rec)| {
-                let mut r = rec.clone();
+            .map(|u| {
+                let mut r = u.record.clone();
                 r.insert("attributes".into(), json!({"type": object}));
-                r.insert(field.to_string(), Value::from(batch[*i].event.key.clone()));
+                r.insert(field.to_string(), Value::from(u.key.clone()));
                 Value::Object(r)
             })
             .collect();
@@ -214,8 +225,8 @@ impl SalesforceSink {
         if answer.status == 400 {
             // The whole request was refused: isolate the bad record by sending each alone.
             let mut out = Vec::with_capacity(chunk.len());
-            for (i, rec) in chunk {
-                out.push(self.upsert_one(object, field, &batch[*i].event.key, rec).await);
+            for u in chunk {
+                out.push(self.upsert_one(object, field, &u.key, &u.record).await);
             }
             return out;
         }

@@ -237,6 +237,30 @@ impl fmt::Debug for SalesforceDouble {
     }
 }
 
+/// Now as Salesforce writes datetimes: `2026-11-25T03:30:00.123+0000`.
+fn sf_datetime_now() -> String {
+    let ms = crate::connect::event::now_ms();
+    crate::connect::mapping::rfc3339_utc(ms).replace('Z', "+0000")
+}
+
+/// Unix milliseconds of a Salesforce datetime (`CreatedDate`,
+/// `SystemModstamp`) as the double writes them.
+pub fn datetime_ms(value: &str) -> Option<u64> {
+    let v = value.strip_suffix("+0000")?;
+    let num = |r: std::ops::Range<usize>| v.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + ms).ok()
+}
+
 impl SalesforceDouble {
     /// Binds `127.0.0.1:0` and serves on the current tokio runtime.
     ///
@@ -482,6 +506,9 @@ impl StoreState {
     fn create(&mut self, object: &str, prefix: &str, mut fields: Map<String, Value>) -> String {
         let id = self.next_id(object, prefix);
         fields.insert("Id".into(), Value::String(id.clone()));
+        let now = sf_datetime_now();
+        fields.insert("CreatedDate".into(), Value::String(now.clone()));
+        fields.insert("SystemModstamp".into(), Value::String(now));
         self.records
             .entry(object.to_owned())
             .or_default()
@@ -500,6 +527,7 @@ impl StoreState {
             return String::new();
         };
         record.extend(fields);
+        record.insert("SystemModstamp".into(), Value::String(sf_datetime_now()));
         self.stats.records_updated += 1;
         record_id_of(record)
     }
@@ -1459,6 +1487,17 @@ fn check_collection_record(
         shown,
         target: None,
     })
+}
+
+#[cfg(test)]
+mod datetime_tests {
+    #[test]
+    fn datetimes_round_trip() {
+        for ms in [0u64, 951_782_400_123, 1_764_041_400_999] {
+            let text = crate::connect::mapping::rfc3339_utc(ms).replace('Z', "+0000");
+            assert_eq!(super::datetime_ms(&text), Some(ms), "{text}");
+        }
+    }
 }
 
 #[cfg(test)]

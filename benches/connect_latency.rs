@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callsense::connect::{CallContext, ConnectConfig, Connector};
+use callsense::connect::{CallContext, ConnectConfig, Connector, Role};
 use callsense::proto::{Intent, Sentiment, SentimentLabel, SpeakerRole, UtteranceResult};
 use callsense::testkit::salesforce::{datetime_ms, DoubleConfig, ObjectSchema, SalesforceDouble};
 use callsense::testkit::webhook::WebhookReceiver;
@@ -149,7 +149,7 @@ async fn run(a: Args) {
     ))
     .unwrap();
     config.validate().unwrap();
-    let connector = Connector::start(&config).unwrap().unwrap();
+    let connector = Connector::start(&config, Role::Engine).await.unwrap().unwrap();
 
     println!(
         "connect_latency: {} calls, one utterance per ~{} ms each for {} s, sink {}, CRM latency {} ms, outbox synchronous={}, outage {} s",
@@ -223,7 +223,7 @@ async fn run(a: Args) {
     }
     // Wait for the backlog to drain (bounded).
     let drain_start = Instant::now();
-    while connector.outbox().pending() > 0 && drain_start.elapsed() < Duration::from_secs(60) {
+    while connector.outbox().unwrap().pending() > 0 && drain_start.elapsed() < Duration::from_secs(60) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let drained_after = drain_start.elapsed();
@@ -253,7 +253,7 @@ async fn run(a: Args) {
     let accuracy = stored.len() as f64 / emitted as f64 * 100.0;
     println!("events emitted        {emitted} ({:.1} per second)", emitted as f64 / a.seconds as f64);
     println!("records in the CRM    {} unique, {duplicates} duplicates; sync accuracy {accuracy:.2} %", stored.len());
-    println!("dead letters          {}", connector.outbox().dead_letters(1000).await.unwrap().len());
+    println!("dead letters          {}", connector.outbox().unwrap().dead_letters(1000).await.unwrap().len());
     println!("backlog drained       {:.1} s after the last event", drained_after.as_secs_f64());
     println!(
         "final → CRM stored    p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms",

@@ -35,6 +35,8 @@ enum Cmd {
     Models(cli::models_cmd::ModelsArgs),
     /// Load generator: N concurrent real-time calls, latency percentiles.
     Loadgen(cli::loadgen::LoadgenArgs),
+    /// Relay events from NATS JetStream to the CRM sinks (scale out by running more).
+    Connector(cli::connector_cmd::ConnectorArgs),
     /// The CRM outbox: pending and dead-lettered deliveries, re-enabling sinks.
     Outbox(cli::outbox_cmd::OutboxArgs),
     /// Accuracy, macro-F1 and confusion matrices of a model on labelled data.
@@ -70,6 +72,7 @@ fn main() -> std::process::ExitCode {
                         Cmd::Models(a) => cli::models_cmd::run(a).await,
                         Cmd::Loadgen(a) => cli::loadgen::run(a).await,
                         Cmd::Outbox(a) => cli::outbox_cmd::run(a).await,
+                        Cmd::Connector(a) => cli::connector_cmd::run(a).await,
                         Cmd::AnalyzeText(_) | Cmd::Eval(_) => unreachable!("handled above"),
                     }
                 })

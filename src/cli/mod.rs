@@ -1,7 +1,8 @@
 //! The `callsense` command line: `serve`, `stream`, `analyze-text`,
-//! `models`, `loadgen`, `eval`. Tools, so `anyhow` errors are fine here.
+//! `models`, `loadgen`, `eval`, `outbox`, `connector`. Tools, so `anyhow` errors are fine here.
 
 pub mod analyze;
+pub mod connector_cmd;
 pub mod eval;
 pub mod json;
 pub mod loadgen;

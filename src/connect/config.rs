@@ -26,8 +26,11 @@ pub struct ConnectConfig {
     pub privacy: PrivacyConfig,
     /// Retry and backoff for failed deliveries (all sinks).
     pub retry: RetryConfig,
-    /// CRMs, webhooks and brokers that receive events. None: the connector is off.
+    /// CRMs and webhooks that receive events.
     pub sinks: Vec<SinkConfig>,
+    /// NATS JetStream between engine nodes and `callsense connector`
+    /// processes. Set: the engine publishes events there and runs no sinks.
+    pub broker: Option<super::broker::BrokerConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,9 +274,9 @@ fn default_api_version() -> String {
 }
 
 impl ConnectConfig {
-    /// Whether any sink is configured (the connector runs only then).
+    /// Whether the engine records events at all (a sink or a broker is configured).
     pub fn enabled(&self) -> bool {
-        !self.sinks.is_empty()
+        !self.sinks.is_empty() || self.broker.is_some()
     }
 
     /// Checks limits and cross-references.
@@ -281,6 +284,9 @@ impl ConnectConfig {
     /// # Errors
     /// A message naming the key (and sink) at fault.
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(b) = &self.broker {
+            b.validate()?;
+        }
         let o = &self.outbox;
         if o.queue_capacity == 0 || o.max_group_commit == 0 || o.max_pending == 0 {
             return Err("connect.outbox.queue_capacity, max_group_commit and max_pending must be ≥ 1".into());

@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::broker::{BrokerError, Publisher};
 use super::config::ConnectConfig;
 use super::event::{now_ms, CallContext, Event, EventKind};
 use super::mapping::Part;
@@ -30,6 +31,30 @@ pub enum ConnectError {
     Outbox(#[from] OutboxError),
     #[error(transparent)]
     Sink(#[from] SinkError),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Why an event could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+}
+
+/// What this process does with events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The engine: record events (to the broker if one is configured, else
+    /// to the local outbox and its sinks).
+    Engine,
+    /// `callsense connector`: move events from the broker into the local
+    /// outbox and deliver them to the sinks.
+    Relay,
 }
 
 /// Which event kinds a sink takes, and whether each has batch fields.
@@ -40,7 +65,8 @@ struct Route {
 }
 
 pub struct Connector {
-    outbox: Outbox,
+    outbox: Option<Outbox>,
+    publisher: Option<Publisher>,
     masker: Masker,
     persist_unmasked: bool,
     routes: Vec<Route>,
@@ -50,19 +76,41 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// Opens the outbox, builds every sink and starts its workers on the
-    /// current tokio runtime. `None` when no sink is configured.
+    /// Starts the connector for `role` on the current tokio runtime: the
+    /// broker publisher (engine with `connect.broker`), or the outbox with
+    /// every sink's workers. `None` when the engine has nothing to record.
     ///
     /// # Errors
-    /// The outbox cannot be opened or a sink cannot be built.
-    pub fn start(config: &ConnectConfig) -> Result<Option<Arc<Self>>, ConnectError> {
-        if !config.enabled() {
+    /// The broker is unreachable, the outbox cannot be opened or a sink
+    /// cannot be built.
+    pub async fn start(config: &ConnectConfig, role: Role) -> Result<Option<Arc<Self>>, ConnectError> {
+        let (stop, _) = watch::channel(false);
+        if role == Role::Engine {
+            if let Some(b) = &config.broker {
+                let publisher = Publisher::connect(b).await?;
+                tracing::info!(url = %b.url, stream = %b.stream, "Events go to NATS JetStream; `callsense connector` delivers them");
+                return Ok(Some(Arc::new(Self {
+                    outbox: None,
+                    publisher: Some(publisher),
+                    masker: Masker::new(&config.privacy.masking),
+                    persist_unmasked: config.privacy.persist_unmasked,
+                    routes: Vec::new(),
+                    metrics: Arc::new(ConnectMetrics::new(Vec::new())),
+                    stop,
+                    workers: parking_lot::Mutex::new(None),
+                })));
+            }
+        }
+        if config.sinks.is_empty() {
+            if role == Role::Relay {
+                return Err(ConnectError::Config("callsense connector needs at least one [[connect.sinks]] entry".into()));
+            }
             return Ok(None);
         }
         let names: Vec<String> = config.sinks.iter().map(|s| s.name.clone()).collect();
         let outbox = Outbox::open(&config.outbox, &names)?;
         let metrics = Arc::new(ConnectMetrics::new(names.clone()));
-        let (stop, stop_rx) = watch::channel(false);
+        let stop_rx = stop.subscribe();
         let mut workers = JoinSet::new();
         let mut routes = Vec::new();
         for s in &config.sinks {
@@ -88,7 +136,8 @@ impl Connector {
             tracing::info!(sink = %s.name, kind = s.kind.as_str(), workers = s.workers, "Connector sink started");
         }
         Ok(Some(Arc::new(Self {
-            outbox,
+            outbox: Some(outbox),
+            publisher: None,
             masker: Masker::new(&config.privacy.masking),
             persist_unmasked: config.privacy.persist_unmasked,
             routes,
@@ -103,15 +152,16 @@ impl Connector {
         &self.masker
     }
 
-    pub fn outbox(&self) -> &Outbox {
-        &self.outbox
+    /// The local outbox (`None` on an engine that publishes to a broker).
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.outbox.as_ref()
     }
 
     /// Records a final utterance (masked) for every sink that maps it.
     ///
     /// # Errors
     /// The outbox could not persist it; nothing was acknowledged.
-    pub async fn record_utterance(&self, call: &CallContext, r: &UtteranceResult) -> Result<(), OutboxError> {
+    pub async fn record_utterance(&self, call: &CallContext, r: &UtteranceResult) -> Result<(), RecordError> {
         self.record(Event::utterance(call, r, &self.masker, self.persist_unmasked)).await
     }
 
@@ -119,16 +169,27 @@ impl Connector {
     ///
     /// # Errors
     /// The outbox could not persist it.
-    pub async fn record_summary(&self, call: &CallContext, s: &CallSummary) -> Result<(), OutboxError> {
+    pub async fn record_summary(&self, call: &CallContext, s: &CallSummary) -> Result<(), RecordError> {
         self.record(Event::call_summary(call, s)).await
     }
 
-    /// Persists one event for every sink that maps its kind; returns once
-    /// committed.
+    /// Persists one event (to the broker, or for every local sink that maps
+    /// its kind); returns once it is durable.
     ///
     /// # Errors
-    /// The outbox could not persist it.
-    pub async fn record(&self, event: Event) -> Result<(), OutboxError> {
+    /// The outbox or the broker could not persist it.
+    pub async fn record(&self, event: Event) -> Result<(), RecordError> {
+        let result = match (&self.publisher, &self.outbox) {
+            (Some(p), _) => p.publish(&event).await.map_err(RecordError::from),
+            (None, Some(outbox)) => self.append(outbox, event).await.map_err(RecordError::from),
+            (None, None) => Ok(()),
+        };
+        let counter = if result.is_ok() { &self.metrics.events_recorded } else { &self.metrics.record_errors };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        result
+    }
+
+    async fn append(&self, outbox: &Outbox, event: Event) -> Result<(), OutboxError> {
         let event = Arc::new(event);
         let now = now_ms();
         let mut rows = Vec::new();
@@ -141,15 +202,12 @@ impl Connector {
                 rows.push(NewDelivery { sink: r.sink.clone(), part: Part::Detail, due_ms, event: Arc::clone(&event) });
             }
         }
-        let result = self.outbox.append(rows).await;
-        let counter = if result.is_ok() { &self.metrics.events_recorded } else { &self.metrics.record_errors };
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        result
+        outbox.append(rows).await
     }
 
     /// Prometheus text of the connector.
     pub fn render_metrics(&self, out: &mut String) {
-        self.metrics.render(self.outbox.pending(), out);
+        self.metrics.render(self.outbox.as_ref().map(Outbox::pending), out);
     }
 
     /// Stops the workers after their current batch, waiting at most `grace`.

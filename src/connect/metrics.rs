@@ -69,7 +69,7 @@ impl ConnectMetrics {
     }
 
     /// Prometheus text; `pending` is the outbox's current backlog.
-    pub fn render(&self, pending: u64, out: &mut String) {
+    pub fn render(&self, pending: Option<u64>, out: &mut String) {
         use std::fmt::Write;
         let _ = writeln!(
             out,
@@ -81,10 +81,12 @@ impl ConnectMetrics {
             "# HELP callsense_connect_record_errors_total Events the outbox could not persist.\n# TYPE callsense_connect_record_errors_total counter\ncallsense_connect_record_errors_total {}",
             self.record_errors.load(Ordering::Relaxed)
         );
-        let _ = writeln!(
-            out,
-            "# HELP callsense_outbox_pending Deliveries waiting in the outbox.\n# TYPE callsense_outbox_pending gauge\ncallsense_outbox_pending {pending}"
-        );
+        if let Some(pending) = pending {
+            let _ = writeln!(
+                out,
+                "# HELP callsense_outbox_pending Deliveries waiting in the outbox.\n# TYPE callsense_outbox_pending gauge\ncallsense_outbox_pending {pending}"
+            );
+        }
         let series: [(&str, &str, Counter); 4] = [
             ("callsense_connect_delivered_total", "Deliveries a sink acknowledged.", |m| &m.delivered),
             ("callsense_connect_retries_total", "Delivery attempts that failed and will be retried.", |m| &m.retried),

@@ -4,10 +4,13 @@
 //! summary becomes an [`event::Event`] (PII masked by [`pii`]), is written to
 //! the durable [`outbox`] before the engine acknowledges it to the client,
 //! and is delivered by one worker per configured [`sinks`] entry (Salesforce
-//! REST, Standard Webhooks, NATS JetStream) with retries, backoff and a
-//! dead-letter table. Field [`mapping`] turns an event into the record each
+//! REST, Standard Webhooks) with retries, backoff and a dead-letter table.
+//! With several engine nodes, the engine publishes events to NATS JetStream
+//! instead ([`broker`]) and `callsense connector` processes relay them into
+//! their outboxes and deliver them. Field [`mapping`] turns an event into the record each
 //! CRM expects, from templates in config.
 
+pub mod broker;
 pub mod config;
 pub mod connector;
 pub mod event;
@@ -20,5 +23,5 @@ pub mod sinks;
 pub mod worker;
 
 pub use config::ConnectConfig;
-pub use connector::{ConnectError, Connector};
+pub use connector::{ConnectError, Connector, RecordError, Role};
 pub use event::{CallContext, Event, EventKind};

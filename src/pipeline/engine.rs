@@ -141,7 +141,15 @@ impl Engine {
             config.audio.frontend_queue,
             vad,
         );
-        let connector = crate::connect::Connector::start(&config.connect)?;
+        let connector = match tokio::runtime::Handle::try_current() {
+            Ok(rt) => rt.block_on(crate::connect::Connector::start(&config.connect, crate::connect::Role::Engine))?,
+            Err(_) if config.connect.enabled() => {
+                return Err(EngineError::Connect(crate::connect::ConnectError::Config(
+                    "the CRM connector needs a tokio runtime: load the engine from spawn_blocking".into(),
+                )))
+            }
+            Err(_) => None,
+        };
         Ok(Arc::new(Self {
             connector,
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),

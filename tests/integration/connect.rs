@@ -13,7 +13,7 @@ use callsense::connect::sinks::Sink;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callsense::connect::{CallContext, ConnectConfig, Connector, Event};
+use callsense::connect::{CallContext, ConnectConfig, Connector, Event, Role};
 use callsense::proto::{Intent, Sentiment, SentimentLabel, SpeakerRole, UtteranceResult};
 use callsense::testkit::salesforce::{DoubleConfig, Fault, ObjectSchema, SalesforceDouble};
 use callsense::testkit::webhook::WebhookReceiver;
@@ -131,7 +131,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[OLD_SECRET, SECRET]));
-    let c = Connector::start(&config).unwrap().unwrap();
+    let c = Connector::start(&config, Role::Engine).await.unwrap().unwrap();
 
     hooks.set_down(Some(503), Some(1));
     for seq in 1..=5 {
@@ -139,7 +139,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(hooks.messages().is_empty());
-    assert_eq!(c.outbox().pending(), 5, "kept while the endpoint is down");
+    assert_eq!(c.outbox().unwrap().pending(), 5, "kept while the endpoint is down");
     hooks.set_down(None, None);
     wait_until("5 messages after recovery", Duration::from_secs(10), || hooks.messages().len() == 5).await;
     assert_eq!(hooks.duplicates(), 0);
@@ -149,7 +149,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
     c.record_utterance(&ctx("poison"), &utterance("poison", 1, "x")).await.unwrap();
     c.record_utterance(&ctx("poison"), &utterance("poison", 2, "y")).await.unwrap();
     wait_until("the event after the poison one", Duration::from_secs(10), || hooks.messages().len() == 6).await;
-    let dead = c.outbox().dead_letters(10).await.unwrap();
+    let dead = c.outbox().unwrap().dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].event_key, "poison:1:utterance");
     assert!(dead[0].reason.contains("HTTP 400"), "{}", dead[0].reason);
@@ -158,13 +158,13 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
     hooks.set_down(Some(410), None);
     c.record_utterance(&ctx("gone"), &utterance("gone", 1, "z")).await.unwrap();
     wait_until("the sink disabled", Duration::from_secs(10), || {
-        futures::executor::block_on(c.outbox().counts()).unwrap().get("hooks").is_some_and(|s| s.disabled.is_some())
+        futures::executor::block_on(c.outbox().unwrap().counts()).unwrap().get("hooks").is_some_and(|s| s.disabled.is_some())
     })
     .await;
     hooks.set_down(None, None);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(hooks.messages().len(), 6, "nothing is sent to a disabled sink");
-    assert_eq!(c.outbox().enable("hooks", false).await.unwrap(), 0);
+    assert_eq!(c.outbox().unwrap().enable("hooks", false).await.unwrap(), 0);
     wait_until("the held event after re-enabling", Duration::from_secs(10), || hooks.messages().len() == 7).await;
     assert_eq!(hooks.duplicates(), 0);
     c.shutdown(Duration::from_secs(2)).await;
@@ -240,7 +240,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
     }
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &salesforce_sink(&sf.base_url(), 20));
-    let c = Connector::start(&config).unwrap().unwrap();
+    let c = Connector::start(&config, Role::Engine).await.unwrap().unwrap();
 
     // One event while the CRM is up (the sink gets a token).
     c.record_utterance(&ctx("warm"), &utterance("warm", 1, "hello")).await.unwrap();
@@ -286,7 +286,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
     assert_eq!(r["Sentiment__c"], "Negative", "value map applied");
     assert_eq!(r["Intent__c"], "cancel_service");
     assert!(r.get("Transcript__c").is_none(), "batch fields wait for the hourly window");
-    let dead = c.outbox().dead_letters(10).await.unwrap();
+    let dead = c.outbox().unwrap().dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].event_key, "call-3:4:utterance");
     assert!(dead[0].reason.contains("DUPLICATE_EXTERNAL_ID") || dead[0].reason.contains("300"), "{}", dead[0].reason);
@@ -294,7 +294,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
     assert!(stats.tokens_issued >= 2, "token refreshed after expiry: {stats:?}");
     assert!(stats.collections_requests >= 1, "batched with sObject Collections: {stats:?}");
     // Detail rows (the transcripts) are pending for the next hourly window, masked.
-    let counts = c.outbox().counts().await.unwrap();
+    let counts = c.outbox().unwrap().counts().await.unwrap();
     assert_eq!(counts["salesforce"].pending, 49);
     assert_eq!(counts["salesforce"].dead, 1);
     c.shutdown(Duration::from_secs(2)).await;
@@ -305,7 +305,7 @@ async fn transcripts_are_masked_before_they_are_persisted_or_sent() {
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[SECRET]));
-    let c = Connector::start(&config).unwrap().unwrap();
+    let c = Connector::start(&config, Role::Engine).await.unwrap().unwrap();
     let said = "my card is 4532 0151 1283 0366 and my phone 13812345678 email john.smith@example.com";
     c.record_utterance(&ctx("pii"), &utterance("pii", 1, said)).await.unwrap();
     wait_until("the message", Duration::from_secs(10), || hooks.messages().len() == 1).await;
@@ -444,4 +444,66 @@ async fn both_halves_of_an_event_in_one_batch_become_one_salesforce_record() {
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r["Transcript__c"] == "it broke" && r["Intent__c"] == "cancel_service"), "{records:?}");
     assert_eq!(sf.stats().collections_requests, 1);
+}
+
+/// NATS JetStream on loopback (the CI machine runs one).
+const NATS_URL: &str = "nats://127.0.0.1:4222";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_event_once() {
+    let run = format!("t{}_{}", std::process::id(), callsense::connect::event::now_ms() % 1_000_000);
+    let broker = format!(
+        "[broker]\nurl = \"{NATS_URL}\"\nstream = \"CALLSENSE_TEST_{run}\"\nsubject_prefix = \"callsense.test.{run}\"\nconsumer = \"relay-{run}\"\nfetch_batch = 4\nfetch_wait_ms = 200\nack_wait_s = 2\n"
+    );
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    let engine_dir = tempfile::tempdir().unwrap();
+    let engine_cfg = connect_config(engine_dir.path(), &broker);
+    let engine = Connector::start(&engine_cfg, Role::Engine).await.unwrap().unwrap();
+    assert!(engine.outbox().is_none(), "an engine with a broker keeps no outbox");
+
+    // Two engine nodes publish; one re-publishes keys it already sent (a retry after a lost ack).
+    for call in 0..4 {
+        for seq in 1..=10 {
+            let id = format!("js-{call}");
+            engine.record_utterance(&ctx(&id), &utterance(&id, seq, "please cancel")).await.unwrap();
+        }
+    }
+    for seq in 1..=5 {
+        engine.record_utterance(&ctx("js-0"), &utterance("js-0", seq, "please cancel")).await.unwrap();
+    }
+
+    // Two connector processes share the durable consumer.
+    let mut relays = Vec::new();
+    let mut dirs = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = connect_config(dir.path(), &format!("{broker}{}", webhook_sink(&hooks.url("/h"), &[SECRET])));
+        let c = Connector::start(&cfg, Role::Relay).await.unwrap().unwrap();
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let b = cfg.broker.clone().unwrap();
+        let task = tokio::spawn({
+            let c = Arc::clone(&c);
+            async move { callsense::connect::broker::relay(&b, c, stop_rx).await }
+        });
+        relays.push((c, stop, task));
+        dirs.push(dir);
+    }
+    wait_until("40 events at the webhook", Duration::from_secs(30), || hooks.messages().len() >= 40).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids: BTreeSet<_> = hooks.messages().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 40, "every event once; re-published keys de-duplicated by JetStream");
+    assert_eq!(hooks.duplicates(), 0);
+    let recorded: Vec<u64> = relays
+        .iter()
+        .map(|(c, _, _)| c.metrics.events_recorded.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    assert_eq!(recorded.iter().sum::<u64>(), 40, "{recorded:?}");
+    for (c, stop, task) in relays {
+        let _ = stop.send(true);
+        task.await.unwrap().unwrap();
+        c.shutdown(Duration::from_secs(2)).await;
+    }
+    // Clean up the test's stream.
+    let client = async_nats::connect(NATS_URL).await.unwrap();
+    let _ = async_nats::jetstream::new(client).delete_stream(format!("CALLSENSE_TEST_{run}")).await;
 }

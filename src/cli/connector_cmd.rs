@@ -27,13 +27,13 @@ pub async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
         .await?
         .context("no sinks configured")?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let relay = tokio::spawn({
+    let mut relay = tokio::spawn({
         let connector = std::sync::Arc::clone(&connector);
         async move { broker::relay(&broker_cfg, connector, stop_rx).await }
     });
     tokio::select! {
         () = super::serve::shutdown_signal() => {}
-        r = &mut Box::pin(async { relay.await }) => {
+        r = &mut relay => {
             r??;
             anyhow::bail!("relay stopped unexpectedly");
         }

@@ -293,6 +293,14 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
         }
         Some(StreamingResponse::Result(r)) => println!("{}", format_result(r)),
         Some(StreamingResponse::Summary(s)) => println!("{}", format_summary(s)),
+        Some(StreamingResponse::RuleAlert(a)) => println!(
+            "⚑ rule {} ({}) after #{}: {}{}",
+            a.rule,
+            a.severity,
+            a.seq,
+            a.message,
+            if a.actions.is_empty() { String::new() } else { format!(" → {}", a.actions.join(", ")) }
+        ),
         None => {}
     }
     Ok(())

@@ -31,6 +31,8 @@ pub struct ConnectConfig {
     /// NATS JetStream between engine nodes and `callsense connector`
     /// processes. Set: the engine publishes events there and runs no sinks.
     pub broker: Option<super::broker::BrokerConfig>,
+    /// Rules that turn facts into CRM actions and agent alerts.
+    pub rules: super::rules::RulesConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pii;
 pub mod retry;
+pub mod rules;
 pub mod sinks;
 pub mod worker;
 

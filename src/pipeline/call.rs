@@ -14,6 +14,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
+use super::call_rules::CallRules;
 use super::engine::{Engine, Gauge};
 use super::metrics::Metrics;
 use super::summary::SummaryBuilder;
@@ -34,6 +35,8 @@ pub struct CallSpec {
     pub call_id: String,
     /// Tenant, customer and callback URL, for the CRM connector.
     pub context: CallContext,
+    /// The customer's CRM profile (`{}` when unknown): `customer.*` in rules.
+    pub customer: serde_json::Value,
     /// One per channel.
     pub roles: Vec<SpeakerRole>,
     /// `None`: detect.
@@ -74,6 +77,7 @@ pub async fn run_call<S>(
     let per_call = Arc::new(Semaphore::new(engine.config.asr.per_call_queue));
     let mut tasks: JoinSet<Option<(UtteranceResult, Instant)>> = JoinSet::new();
     let mut summary = SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone());
+    let mut rules = CallRules::new(spec.context.clone(), spec.customer.clone());
     // Per channel: the highest seq whose final result went out. Seqs on a
     // channel increase, so an interim at or below it is stale.
     let mut last_final: Vec<u32> = vec![0; spec.roles.len()];
@@ -159,16 +163,30 @@ pub async fn run_call<S>(
                         }
                     }
                 }
+                let alerts = if result.is_final { rules.on_final(&engine, &result).await } else { Vec::new() };
                 let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
                 if out.send(Ok(msg)).await.is_err() {
                     Metrics::inc(&engine.metrics.calls_cancelled);
                     return; // client gone
+                }
+                for a in alerts {
+                    let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::RuleAlert(a)) };
+                    if out.send(Ok(msg)).await.is_err() {
+                        Metrics::inc(&engine.metrics.calls_cancelled);
+                        return;
+                    }
                 }
             },
             () = out.closed() => {
                 Metrics::inc(&engine.metrics.calls_cancelled);
                 return;
             }
+        }
+    }
+    for a in rules.on_end(&engine).await {
+        let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::RuleAlert(a)) };
+        if out.send(Ok(msg)).await.is_err() {
+            return;
         }
     }
     let built = summary.build(duration_ms);

@@ -32,6 +32,8 @@ pub enum EngineError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Connect(#[from] crate::connect::ConnectError),
+    #[error(transparent)]
+    Rules(#[from] crate::connect::rules::RulesError),
     #[error("no Whisper model configured: asr.model = \"auto\" found none of {0}. Run scripts/setup.sh or `callsense models fetch`")]
     NoWhisperModel(String),
 }
@@ -56,6 +58,9 @@ pub struct Engine {
     pub metrics: Metrics,
     /// The CRM connector; `None` when no sink is configured.
     pub connector: Option<Arc<crate::connect::Connector>>,
+    /// Rules (`connect.rules.file`); `None` when no file is configured.
+    pub rules: Option<Arc<crate::connect::rules::Rules>>,
+    rules_watch: Option<tokio::task::AbortHandle>,
     calls: Arc<Semaphore>,
     next_call: AtomicU64,
     pub(crate) active_calls: Arc<AtomicUsize>,
@@ -150,8 +155,22 @@ impl Engine {
             }
             Err(_) => None,
         };
+        let (rules, rules_watch) = match &config.connect.rules.file {
+            Some(_) => {
+                let rules = crate::connect::rules::Rules::load(&config.connect.rules)?;
+                tracing::info!(rules = rules.current().len(), "Rules loaded");
+                let watch = tokio::runtime::Handle::try_current().ok().map(|rt| {
+                    let interval = Duration::from_millis(config.connect.rules.reload_interval_ms);
+                    rt.spawn(Arc::clone(&rules).watch(interval)).abort_handle()
+                });
+                (Some(rules), watch)
+            }
+            None => (None, None),
+        };
         Ok(Arc::new(Self {
             connector,
+            rules,
+            rules_watch,
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),
             config,
             frontend,
@@ -209,6 +228,9 @@ impl Engine {
         if let Some(c) = &self.connector {
             c.render_metrics(&mut out);
         }
+        if let Some(r) = &self.rules {
+            r.render_metrics(&mut out);
+        }
         out
     }
 
@@ -220,6 +242,14 @@ impl Engine {
             asr_queued: self.asr.queued(),
             asr_busy: self.asr.busy(),
             classifier_in_flight: self.classifier.in_flight(),
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(w) = &self.rules_watch {
+            w.abort();
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the end-of-call [`summary`].
 
 pub mod call;
+pub mod call_rules;
 pub mod engine;
 pub mod metrics;
 pub mod summary;

@@ -133,6 +133,7 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
                 customer_id: c.customer_id.clone(),
                 callback_url: c.metadata.get(CALLBACK_URL_KEY).cloned(),
             },
+            customer: serde_json::Value::Object(Default::default()),
             roles,
             language,
             interim: c.interim_results,

@@ -54,6 +54,13 @@ call_id = "call_id"
 utterances = "utterances"
 customer_sentiment = "customer_sentiment_label"
 top_intent = "top_intent"
+[sinks.records.action.fields]
+rule = "rule"
+action = "action"
+seq = "seq"
+value = "value"
+subject = "subject"
+due_at = "due_at"
 "#
     )
 }
@@ -506,4 +513,71 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
     // Clean up the test's stream.
     let client = async_nats::connect(NATS_URL).await.unwrap();
     let _ = async_nats::jetstream::new(client).delete_stream(format!("CALLSENSE_TEST_{run}")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_raise_alerts_on_the_stream_and_write_their_actions_to_the_crm() {
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules_path = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules_path,
+        r#"
+[params]
+min_utterances = 3
+
+[[rule]]
+name = "first-customer-turn"
+when = 'utterance.role == "customer"'
+actions = [
+  { type = "tag", value = "called_in" },
+  { type = "alert", message = "Customer is speaking", severity = "info" },
+]
+
+[[rule]]
+name = "long-call-follow-up"
+on = "call_end"
+when = 'call.utterances >= params.min_utterances'
+actions = [{ type = "task", subject = "Follow-up call", due_in_hours = 24 }]
+"#,
+    )
+    .unwrap();
+    let mut config = test_config();
+    config.connect = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[SECRET]));
+    config.connect.rules.file = Some(rules_path);
+    let server = TestServer::start(config).await;
+    let responses = call(&mut server.client().await, mulaw_requests(&demo_call(), "ruled")).await.unwrap();
+    use callsense::proto::stream_call_response::StreamingResponse as R;
+    let alerts: Vec<(usize, callsense::proto::RuleAlert)> = responses
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match &r.streaming_response {
+            Some(R::RuleAlert(a)) => Some((i, a.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alerts.len(), 1, "once per call: {alerts:?}");
+    let (at, alert) = &alerts[0];
+    assert_eq!(alert.rule, "first-customer-turn");
+    assert_eq!(alert.actions, ["tag:called_in"]);
+    let Some(R::Result(trigger)) = &responses[at - 1].streaming_response else { panic!("an alert follows its result") };
+    assert_eq!(trigger.seq, alert.seq);
+    assert_eq!(trigger.role, SpeakerRole::Customer as i32);
+    let first_customer = finals(&responses).into_iter().find(|r| r.role == SpeakerRole::Customer as i32).unwrap();
+    assert_eq!(first_customer.seq, alert.seq, "fired on the first customer utterance");
+    wait_until("the two action events", Duration::from_secs(20), || {
+        hooks.messages().iter().filter(|m| m.kind == "rule.action").count() == 2
+    })
+    .await;
+    let actions: Vec<_> = hooks.messages().into_iter().filter(|m| m.kind == "rule.action").collect();
+    let tag = actions.iter().find(|m| m.data["action"] == "tag").unwrap();
+    assert_eq!(tag.data["value"], "called_in");
+    assert_eq!(tag.id, format!("ruled:{}:action:first-customer-turn:0", alert.seq));
+    let task = actions.iter().find(|m| m.data["action"] == "task").unwrap();
+    assert_eq!(task.data["subject"], "Follow-up call");
+    assert_eq!(task.data["seq"], 0);
+    assert!(task.data["due_at"].as_str().unwrap().ends_with('Z'));
+    let metrics = server.engine.render_metrics();
+    assert!(metrics.contains("callsense_rules_fired_total 2"), "{metrics}");
+    server.stop().await;
 }

@@ -1,0 +1,560 @@
+//! Rules: CEL conditions over the utterance, the call so far and the
+//! customer's CRM profile that turn facts into CRM actions.
+//!
+//! Owns: the rules file format, validation at load (every error names the
+//! rule), evaluation with cool-downs (once per call by default, or at most
+//! every `cooldown_s`), and hot reload (file change or SIGHUP) that swaps
+//! the rule set atomically and keeps the old one when the new file is
+//! invalid. Each fired rule yields [`FiredRule`]s: actions for the CRM
+//! (tag, task, owner, coupon) and, with an `alert` action, a `RuleAlert`
+//! for the agent desktop. Thresholds live in `[params]`, so tuning a rule
+//! is an edit of one number.
+//!
+//! Must not: block on I/O while evaluating (CEL evaluation is pure and
+//! takes microseconds, so it runs inline in the call loop).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use cel_interpreter::{Context, ExecutionError, Program, Value as CelValue};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Most rules in one file.
+pub const MAX_RULES: usize = 256;
+/// Most actions per rule.
+const MAX_ACTIONS: usize = 16;
+/// Longest rule expression, in bytes.
+const MAX_EXPR_BYTES: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("rules file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("rule \"{rule}\": {reason}")]
+    Rule { rule: String, reason: String },
+}
+
+/// `[connect.rules]` in the engine config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// TOML file of `[params]` and `[[rule]]` entries. Unset: no rules.
+    pub file: Option<PathBuf>,
+    /// How often the file is checked for changes (SIGHUP reloads at once).
+    pub reload_interval_ms: u64,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        Self { file: None, reload_interval_ms: 2000 }
+    }
+}
+
+/// The rules file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// Named thresholds, visible to every rule as `params.<name>`.
+    #[serde(default)]
+    pub params: BTreeMap<String, toml::Value>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// When a rule is evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// After each final utterance (variables: utterance, call, customer, params).
+    #[default]
+    Utterance,
+    /// Once, when the call ends (variables: call, customer, params).
+    CallEnd,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique; names the rule in errors, actions and alerts.
+    pub name: String,
+    /// A CEL expression that must yield a boolean.
+    pub when: String,
+    #[serde(default)]
+    pub on: Trigger,
+    /// Fire at most once per call (default). False: fire again after `cooldown_s`.
+    #[serde(default = "yes")]
+    pub once_per_call: bool,
+    /// With `once_per_call = false`: least seconds between two firings in a call.
+    #[serde(default)]
+    pub cooldown_s: u64,
+    pub actions: Vec<Action>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a fired rule does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Tag the customer in the CRM (e.g. churn_risk).
+    Tag { value: String },
+    /// Create a task (retention call, satisfaction callback).
+    Task {
+        subject: String,
+        #[serde(default)]
+        due_in_hours: u32,
+        #[serde(default)]
+        owner: Option<String>,
+    },
+    /// Assign an owner (queue or account manager) to the customer.
+    AssignOwner { owner: String },
+    /// Issue a coupon record.
+    Coupon { code: String, #[serde(default)] value: f64 },
+    /// Raise a `RuleAlert` on the call's stream for the agent desktop.
+    Alert {
+        message: String,
+        #[serde(default = "default_severity")]
+        severity: String,
+    },
+}
+
+fn default_severity() -> String {
+    "info".into()
+}
+
+impl Action {
+    fn validate(&self) -> Result<(), String> {
+        let nonempty = |what: &str, s: &str| {
+            if s.trim().is_empty() || s.len() > 512 {
+                Err(format!("{what} must be 1–512 bytes"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Self::Tag { value } => nonempty("tag value", value),
+            Self::Task { subject, .. } => nonempty("task subject", subject),
+            Self::AssignOwner { owner } => nonempty("owner", owner),
+            Self::Coupon { code, value } => {
+                nonempty("coupon code", code)?;
+                if *value < 0.0 || !value.is_finite() {
+                    return Err("coupon value must be ≥ 0".into());
+                }
+                Ok(())
+            }
+            Self::Alert { message, severity } => {
+                nonempty("alert message", message)?;
+                if !["info", "warning", "high", "critical"].contains(&severity.as_str()) {
+                    return Err(format!("alert severity {severity:?} must be info, warning, high or critical"));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+struct Rule {
+    spec: RuleSpec,
+    program: Program,
+}
+
+/// A validated rule set.
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    params: CelValue,
+}
+
+/// One rule that fired, with its actions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredRule {
+    pub rule: String,
+    pub actions: Vec<Action>,
+}
+
+/// The variables a rule sees.
+pub struct Facts<'a> {
+    /// `None` for `on = "call_end"` rules.
+    pub utterance: Option<&'a Value>,
+    pub call: &'a Value,
+    pub customer: &'a Value,
+}
+
+/// Compiles a CEL expression. The parser can panic on some malformed
+/// input; that is caught and reported like any other syntax error.
+fn compile(expr: &str) -> Result<Program, String> {
+    match std::panic::catch_unwind(|| Program::compile(expr)) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(format!("`when` does not parse: {e}")),
+        Err(_) => Err(format!("`when` does not parse: {expr:?}")),
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn to_cel(v: &Value) -> CelValue {
+    cel_interpreter::to_value(v).unwrap_or(CelValue::Null)
+}
+
+/// Sample variables used to check rules at load: every field the engine
+/// fills, so a misspelt field is an error.
+fn sample_facts() -> (Value, Value, Value) {
+    let utterance = json!({"seq": 1, "channel": 1, "role": "customer", "transcript": "text", "language": "en",
+        "sentiment": "negative", "score": -0.5, "intent": "complaint", "intent_confidence": 0.9,
+        "start_ms": 0, "end_ms": 1000});
+    let call = json!({"call_id": "c", "tenant": "t", "customer_id": "x", "utterances": 1, "customer_utterances": 1,
+        "negative_streak": 1, "customer_mean_score": -0.5, "intents": ["complaint"], "last_customer_sentiment": "negative",
+        "duration_ms": 1000});
+    (utterance, call, json!({}))
+}
+
+impl RuleSet {
+    /// Parses and validates a rules file's text.
+    ///
+    /// # Errors
+    /// TOML errors, or the first invalid rule (named).
+    pub fn parse(text: &str) -> Result<Self, RulesError> {
+        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::File { path: String::new(), reason: e.to_string() })?;
+        Self::build(file)
+    }
+
+    /// Reads and validates a rules file.
+    ///
+    /// # Errors
+    /// Unreadable file, TOML errors, or the first invalid rule (named).
+    pub fn load(path: &Path) -> Result<Self, RulesError> {
+        let ferr = |reason: String| RulesError::File { path: path.display().to_string(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| ferr(e.to_string()))?;
+        Self::parse(&text).map_err(|e| match e {
+            RulesError::File { reason, .. } => ferr(reason),
+            other => other,
+        })
+    }
+
+    fn build(file: RulesFile) -> Result<Self, RulesError> {
+        if file.rules.len() > MAX_RULES {
+            return Err(RulesError::File { path: String::new(), reason: format!("at most {MAX_RULES} rules") });
+        }
+        let params_json = serde_json::to_value(&file.params).unwrap_or(Value::Null);
+        let params = to_cel(&params_json);
+        let (utterance, call, customer) = sample_facts();
+        let mut seen = std::collections::HashSet::new();
+        let mut rules = Vec::with_capacity(file.rules.len());
+        for spec in file.rules {
+            let err = |reason: String| RulesError::Rule { rule: spec.name.clone(), reason };
+            if spec.name.is_empty() || spec.name.len() > 128 || !spec.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+                return Err(err("name must be 1–128 characters of [A-Za-z0-9_.-]".into()));
+            }
+            if !seen.insert(spec.name.clone()) {
+                return Err(err("the name is used twice".into()));
+            }
+            if spec.when.len() > MAX_EXPR_BYTES {
+                return Err(err(format!("`when` is longer than {MAX_EXPR_BYTES} bytes")));
+            }
+            if spec.actions.is_empty() || spec.actions.len() > MAX_ACTIONS {
+                return Err(err(format!("1 to {MAX_ACTIONS} actions")));
+            }
+            for a in &spec.actions {
+                a.validate().map_err(err)?;
+            }
+            let program = compile(&spec.when).map_err(err)?;
+            // Dry run on sample facts: undeclared variables, misspelt fields
+            // of utterance/call and non-boolean results are load errors.
+            let facts = Facts {
+                utterance: (spec.on == Trigger::Utterance).then_some(&utterance),
+                call: &call,
+                customer: &customer,
+            };
+            match eval(&program, &facts, &params) {
+                Ok(CelValue::Bool(_)) => {}
+                Ok(other) => return Err(err(format!("`when` must yield a boolean, not {other:?}"))),
+                Err(ExecutionError::NoSuchKey(_)) if spec.when.contains("customer") => {}
+                Err(e) => return Err(err(format!("`when` fails on sample facts: {e}"))),
+            }
+            rules.push(Rule { spec, program });
+        }
+        Ok(Self { rules, params })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+fn eval(program: &Program, facts: &Facts<'_>, params: &CelValue) -> Result<CelValue, ExecutionError> {
+    let mut ctx = Context::default();
+    if let Some(u) = facts.utterance {
+        ctx.add_variable_from_value("utterance", to_cel(u));
+    }
+    ctx.add_variable_from_value("call", to_cel(facts.call));
+    ctx.add_variable_from_value("customer", to_cel(facts.customer));
+    ctx.add_variable_from_value("params", params.clone());
+    program.execute(&ctx)
+}
+
+/// Per-call memory of which rules fired and when.
+#[derive(Debug, Default)]
+pub struct CallRuleState {
+    fired: HashMap<String, u64>,
+}
+
+/// The live rule set, reloadable while calls run.
+pub struct Rules {
+    current: RwLock<Arc<RuleSet>>,
+    path: Option<PathBuf>,
+    /// Modification time of the file last read (valid or not).
+    seen: parking_lot::Mutex<Option<SystemTime>>,
+    pub fired_total: AtomicU64,
+    pub eval_errors: AtomicU64,
+    pub reloads: AtomicU64,
+    pub reload_errors: AtomicU64,
+}
+
+impl Rules {
+    /// Loads the configured file (or an empty set).
+    ///
+    /// # Errors
+    /// The file is invalid: the engine does not start with broken rules.
+    pub fn load(config: &RulesConfig) -> Result<Arc<Self>, RulesError> {
+        let modified = config.file.as_deref().and_then(modified);
+        let set = match &config.file {
+            Some(p) => RuleSet::load(p)?,
+            None => RuleSet { rules: Vec::new(), params: CelValue::Null },
+        };
+        let rules = Self::from_set(set, config.file.clone());
+        *rules.seen.lock() = modified;
+        Ok(Arc::new(rules))
+    }
+
+    pub fn from_set(set: RuleSet, path: Option<PathBuf>) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(set)),
+            path,
+            seen: parking_lot::Mutex::new(None),
+            fired_total: AtomicU64::new(0),
+            eval_errors: AtomicU64::new(0),
+            reloads: AtomicU64::new(0),
+            reload_errors: AtomicU64::new(0),
+        }
+    }
+
+    /// The rule set in force.
+    pub fn current(&self) -> Arc<RuleSet> {
+        Arc::clone(&self.current.read())
+    }
+
+    /// Re-reads the file if `force` or it changed. An invalid file is logged
+    /// (naming the rule) and the rules in force stay.
+    ///
+    /// # Errors
+    /// The new file is invalid.
+    pub fn reload(&self, force: bool) -> Result<bool, RulesError> {
+        let Some(path) = &self.path else { return Ok(false) };
+        let now = modified(path);
+        {
+            let mut seen = self.seen.lock();
+            if !force && now.is_some() && now == *seen {
+                return Ok(false);
+            }
+            *seen = now; // a broken file is not re-read until it changes again
+        }
+        match RuleSet::load(path) {
+            Ok(set) => {
+                let n = set.len();
+                *self.current.write() = Arc::new(set);
+                self.reloads.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(path = %path.display(), rules = n, "Rules reloaded");
+                Ok(true)
+            }
+            Err(e) => {
+                self.reload_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "Rules file invalid; keeping the rules in force");
+                Err(e)
+            }
+        }
+    }
+
+    /// Prometheus text of rule activity.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        for (name, help, v) in [
+            ("callsense_rules_fired_total", "Rule firings (after cool-downs).", &self.fired_total),
+            ("callsense_rules_eval_errors_total", "Rule evaluations that failed (e.g. a missing customer field).", &self.eval_errors),
+            ("callsense_rules_reloads_total", "Rules files loaded after a change or SIGHUP.", &self.reloads),
+            ("callsense_rules_reload_errors_total", "Invalid rules files refused (the rules in force stayed).", &self.reload_errors),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP callsense_rules_loaded Rules in force.\n# TYPE callsense_rules_loaded gauge\ncallsense_rules_loaded {}",
+            self.current().len()
+        );
+    }
+
+    /// Evaluates the rules for `trigger` and records firings in `state`.
+    pub fn evaluate(&self, trigger: Trigger, facts: &Facts<'_>, state: &mut CallRuleState, now_ms: u64) -> Vec<FiredRule> {
+        let set = self.current();
+        let mut out = Vec::new();
+        for r in set.rules.iter().filter(|r| r.spec.on == trigger) {
+            if let Some(&last) = state.fired.get(&r.spec.name) {
+                if r.spec.once_per_call || now_ms.saturating_sub(last) < r.spec.cooldown_s * 1000 {
+                    continue;
+                }
+            }
+            match eval(&r.program, facts, &set.params) {
+                Ok(CelValue::Bool(true)) => {
+                    state.fired.insert(r.spec.name.clone(), now_ms);
+                    self.fired_total.fetch_add(1, Ordering::Relaxed);
+                    out.push(FiredRule { rule: r.spec.name.clone(), actions: r.spec.actions.clone() });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.eval_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(rule = %r.spec.name, error = %e, "Rule not evaluated");
+                }
+            }
+        }
+        out
+    }
+
+    /// Reloads on file change every `interval` and at once on SIGHUP, until
+    /// the task is dropped.
+    pub async fn watch(self: Arc<Self>, interval: Duration) {
+        #[cfg(unix)]
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            #[cfg(unix)]
+            let force = tokio::select! {
+                () = tokio::time::sleep(interval) => false,
+                Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+            };
+            #[cfg(not(unix))]
+            let force = {
+                tokio::time::sleep(interval).await;
+                false
+            };
+            let _ = self.reload(force);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+[params]
+retention_min_order_value = 500
+
+[[rule]]
+name = "churn-risk"
+when = 'utterance.role == "customer" && utterance.intent == "cancel_service" && customer.avg_order_value >= params.retention_min_order_value'
+actions = [
+  { type = "tag", value = "churn_risk" },
+  { type = "task", subject = "Retention call", due_in_hours = 24 },
+  { type = "alert", message = "High-value customer wants to cancel", severity = "high" },
+]
+
+[[rule]]
+name = "angry-streak"
+when = 'call.negative_streak >= 3'
+once_per_call = false
+cooldown_s = 60
+actions = [{ type = "alert", message = "Three negative turns in a row" }]
+
+[[rule]]
+name = "complaint-follow-up"
+on = "call_end"
+when = '"complaint" in call.intents'
+actions = [{ type = "task", subject = "Satisfaction callback" }]
+"#;
+
+    fn facts(intent: &str, streak: u32) -> (Value, Value) {
+        (
+            json!({"seq": 3, "role": "customer", "intent": intent, "sentiment": "negative", "score": -0.8}),
+            json!({"negative_streak": streak, "intents": [intent]}),
+        )
+    }
+
+    #[test]
+    fn fires_with_thresholds_once_per_call_and_cooldowns() {
+        let rules = Rules::from_set(RuleSet::parse(FILE).unwrap(), None);
+        let vip = json!({"avg_order_value": 800});
+        let mut state = CallRuleState::default();
+        let (u, c) = facts("cancel_service", 1);
+        let fired = rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &vip }, &mut state, 0);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].rule, "churn-risk");
+        assert_eq!(fired[0].actions.len(), 3);
+        let again = rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &vip }, &mut state, 1000);
+        assert!(again.is_empty(), "once per call");
+        // Below the threshold: no retention flow for a low-value customer.
+        let low = json!({"avg_order_value": 120});
+        let none = rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &low }, &mut CallRuleState::default(), 0);
+        assert!(none.is_empty());
+        // No profile at all: the rule does not fire (and is counted as not evaluable).
+        let empty = json!({});
+        assert!(rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &empty }, &mut CallRuleState::default(), 0).is_empty());
+        // Cool-down.
+        let (u, c) = facts("complaint", 3);
+        let mut s = CallRuleState::default();
+        let f = |s: &mut CallRuleState, t| rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &empty }, s, t).len();
+        assert_eq!(f(&mut s, 0), 1);
+        assert_eq!(f(&mut s, 30_000), 0);
+        assert_eq!(f(&mut s, 61_000), 1);
+        // Call end.
+        let end = rules.evaluate(Trigger::CallEnd, &Facts { utterance: None, call: &c, customer: &empty }, &mut s, 0);
+        assert_eq!(end[0].rule, "complaint-follow-up");
+    }
+
+    #[test]
+    fn load_errors_name_the_rule() {
+        let cases = [
+            ("[[rule]]\nname = \"bad-syntax\"\nwhen = 'utterance.intent == '\nactions = [{ type = \"tag\", value = \"x\" }]", "bad-syntax"),
+            ("[[rule]]\nname = \"typo\"\nwhen = 'utterance.intnet == \"x\"'\nactions = [{ type = \"tag\", value = \"x\" }]", "typo"),
+            ("[[rule]]\nname = \"unknown-var\"\nwhen = 'caller.x == 1'\nactions = [{ type = \"tag\", value = \"x\" }]", "unknown-var"),
+            ("[[rule]]\nname = \"not-bool\"\nwhen = 'utterance.score'\nactions = [{ type = \"tag\", value = \"x\" }]", "boolean"),
+            ("[[rule]]\nname = \"no-actions\"\nwhen = 'true'\nactions = []", "no-actions"),
+            ("[[rule]]\nname = \"sev\"\nwhen = 'true'\nactions = [{ type = \"alert\", message = \"m\", severity = \"loud\" }]", "severity"),
+            ("[[rule]]\nname = \"kind\"\nwhen = 'true'\nactions = [{ type = \"email\", to = \"x\" }]", "email"),
+            ("[[rule]]\nname = \"end\"\non = \"call_end\"\nwhen = 'utterance.intent == \"x\"'\nactions = [{ type = \"tag\", value = \"x\" }]", "end"),
+        ];
+        for (text, expect) in cases {
+            let e = RuleSet::parse(text).err().unwrap_or_else(|| panic!("{expect} should fail")).to_string();
+            assert!(e.contains(expect), "{expect}: {e}");
+        }
+        let dup = format!("{FILE}\n[[rule]]\nname = \"angry-streak\"\nwhen = 'true'\nactions = [{{ type = \"tag\", value = \"x\" }}]");
+        assert!(RuleSet::parse(&dup).err().unwrap().to_string().contains("used twice"));
+    }
+
+    #[test]
+    fn hot_reload_swaps_valid_files_and_keeps_rules_on_a_broken_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, FILE).unwrap();
+        let rules = Rules::load(&RulesConfig { file: Some(path.clone()), reload_interval_ms: 10 }).unwrap();
+        assert_eq!(rules.current().len(), 3);
+        assert!(!rules.reload(false).unwrap(), "unchanged file is not reloaded");
+        std::fs::write(&path, "[[rule]]\nname = \"only\"\nwhen = 'true'\nactions = [{ type = \"tag\", value = \"x\" }]").unwrap();
+        assert!(rules.reload(true).unwrap());
+        assert_eq!(rules.current().len(), 1);
+        std::fs::write(&path, "[[rule]]\nname = \"broken\"\nwhen = '((('\nactions = []").unwrap();
+        let e = rules.reload(true).unwrap_err();
+        assert!(e.to_string().contains("broken"), "{e}");
+        assert_eq!(rules.current().len(), 1, "the rules in force stay");
+        assert_eq!(rules.reload_errors.load(Ordering::Relaxed), 1);
+    }
+}

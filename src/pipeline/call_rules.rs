@@ -1,0 +1,181 @@
+//! Rules inside one call: the facts the call has gathered so far, rule
+//! evaluation after each final utterance and at the end, and what a fired
+//! rule causes (action events for the CRM, `RuleAlert`s for the client).
+//!
+//! Owns: the per-call facts (`call.*` in rules), the per-call cool-down
+//! state, and turning fired rules into events and alerts. The rules
+//! themselves live in [`crate::connect::rules`].
+
+use serde_json::{json, Value};
+
+use super::engine::Engine;
+use crate::connect::event::{now_ms, CallContext, Event, EventKind};
+use crate::connect::rules::{Action, CallRuleState, Facts, FiredRule, Trigger};
+use crate::proto::{RuleAlert, SentimentLabel, SpeakerRole, UtteranceResult};
+
+/// A call's running facts and rule state.
+pub struct CallRules {
+    context: CallContext,
+    customer: Value,
+    state: CallRuleState,
+    utterances: u32,
+    customer_utterances: u32,
+    customer_score_sum: f32,
+    negative_streak: u32,
+    last_customer_sentiment: &'static str,
+    intents: Vec<String>,
+    last_end_ms: u32,
+}
+
+fn label(l: i32) -> &'static str {
+    match SentimentLabel::try_from(l).unwrap_or(SentimentLabel::SentimentUnspecified) {
+        SentimentLabel::Negative => "negative",
+        SentimentLabel::Neutral => "neutral",
+        SentimentLabel::Positive => "positive",
+        SentimentLabel::SentimentUnspecified => "",
+    }
+}
+
+impl CallRules {
+    /// `customer`: the CRM profile fetched at call start (`{}` if none).
+    pub fn new(context: CallContext, customer: Value) -> Self {
+        Self {
+            context,
+            customer,
+            state: CallRuleState::default(),
+            utterances: 0,
+            customer_utterances: 0,
+            customer_score_sum: 0.0,
+            negative_streak: 0,
+            last_customer_sentiment: "",
+            intents: Vec::new(),
+            last_end_ms: 0,
+        }
+    }
+
+    fn call_facts(&self) -> Value {
+        let mean = if self.customer_utterances == 0 {
+            0.0
+        } else {
+            self.customer_score_sum / self.customer_utterances as f32
+        };
+        json!({
+            "call_id": self.context.call_id,
+            "tenant": self.context.tenant,
+            "customer_id": self.context.customer_id,
+            "utterances": self.utterances,
+            "customer_utterances": self.customer_utterances,
+            "negative_streak": self.negative_streak,
+            "customer_mean_score": mean,
+            "last_customer_sentiment": self.last_customer_sentiment,
+            "intents": self.intents,
+            "duration_ms": self.last_end_ms,
+        })
+    }
+
+    /// After a final result: updates the facts, evaluates `utterance` rules,
+    /// records their actions and returns the alerts to send.
+    pub async fn on_final(&mut self, engine: &Engine, r: &UtteranceResult) -> Vec<RuleAlert> {
+        self.utterances += 1;
+        self.last_end_ms = self.last_end_ms.max(r.end_ms);
+        let is_customer = r.role == SpeakerRole::Customer as i32 || r.role == SpeakerRole::RoleUnknown as i32;
+        let sentiment = r.sentiment.as_ref().map(|s| label(s.label)).unwrap_or("");
+        let score = r.sentiment.as_ref().map_or(0.0, |s| s.score);
+        let intent = r.intent.as_ref().map(|i| i.label.clone()).unwrap_or_default();
+        if is_customer {
+            self.customer_utterances += 1;
+            self.customer_score_sum += score;
+            self.last_customer_sentiment = sentiment;
+            self.negative_streak = if sentiment == "negative" { self.negative_streak + 1 } else { 0 };
+            if !intent.is_empty() && !self.intents.contains(&intent) {
+                self.intents.push(intent.clone());
+            }
+        }
+        let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
+            return Vec::new();
+        };
+        let transcript = match &engine.connector {
+            Some(c) => c.masker().mask(&r.transcript).text,
+            None => r.transcript.clone(),
+        };
+        let role = match SpeakerRole::try_from(r.role).unwrap_or(SpeakerRole::RoleUnknown) {
+            SpeakerRole::Agent => "agent",
+            SpeakerRole::Customer => "customer",
+            SpeakerRole::RoleUnknown => "unknown",
+        };
+        let utterance = json!({
+            "seq": r.seq, "channel": r.channel, "role": role, "transcript": transcript,
+            "language": r.language_code, "sentiment": sentiment, "score": score, "intent": intent,
+            "intent_confidence": r.intent.as_ref().map_or(0.0, |i| i.confidence),
+            "start_ms": r.start_ms, "end_ms": r.end_ms,
+        });
+        let call = self.call_facts();
+        let facts = Facts { utterance: Some(&utterance), call: &call, customer: &self.customer };
+        let fired = rules.evaluate(Trigger::Utterance, &facts, &mut self.state, now_ms());
+        self.act(engine, r.seq, fired).await
+    }
+
+    /// At the end of the call: evaluates `call_end` rules.
+    pub async fn on_end(&mut self, engine: &Engine) -> Vec<RuleAlert> {
+        let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
+            return Vec::new();
+        };
+        let call = self.call_facts();
+        let facts = Facts { utterance: None, call: &call, customer: &self.customer };
+        let fired = rules.evaluate(Trigger::CallEnd, &facts, &mut self.state, now_ms());
+        self.act(engine, 0, fired).await
+    }
+
+    /// Records one action event per action and builds the alerts.
+    async fn act(&self, engine: &Engine, seq: u32, fired: Vec<FiredRule>) -> Vec<RuleAlert> {
+        let mut alerts = Vec::new();
+        for f in fired {
+            tracing::info!(call_id = %self.context.call_id, rule = %f.rule, seq, "Rule fired");
+            let mut summary = Vec::new();
+            for (i, a) in f.actions.iter().enumerate() {
+                summary.push(match a {
+                    Action::Tag { value } => format!("tag:{value}"),
+                    Action::Task { subject, .. } => format!("task:{subject}"),
+                    Action::AssignOwner { owner } => format!("assign_owner:{owner}"),
+                    Action::Coupon { code, .. } => format!("coupon:{code}"),
+                    Action::Alert { .. } => continue,
+                });
+                if let Some(c) = &engine.connector {
+                    let mut data = serde_json::to_value(a).unwrap_or(Value::Null);
+                    if let (Value::Object(m), Action::Task { due_in_hours, .. }) = (&mut data, a) {
+                        let due = now_ms() + u64::from(*due_in_hours) * 3_600_000;
+                        m.insert("due_at".into(), json!(crate::connect::mapping::rfc3339_utc(due)));
+                    }
+                    if let Value::Object(m) = &mut data {
+                        m.insert("rule".into(), json!(f.rule));
+                        m.insert("seq".into(), json!(seq));
+                        m.insert("action".into(), m.get("type").cloned().unwrap_or(Value::Null));
+                    }
+                    let event = Event {
+                        key: format!("{}:{seq}:action:{}:{i}", self.context.call_id, f.rule),
+                        kind: EventKind::Action,
+                        call: self.context.clone(),
+                        occurred_at_ms: now_ms(),
+                        data,
+                    };
+                    if let Err(e) = c.record(event).await {
+                        tracing::error!(call_id = %self.context.call_id, rule = %f.rule, error = %e, "Rule action not recorded");
+                    }
+                }
+            }
+            for a in &f.actions {
+                if let Action::Alert { message, severity } = a {
+                    alerts.push(RuleAlert {
+                        call_id: self.context.call_id.clone(),
+                        rule: f.rule.clone(),
+                        seq,
+                        message: message.clone(),
+                        severity: severity.clone(),
+                        actions: summary.clone(),
+                    });
+                }
+            }
+        }
+        alerts
+    }
+}

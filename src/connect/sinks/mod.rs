@@ -7,6 +7,7 @@
 //! worker's.
 
 pub mod salesforce;
+pub mod salesforce_auth;
 pub mod webhook;
 
 use std::time::Duration;

@@ -13,17 +13,17 @@
 //! it created instead of adding a second one.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::Method;
 use serde_json::{json, Map, Value};
-use tokio::sync::Mutex;
+
+use super::salesforce_auth::{first_error, path_segment, Answer, SalesforceAuth};
 
 use crate::connect::config::{SalesforceConfig, SinkConfig};
 use crate::connect::event::EventKind;
 use crate::connect::mapping::RecordMapping;
 use crate::connect::outbox::Delivery;
-use crate::connect::retry::{classify_http, parse_retry_after, truncate, Outcome};
+use crate::connect::retry::{classify_http, truncate, Outcome};
 
 /// sObject Collections accept at most 200 records per request.
 const COLLECTION_LIMIT: usize = 200;
@@ -37,14 +37,9 @@ const TRANSIENT_CODES: &[&str] = &[
 ];
 
 pub struct SalesforceSink {
-    login_url: String,
-    api_version: String,
-    client_id: String,
-    client_secret: String,
+    auth: SalesforceAuth,
     max_batch: usize,
     records: BTreeMap<EventKind, RecordMapping>,
-    http: reqwest::Client,
-    token: Mutex<Option<Token>>,
 }
 
 /// One record to upsert and the deliveries it answers for.
@@ -54,47 +49,10 @@ struct Upsert {
     record: Map<String, Value>,
 }
 
-#[derive(Clone)]
-struct Token {
-    access: String,
-    instance_url: String,
-}
 
-/// A response, read fully.
-struct Answer {
-    status: u16,
-    retry_after: Option<Duration>,
-    body: String,
-}
 
-fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
-}
 
-fn path_segment(s: &str) -> String {
-    form_encode(&[("", s)]).trim_start_matches('=').to_string()
-}
 
-/// The first `errorCode` / `message` of a Salesforce error body.
-fn first_error(body: &str) -> (String, String) {
-    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let e = v.get(0).unwrap_or(&v);
-    let code = e.get("errorCode").or_else(|| e.get("error")).and_then(Value::as_str).unwrap_or("");
-    let msg = e
-        .get("message")
-        .or_else(|| e.get("error_description"))
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| truncate(body, 300));
-    (code.to_string(), msg.to_string())
-}
 
 /// What a single-record (or whole-request) answer means.
 fn single_outcome(a: &Answer) -> Outcome {
@@ -132,14 +90,9 @@ fn collection_entry_outcome(entry: &Value) -> Outcome {
 impl SalesforceSink {
     pub(super) fn new(sink: &SinkConfig, c: &SalesforceConfig, http: reqwest::Client) -> Result<Self, String> {
         Ok(Self {
-            login_url: c.login_url.trim_end_matches('/').to_string(),
-            api_version: c.api_version.clone(),
-            client_id: c.client_id.resolve()?,
-            client_secret: c.client_secret.resolve()?,
+            auth: SalesforceAuth::new(c, http)?,
             max_batch: sink.max_batch.min(COLLECTION_LIMIT),
             records: sink.records.clone(),
-            http,
-            token: Mutex::new(None),
         })
     }
 
@@ -195,12 +148,12 @@ impl SalesforceSink {
     async fn upsert_one(&self, object: &str, field: &str, key: &str, record: &Map<String, Value>) -> Outcome {
         let path = format!(
             "/services/data/{}/sobjects/{}/{}/{}",
-            self.api_version,
+            self.auth.api_version,
             object,
             field,
             path_segment(key)
         );
-        match self.send(&path, &Value::Object(record.clone())).await {
+        match self.auth.send(Method::PATCH, &path, Some(&Value::Object(record.clone()))).await {
             Ok(a) => single_outcome(&a),
             Err(o) => o,
         }
@@ -216,9 +169,9 @@ impl SalesforceSink {
                 Value::Object(r)
             })
             .collect();
-        let path = format!("/services/data/{}/composite/sobjects/{}/{}", self.api_version, object, field);
+        let path = format!("/services/data/{}/composite/sobjects/{}/{}", self.auth.api_version, object, field);
         let body = json!({"allOrNone": false, "records": records});
-        let answer = match self.send(&path, &body).await {
+        let answer = match self.auth.send(Method::PATCH, &path, Some(&body)).await {
             Ok(a) => a,
             Err(o) => return vec![o; chunk.len()],
         };
@@ -243,84 +196,13 @@ impl SalesforceSink {
         }
     }
 
-    /// PATCHes JSON with a bearer token, refreshing the token once on 401.
-    async fn send(&self, path: &str, body: &Value) -> Result<Answer, Outcome> {
-        let body = body.to_string();
-        for attempt in 0..2 {
-            let token = self.token(attempt > 0).await?;
-            let resp = self
-                .http
-                .patch(format!("{}{path}", token.instance_url))
-                .header(AUTHORIZATION, format!("Bearer {}", token.access))
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .map_err(|e| Outcome::retry(format!("request failed: {e}")))?;
-            let a = read(resp).await;
-            if a.status == 401 && attempt == 0 {
-                tracing::info!("Salesforce session expired; fetching a new token");
-                continue;
-            }
-            if a.status == 401 {
-                return Err(Outcome::retry(format!("HTTP 401 after a fresh token: {}", truncate(&a.body, 200))));
-            }
-            return Ok(a);
-        }
-        Err(Outcome::retry("unreachable: token loop"))
-    }
-
-    /// The cached token, or a new one (`refresh`: discard the cached one).
-    async fn token(&self, refresh: bool) -> Result<Token, Outcome> {
-        let mut slot = self.token.lock().await;
-        if let (false, Some(t)) = (refresh, slot.as_ref()) {
-            return Ok(t.clone());
-        }
-        let form = form_encode(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &self.client_id),
-            ("client_secret", &self.client_secret),
-        ]);
-        let resp = self
-            .http
-            .post(format!("{}/services/oauth2/token", self.login_url))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .map_err(|e| Outcome::retry(format!("token request failed: {e}")))?;
-        let a = read(resp).await;
-        if a.status != 200 {
-            let (code, msg) = first_error(&a.body);
-            // Bad credentials are an operator problem: keep the events and retry.
-            return Err(Outcome::Retry {
-                after: a.retry_after,
-                reason: format!("token request: HTTP {} {code}: {msg}", a.status),
-            });
-        }
-        let v: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
-        let (Some(access), Some(instance)) = (
-            v.get("access_token").and_then(Value::as_str),
-            v.get("instance_url").and_then(Value::as_str),
-        ) else {
-            return Err(Outcome::retry("token response lacks access_token or instance_url"));
-        };
-        let t = Token { access: access.to_string(), instance_url: instance.trim_end_matches('/').to_string() };
-        *slot = Some(t.clone());
-        Ok(t)
-    }
 }
 
-async fn read(resp: reqwest::Response) -> Answer {
-    let status = resp.status().as_u16();
-    let retry_after = parse_retry_after(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()));
-    let body = resp.text().await.unwrap_or_default();
-    Answer { status, retry_after, body }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn answer(status: u16, body: &str) -> Answer {
         Answer { status, retry_after: Some(Duration::from_secs(2)), body: body.into() }
@@ -354,9 +236,4 @@ mod tests {
         assert!(matches!(collection_entry_outcome(&lock), Outcome::Retry { .. }));
     }
 
-    #[test]
-    fn encoding() {
-        assert_eq!(form_encode(&[("a b", "x&y=z/é")]), "a%20b=x%26y%3Dz%2F%C3%A9");
-        assert_eq!(path_segment("call:1/2"), "call%3A1%2F2");
-    }
 }

@@ -33,6 +33,8 @@ pub struct ConnectConfig {
     pub broker: Option<super::broker::BrokerConfig>,
     /// Rules that turn facts into CRM actions and agent alerts.
     pub rules: super::rules::RulesConfig,
+    /// The customer's CRM profile on call start.
+    pub context: super::context::ContextConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -289,6 +291,7 @@ impl ConnectConfig {
         if let Some(b) = &self.broker {
             b.validate()?;
         }
+        self.context.validate()?;
         let o = &self.outbox;
         if o.queue_capacity == 0 || o.max_group_commit == 0 || o.max_pending == 0 {
             return Err("connect.outbox.queue_capacity, max_group_commit and max_pending must be ≥ 1".into());

@@ -13,6 +13,7 @@
 pub mod broker;
 pub mod config;
 pub mod connector;
+pub mod context;
 pub mod event;
 pub mod mapping;
 pub mod metrics;

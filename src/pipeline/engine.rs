@@ -34,6 +34,8 @@ pub enum EngineError {
     Connect(#[from] crate::connect::ConnectError),
     #[error(transparent)]
     Rules(#[from] crate::connect::rules::RulesError),
+    #[error("{0}")]
+    Context(String),
     #[error("no Whisper model configured: asr.model = \"auto\" found none of {0}. Run scripts/setup.sh or `callsense models fetch`")]
     NoWhisperModel(String),
 }
@@ -58,6 +60,8 @@ pub struct Engine {
     pub metrics: Metrics,
     /// The CRM connector; `None` when no sink is configured.
     pub connector: Option<Arc<crate::connect::Connector>>,
+    /// Customer lookup on call start (`connect.context`); `None` when not configured.
+    pub context: Option<Arc<crate::connect::context::ContextService>>,
     /// Rules (`connect.rules.file`); `None` when no file is configured.
     pub rules: Option<Arc<crate::connect::rules::Rules>>,
     rules_watch: Option<tokio::task::AbortHandle>,
@@ -167,8 +171,10 @@ impl Engine {
             }
             None => (None, None),
         };
+        let context = crate::connect::context::ContextService::new(&config.connect.context).map_err(EngineError::Context)?;
         Ok(Arc::new(Self {
             connector,
+            context,
             rules,
             rules_watch,
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::validate::{validate_config, AudioValidator};
+use super::validate::{validate_config, AudioValidator, VIEW_ROLE_KEY};
 use crate::classify::ClassifyError;
 use crate::config::Config;
 use crate::pipeline::{
@@ -114,7 +114,20 @@ impl CallSense for CallSenseService {
             ))
         })?;
         let (tx, rx) = mpsc::channel(self.config.server.response_buffer);
+        let mut call = call;
+        let customer = match &engine.context {
+            Some(svc) => {
+                let lookup = svc.lookup(&config.customer_id, &config.caller_number).await;
+                let role = config.metadata.get(VIEW_ROLE_KEY).map(String::as_str).unwrap_or("");
+                if let Some(p) = &lookup.profile {
+                    call.spec.customer = p.to_json();
+                }
+                Some(svc.view(&config.customer_id, &lookup, role))
+            }
+            None => None,
+        };
         let accepted = CallAccepted {
+            customer,
             call_id: call.spec.call_id.clone(),
             session_id: uuid::Uuid::new_v4().to_string(),
             max_chunk_bytes: self.config.server.max_chunk_bytes as i32,

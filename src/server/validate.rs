@@ -24,6 +24,8 @@ const MAX_METADATA_ENTRIES: usize = 64;
 const MAX_METADATA_BYTES: usize = 1024;
 /// Metadata key of a per-call callback URL for score webhooks.
 pub const CALLBACK_URL_KEY: &str = "callsense.callback_url";
+/// Metadata key naming whose view of the customer context is returned.
+pub const VIEW_ROLE_KEY: &str = "callsense.view_role";
 
 /// A validated config plus what the audio checks need.
 #[derive(Debug, Clone)]
@@ -111,6 +113,11 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
         return Err(format!(
             "config.metadata is limited to {MAX_METADATA_ENTRIES} entries, keys of {MAX_ID_LEN} bytes, values of {MAX_METADATA_BYTES} bytes"
         ));
+    }
+    if c.caller_number.len() > 32
+        || !c.caller_number.chars().all(|ch| ch.is_ascii_digit() || "+- ".contains(ch))
+    {
+        return Err("config.caller_number must be at most 32 characters of [+0-9 -]".into());
     }
     if let Some(url) = c.metadata.get(CALLBACK_URL_KEY) {
         if !(url.starts_with("https://") || url.starts_with("http://")) {

@@ -581,3 +581,160 @@ actions = [{ type = "task", subject = "Follow-up call", due_in_hours = 24 }]
     assert!(metrics.contains("callsense_rules_fired_total 2"), "{metrics}");
     server.stop().await;
 }
+
+fn crm_with_customers() -> DoubleConfig {
+    let mut c = salesforce_double_config();
+    let fields = |f: &[&str]| f.iter().map(|s| s.to_string()).collect();
+    c.objects.insert(
+        "Contact".into(),
+        ObjectSchema {
+            fields: fields(&["Customer_Id__c", "Phone", "Tier__c", "Lifetime_Value__c", "Avg_Order_Value__c", "Orders_90d__c", "Open_Tickets__c", "Risk_Tags__c"]),
+            external_id_fields: fields(&["Customer_Id__c", "Phone"]),
+        },
+    );
+    c
+}
+
+fn context_toml(login_url: &str, timeout_ms: u64) -> String {
+    format!(
+        r#"
+[context]
+timeout_ms = {timeout_ms}
+[context.salesforce]
+login_url = "{login_url}"
+client_id = "cs-client"
+client_secret = "cs-secret"
+object = "Contact"
+id_field = "Customer_Id__c"
+phone_field = "Phone"
+[context.fields]
+tier = "Tier__c"
+lifetime_value = "Lifetime_Value__c"
+avg_order_value = "Avg_Order_Value__c"
+recent_orders = "Orders_90d__c"
+open_tickets = "Open_Tickets__c"
+risk_tags = "Risk_Tags__c"
+phone = "Phone"
+[context.views.agent]
+mask = ["phone"]
+hide = ["lifetime_value"]
+[context.views.supervisor]
+"#
+    )
+}
+
+fn seed_customers(sf: &SalesforceDouble) {
+    for rec in [
+        serde_json::json!({"Customer_Id__c": "C-VIP", "Phone": "13812345678", "Tier__c": "Gold", "Lifetime_Value__c": 25000.0,
+                           "Avg_Order_Value__c": 800.0, "Orders_90d__c": 4, "Open_Tickets__c": 1, "Risk_Tags__c": "churn_risk;prefers_wechat"}),
+        serde_json::json!({"Customer_Id__c": "C-LOW", "Phone": "13900001111", "Tier__c": "Bronze", "Lifetime_Value__c": 300.0,
+                           "Avg_Order_Value__c": 60.0, "Orders_90d__c": 1, "Open_Tickets__c": 0}),
+    ] {
+        sf.insert_record("Contact", rec.as_object().unwrap().clone());
+    }
+}
+
+fn accepted(responses: &[callsense::proto::StreamCallResponse]) -> callsense::proto::CallAccepted {
+    match &responses[0].streaming_response {
+        Some(callsense::proto::stream_call_response::StreamingResponse::Accepted(a)) => a.clone(),
+        other => panic!("first response is not CallAccepted: {other:?}"),
+    }
+}
+
+/// Only the config, then half-close: CallAccepted and an empty summary.
+async fn config_only(server: &TestServer, customer_id: &str, caller: &str, role: &str) -> callsense::proto::CallAccepted {
+    let mut cfg = mulaw_config(&format!("ctx-{customer_id}-{caller}-{role}"), 1);
+    cfg.customer_id = customer_id.into();
+    cfg.caller_number = caller.into();
+    if !role.is_empty() {
+        cfg.metadata.insert("callsense.view_role".into(), role.into());
+    }
+    let req = callsense::proto::StreamCallRequest {
+        streaming_request: Some(callsense::proto::stream_call_request::StreamingRequest::Config(cfg)),
+    };
+    accepted(&call(&mut server.client().await, vec![req]).await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_start_returns_the_crm_profile_masked_for_the_role_and_rules_use_it() {
+    let sf = SalesforceDouble::start(crm_with_customers()).await.unwrap();
+    seed_customers(&sf);
+    let dir = tempfile::tempdir().unwrap();
+    let rules_path = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules_path,
+        r#"
+[params]
+retention_min_order_value = 500
+[[rule]]
+name = "high-value-customer-speaking"
+when = 'utterance.role == "customer" && customer.avg_order_value >= params.retention_min_order_value'
+actions = [{ type = "alert", message = "High-value customer", severity = "high" }]
+"#,
+    )
+    .unwrap();
+    let mut config = test_config();
+    config.connect = connect_config(dir.path(), &context_toml(&sf.base_url(), 2000));
+    config.connect.rules.file = Some(rules_path);
+    let server = TestServer::start(config).await;
+
+    let vip = config_only(&server, "C-VIP", "", "").await.customer.expect("context");
+    assert_eq!(vip.status, callsense::proto::ContextStatus::Found as i32);
+    assert_eq!((vip.tier.as_str(), vip.avg_order_value, vip.recent_orders, vip.open_tickets), ("Gold", 800.0, 4, 1));
+    assert_eq!(vip.risk_tags, ["churn_risk", "prefers_wechat"]);
+    assert_eq!(vip.phone, "138****5678", "the agent sees the phone masked");
+    assert_eq!(vip.lifetime_value, 0.0, "hidden from agents");
+    assert_eq!(vip.view_role, "agent");
+    let routing = vip.routing.unwrap();
+    assert_eq!((routing.priority.as_str(), routing.reason.as_str()), ("high", "tier Gold"));
+    let again = config_only(&server, "C-VIP", "", "supervisor").await.customer.unwrap();
+    assert!(again.cached, "second lookup comes from the cache");
+    assert_eq!(again.phone, "13812345678", "a supervisor sees the full number");
+    assert_eq!(again.lifetime_value, 25000.0);
+    let by_phone = config_only(&server, "", "13900001111", "").await.customer.unwrap();
+    assert_eq!((by_phone.status, by_phone.tier.as_str()), (callsense::proto::ContextStatus::Found as i32, "Bronze"));
+    assert_eq!(by_phone.routing.unwrap().priority, "normal");
+    let unknown = config_only(&server, "C-NOBODY", "", "").await.customer.unwrap();
+    assert_eq!(unknown.status, callsense::proto::ContextStatus::NotFound as i32);
+    let nokey = config_only(&server, "", "", "").await.customer.unwrap();
+    assert_eq!(nokey.status, callsense::proto::ContextStatus::NoCustomerKey as i32);
+
+    // The rule sees customer.avg_order_value: it fires for the VIP, not for the low-value customer.
+    for (customer, alerts_expected) in [("C-VIP", 1), ("C-LOW", 0)] {
+        let mut reqs = mulaw_requests(&demo_call(), &format!("ctx-rule-{customer}"));
+        if let Some(callsense::proto::stream_call_request::StreamingRequest::Config(c)) = &mut reqs[0].streaming_request {
+            c.customer_id = customer.into();
+        }
+        let responses = call(&mut server.client().await, reqs).await.unwrap();
+        let alerts = responses
+            .iter()
+            .filter(|r| matches!(r.streaming_response, Some(callsense::proto::stream_call_response::StreamingResponse::RuleAlert(_))))
+            .count();
+        assert_eq!(alerts, alerts_expected, "{customer}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_crm_does_not_hold_the_call_and_fills_the_cache_for_the_next() {
+    let sf = SalesforceDouble::start(crm_with_customers()).await.unwrap();
+    seed_customers(&sf);
+    sf.set_latency(Duration::from_millis(1200));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.connect = connect_config(dir.path(), &context_toml(&sf.base_url(), 300));
+    let server = TestServer::start(config).await;
+    let started = Instant::now();
+    let first = config_only(&server, "C-VIP", "", "").await.customer.unwrap();
+    assert_eq!(first.status, callsense::proto::ContextStatus::TimedOut as i32);
+    assert!(started.elapsed() < Duration::from_millis(1200), "the call did not wait for the CRM");
+    assert_eq!(first.routing.unwrap().priority, "normal");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let second = config_only(&server, "C-VIP", "", "").await.customer.unwrap();
+    assert_eq!(second.status, callsense::proto::ContextStatus::Found as i32, "the late answer was cached");
+    assert!(second.cached);
+    sf.set_unavailable(true);
+    let down = config_only(&server, "C-LOW", "", "").await.customer.unwrap();
+    assert_eq!(down.status, callsense::proto::ContextStatus::Unavailable as i32);
+    server.stop().await;
+}

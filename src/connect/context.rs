@@ -185,7 +185,7 @@ pub struct Lookup {
 }
 
 enum Source {
-    Salesforce { auth: SalesforceAuth, c: SalesforceContextConfig },
+    Salesforce { auth: Box<SalesforceAuth>, c: SalesforceContextConfig },
     Http { c: HttpContextConfig, http: reqwest::Client },
 }
 
@@ -263,7 +263,10 @@ impl ContextService {
                     client_id: c.client_id.clone(),
                     client_secret: c.client_secret.clone(),
                 };
-                Source::Salesforce { auth: SalesforceAuth::new(&sf, http).map_err(|e| format!("connect.context.salesforce: {e}"))?, c: c.clone() }
+                Source::Salesforce {
+                    auth: Box::new(SalesforceAuth::new(&sf, http).map_err(|e| format!("connect.context.salesforce: {e}"))?),
+                    c: c.clone(),
+                }
             }
             (None, Some(c)) => Source::Http { c: c.clone(), http },
             (None, None) => return Ok(None),

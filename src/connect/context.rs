@@ -197,6 +197,14 @@ pub struct ContextService {
     cache: Mutex<(HashMap<String, Cached>, VecDeque<String>)>,
 }
 
+/// A cache key fit for logs: phone numbers masked.
+fn log_key(key: &str) -> String {
+    match key.strip_prefix("phone:") {
+        Some(p) => format!("phone:{}", mask_phone_for_view(p)),
+        None => key.to_string(),
+    }
+}
+
 fn lookup_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     let mut cur = root;
     for part in path.split('.') {
@@ -301,12 +309,12 @@ impl ContextService {
             Ok(Ok(Ok(Some(p)))) => Lookup { status: ContextStatus::Found, profile: Some(p), lookup_ms: ms(), cached: false },
             Ok(Ok(Ok(None))) => Lookup { status: ContextStatus::NotFound, profile: None, lookup_ms: ms(), cached: false },
             Ok(Ok(Err(e))) => {
-                tracing::warn!(key = %key, error = %e, "Customer context unavailable");
+                tracing::warn!(key = %log_key(&key), error = %e, "Customer context unavailable");
                 Lookup { status: ContextStatus::Unavailable, profile: None, lookup_ms: ms(), cached: false }
             }
             Ok(Err(_)) => Lookup { status: ContextStatus::Unavailable, profile: None, lookup_ms: ms(), cached: false },
             Err(_) => {
-                tracing::info!(key = %key, budget_ms = self.config.timeout_ms, "Customer context not back in time; the call goes on without it");
+                tracing::info!(key = %log_key(&key), budget_ms = self.config.timeout_ms, "Customer context not back in time; the call goes on without it");
                 Lookup { status: ContextStatus::TimedOut, profile: None, lookup_ms: ms(), cached: false }
             }
         }

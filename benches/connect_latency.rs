@@ -210,7 +210,7 @@ async fn run(a: Args) {
                 tokio::time::sleep(Duration::from_millis(interval / 2 + jitter)).await;
             }
             let summary = callsense::proto::CallSummary { call_id: id.clone(), utterances: seq, ..Default::default() };
-            c.record_summary(&ctx, &summary).await.expect("outbox append");
+            c.record_summary(&ctx, &summary, None).await.expect("outbox append");
             (seq as usize + 1, append_ms)
         }));
     }

@@ -23,7 +23,7 @@ use super::pii::Masker;
 use super::retry::Backoff;
 use super::sinks::{Sink, SinkError};
 use super::worker::{self, WorkerSetup};
-use crate::proto::{CallSummary, UtteranceResult};
+use crate::proto::{CallDisposition, CallSummary, UtteranceResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -169,8 +169,13 @@ impl Connector {
     ///
     /// # Errors
     /// The outbox could not persist it.
-    pub async fn record_summary(&self, call: &CallContext, s: &CallSummary) -> Result<(), RecordError> {
-        self.record(Event::call_summary(call, s)).await
+    pub async fn record_summary(
+        &self,
+        call: &CallContext,
+        s: &CallSummary,
+        disposition: Option<&CallDisposition>,
+    ) -> Result<(), RecordError> {
+        self.record(Event::call_summary(call, s, disposition)).await
     }
 
     /// Persists one event (to the broker, or for every local sink that maps

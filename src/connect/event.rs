@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::pii::Masker;
-use crate::proto::{CallSummary, SentimentLabel, SpeakerRole, UtteranceResult};
+use crate::proto::{CallDisposition, CallSummary, SentimentLabel, SpeakerRole, UtteranceResult};
 
 /// What an event describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ impl Event {
 
     /// The end of a call. `customer` facts come from the channels whose role
     /// is CUSTOMER (else every channel).
-    pub fn call_summary(call: &CallContext, s: &CallSummary) -> Self {
+    pub fn call_summary(call: &CallContext, s: &CallSummary, disposition: Option<&CallDisposition>) -> Self {
         let customer: Vec<_> = s
             .roles
             .iter()
@@ -181,7 +181,15 @@ impl Event {
             .find(|i| i.label != "other")
             .or(s.intents.first())
             .map(|i| i.label.clone());
+        let d = disposition.cloned().unwrap_or_default();
+        let human_requested = s.intents.iter().any(|i| i.label == "request_human");
         let data = json!({
+            "service_result": d.service_result,
+            "transfer_reason": d.transfer_reason,
+            "transferred": !d.transfer_reason.is_empty(),
+            "agent_id": d.agent_id,
+            "wrap_up_tags": d.tags,
+            "human_requested": human_requested,
             "utterances": s.utterances,
             "duration_ms": s.duration_ms,
             "customer_utterances": utterances,

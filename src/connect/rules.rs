@@ -212,7 +212,7 @@ fn sample_facts() -> (Value, Value, Value) {
         "start_ms": 0, "end_ms": 1000});
     let call = json!({"call_id": "c", "tenant": "t", "customer_id": "x", "utterances": 1, "customer_utterances": 1,
         "negative_streak": 1, "customer_mean_score": -0.5, "intents": ["complaint"], "last_customer_sentiment": "negative",
-        "duration_ms": 1000});
+        "duration_ms": 1000, "service_result": "resolved", "transfer_reason": ""});
     (utterance, call, json!({}))
 }
 

@@ -45,6 +45,14 @@ pub struct CallSpec {
     pub setup: FrontendSetup,
 }
 
+/// What the client sends after the config.
+#[derive(Debug, Clone)]
+pub enum Inbound {
+    Audio(Bytes),
+    /// How the call ended, from the platform.
+    Disposition(crate::proto::CallDisposition),
+}
+
 /// Frontend events buffered per call.
 const EVENT_CAPACITY: usize = 64;
 
@@ -60,7 +68,7 @@ pub async fn run_call<S>(
     mut audio: S,
     out: mpsc::Sender<CallOutput>,
 ) where
-    S: Stream<Item = Result<Bytes, CallError>> + Unpin,
+    S: Stream<Item = Result<Inbound, CallError>> + Unpin,
 {
     let _active = Gauge::new(&engine.active_calls);
     let (frontend, mut events) = match engine
@@ -78,6 +86,7 @@ pub async fn run_call<S>(
     let mut tasks: JoinSet<Option<(UtteranceResult, Instant)>> = JoinSet::new();
     let mut summary = SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone());
     let mut rules = CallRules::new(spec.context.clone(), spec.customer.clone());
+    let mut disposition = None;
     // Per channel: the highest seq whose final result went out. Seqs on a
     // channel increase, so an interim at or below it is stale.
     let mut last_final: Vec<u32> = vec![0; spec.roles.len()];
@@ -90,7 +99,11 @@ pub async fn run_call<S>(
         }
         tokio::select! {
             msg = audio.next(), if !input_done => match msg {
-                Some(Ok(bytes)) => {
+                Some(Ok(Inbound::Disposition(d))) => {
+                    rules.set_disposition(&d);
+                    disposition = Some(d);
+                }
+                Some(Ok(Inbound::Audio(bytes))) => {
                     engine.metrics.audio_bytes.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     if frontend.audio(bytes).await.is_err() {
                         let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
@@ -191,7 +204,7 @@ pub async fn run_call<S>(
     }
     let built = summary.build(duration_ms);
     if let Some(c) = &engine.connector {
-        if let Err(e) = c.record_summary(&spec.context, &built).await {
+        if let Err(e) = c.record_summary(&spec.context, &built, disposition.as_ref()).await {
             tracing::error!(call_id = %spec.call_id, error = %e, "Call summary not recorded for the CRM");
         }
     }

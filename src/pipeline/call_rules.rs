@@ -25,6 +25,8 @@ pub struct CallRules {
     last_customer_sentiment: &'static str,
     intents: Vec<String>,
     last_end_ms: u32,
+    service_result: String,
+    transfer_reason: String,
 }
 
 fn label(l: i32) -> &'static str {
@@ -50,7 +52,15 @@ impl CallRules {
             last_customer_sentiment: "",
             intents: Vec::new(),
             last_end_ms: 0,
+            service_result: String::new(),
+            transfer_reason: String::new(),
         }
+    }
+
+    /// The platform's disposition: `call.service_result` and `call.transfer_reason` in call-end rules.
+    pub fn set_disposition(&mut self, d: &crate::proto::CallDisposition) {
+        self.service_result = d.service_result.clone();
+        self.transfer_reason = d.transfer_reason.clone();
     }
 
     fn call_facts(&self) -> Value {
@@ -70,6 +80,8 @@ impl CallRules {
             "last_customer_sentiment": self.last_customer_sentiment,
             "intents": self.intents,
             "duration_ms": self.last_end_ms,
+            "service_result": self.service_result,
+            "transfer_reason": self.transfer_reason,
         })
     }
 

@@ -99,6 +99,9 @@ impl CallSense for CallSenseService {
             Some(StreamingRequest::AudioContent(_)) => return Err(Status::invalid_argument(
                 "the first request must carry config, not audio_content: send a CallConfig first",
             )),
+            Some(StreamingRequest::Disposition(_)) => return Err(Status::invalid_argument(
+                "the first request must carry config, not a disposition: send a CallConfig first",
+            )),
             None => {
                 return Err(Status::invalid_argument(
                     "the first request must carry config",

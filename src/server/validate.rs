@@ -5,11 +5,12 @@
 //! ordering). Nothing a client sends reaches an `unwrap`.
 
 use crate::connect::CallContext;
-use bytes::Bytes;
 
 use crate::audio::{EndpointParams, FrontendSetup};
 use crate::config::Config;
 use crate::pipeline::{CallError, CallSpec};
+use crate::pipeline::call::Inbound;
+use crate::proto::CallDisposition;
 use crate::proto::{
     stream_call_request::StreamingRequest, AudioEncoding, CallConfig, SpeakerRole,
     StreamCallRequest,
@@ -177,6 +178,17 @@ pub fn parse_language(code: &str) -> Result<Option<String>, String> {
 }
 
 /// Checks every request after the first.
+/// Checks a disposition's sizes.
+fn check_disposition(d: &CallDisposition) -> Result<(), String> {
+    if d.service_result.len() > 64 || d.transfer_reason.len() > 256 || d.agent_id.len() > 128 {
+        return Err("disposition: service_result ≤ 64 bytes, transfer_reason ≤ 256, agent_id ≤ 128".into());
+    }
+    if d.tags.len() > 16 || d.tags.iter().any(|t| t.len() > 64) {
+        return Err("disposition.tags: at most 16 tags of 64 bytes".into());
+    }
+    Ok(())
+}
+
 pub struct AudioValidator {
     bytes_per_frame: usize,
     max_chunk: usize,
@@ -184,6 +196,7 @@ pub struct AudioValidator {
     max_seconds: u64,
     received: u64,
     encoding: AudioEncoding,
+    disposed: bool,
 }
 
 impl AudioValidator {
@@ -192,6 +205,7 @@ impl AudioValidator {
             bytes_per_frame: call.bytes_per_frame,
             max_chunk: cfg.server.max_chunk_bytes,
             max_bytes: call.max_bytes,
+            disposed: false,
             max_seconds: cfg.server.max_call_seconds,
             received: 0,
             encoding: call.spec.setup.encoding,
@@ -202,9 +216,16 @@ impl AudioValidator {
     ///
     /// # Errors
     /// Misplaced config, empty request, oversize or misaligned chunk, call too long.
-    pub fn check(&mut self, req: StreamCallRequest) -> Result<Bytes, CallError> {
+    pub fn check(&mut self, req: StreamCallRequest) -> Result<Inbound, CallError> {
         let bytes = match req.streaming_request {
             Some(StreamingRequest::AudioContent(b)) => b,
+            Some(StreamingRequest::Disposition(d)) => {
+                if std::mem::replace(&mut self.disposed, true) {
+                    return Err(CallError::InvalidArgument("disposition may be sent only once per call".into()));
+                }
+                check_disposition(&d).map_err(CallError::InvalidArgument)?;
+                return Ok(Inbound::Disposition(d));
+            }
             Some(StreamingRequest::Config(_)) => {
                 return Err(CallError::InvalidArgument(
                     "config may only be sent in the first request of a stream".into(),
@@ -243,7 +264,7 @@ impl AudioValidator {
                 self.max_seconds
             )));
         }
-        Ok(bytes)
+        Ok(Inbound::Audio(bytes))
     }
 }
 

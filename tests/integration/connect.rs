@@ -54,6 +54,9 @@ call_id = "call_id"
 utterances = "utterances"
 customer_sentiment = "customer_sentiment_label"
 top_intent = "top_intent"
+service_result = "service_result"
+transfer_reason = "transfer_reason"
+human_requested = "human_requested"
 [sinks.records.action.fields]
 rule = "rule"
 action = "action"
@@ -70,6 +73,19 @@ async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool)
     while !done() {
         assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn disposition(result: &str, transfer: &str) -> callsense::proto::StreamCallRequest {
+    callsense::proto::StreamCallRequest {
+        streaming_request: Some(callsense::proto::stream_call_request::StreamingRequest::Disposition(
+            callsense::proto::CallDisposition {
+                service_result: result.into(),
+                transfer_reason: transfer.into(),
+                agent_id: "agent-7".into(),
+                tags: vec!["billing".into()],
+            },
+        )),
     }
 }
 
@@ -102,7 +118,9 @@ async fn every_final_utterance_and_the_summary_reach_a_signed_webhook_once() {
     let mut config = test_config();
     config.connect = connect_config(dir.path(), &webhook_sink(&hooks.url("/crm/{tenant}"), &[SECRET]));
     let server = TestServer::start(config).await;
-    let responses = call(&mut server.client().await, mulaw_requests(&demo_call(), "hook-call")).await.unwrap();
+    let mut reqs = mulaw_requests(&demo_call(), "hook-call");
+    reqs.push(disposition("resolved", "asked for a supervisor"));
+    let responses = call(&mut server.client().await, reqs).await.unwrap();
     let finals = finals(&responses);
     assert!(finals.len() >= 10);
     wait_until("every event at the webhook", Duration::from_secs(20), || hooks.messages().len() > finals.len()).await;
@@ -126,6 +144,8 @@ async fn every_final_utterance_and_the_summary_reach_a_signed_webhook_once() {
     let s = by_id["hook-call:0:call_summary"];
     assert_eq!(s.kind, "call.summary");
     assert_eq!(s.data["utterances"], summary(&responses).utterances);
+    assert_eq!(s.data["service_result"], "resolved", "the platform's disposition is written back");
+    assert_eq!(s.data["transfer_reason"], "asked for a supervisor");
     let metrics = server.engine.render_metrics();
     assert!(metrics.contains(&format!("callsense_connect_delivered_total{{sink=\"hooks\"}} {}", finals.len() + 1)), "{metrics}");
     assert!(metrics.contains("callsense_outbox_pending 0"), "{metrics}");
@@ -537,7 +557,7 @@ actions = [
 [[rule]]
 name = "long-call-follow-up"
 on = "call_end"
-when = 'call.utterances >= params.min_utterances'
+when = 'call.utterances >= params.min_utterances && call.service_result == "resolved"'
 actions = [{ type = "task", subject = "Follow-up call", due_in_hours = 24 }]
 "#,
     )
@@ -546,7 +566,9 @@ actions = [{ type = "task", subject = "Follow-up call", due_in_hours = 24 }]
     config.connect = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[SECRET]));
     config.connect.rules.file = Some(rules_path);
     let server = TestServer::start(config).await;
-    let responses = call(&mut server.client().await, mulaw_requests(&demo_call(), "ruled")).await.unwrap();
+    let mut reqs = mulaw_requests(&demo_call(), "ruled");
+    reqs.push(disposition("resolved", ""));
+    let responses = call(&mut server.client().await, reqs).await.unwrap();
     use callsense::proto::stream_call_response::StreamingResponse as R;
     let alerts: Vec<(usize, callsense::proto::RuleAlert)> = responses
         .iter()

@@ -109,6 +109,37 @@ async fn bad_requests_get_invalid_argument_naming_the_problem_while_a_good_call_
             "only be sent in the first request",
         ),
         (
+            "disposition twice",
+            vec![cfg_req(mulaw_config("x", 1)), disposition_req("resolved"), disposition_req("resolved")],
+            "disposition may be sent only once",
+        ),
+        (
+            "oversize disposition",
+            vec![cfg_req(mulaw_config("x", 1)), disposition_req(&"x".repeat(65))],
+            "service_result ≤ 64 bytes",
+        ),
+        (
+            "disposition first",
+            vec![disposition_req("resolved")],
+            "not a disposition",
+        ),
+        (
+            "caller number",
+            vec![cfg_req(CallConfig {
+                caller_number: "call me maybe".into(),
+                ..mulaw_config("x", 1)
+            })],
+            "caller_number",
+        ),
+        (
+            "callback url",
+            vec![cfg_req(CallConfig {
+                metadata: [("callsense.callback_url".to_string(), "ftp://x".to_string())].into_iter().collect(),
+                ..mulaw_config("x", 1)
+            })],
+            "callsense.callback_url",
+        ),
+        (
             "empty request",
             vec![
                 cfg_req(mulaw_config("x", 1)),
@@ -167,4 +198,17 @@ async fn bad_requests_get_invalid_argument_naming_the_problem_while_a_good_call_
         .unwrap_err();
     assert!(e.message().contains("over the limit"), "{}", e.message());
     server.stop().await;
+}
+
+fn disposition_req(result: &str) -> StreamCallRequest {
+    StreamCallRequest {
+        streaming_request: Some(
+            callsense::proto::stream_call_request::StreamingRequest::Disposition(
+                callsense::proto::CallDisposition {
+                    service_result: result.into(),
+                    ..Default::default()
+                },
+            ),
+        ),
+    }
 }

@@ -192,3 +192,15 @@ pub fn demo_call() -> AudioClip {
 pub fn fixture(name: &str) -> callsense::testkit::Fixture {
     callsense::testkit::Fixture::load(&Path::new("tests/fixtures").join(name)).unwrap()
 }
+
+/// A plain HTTP/1.1 GET; the whole response as text.
+pub async fn http_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}

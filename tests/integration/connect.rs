@@ -760,3 +760,51 @@ async fn a_slow_crm_does_not_hold_the_call_and_fills_the_cache_for_the_next() {
     assert_eq!(down.status, callsense::proto::ContextStatus::Unavailable as i32);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_rules_and_a_broken_file_keeps_the_rules_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    let one = "[[rule]]\nname = \"a\"\nwhen = 'utterance.role == \"customer\"'\nactions = [{ type = \"tag\", value = \"x\" }]\n";
+    std::fs::write(&rules, one).unwrap();
+    let free_addr = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let (addr, metrics) = (free_addr(), free_addr());
+    let cfg_path = dir.path().join("callsense.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "[server]\nmetrics_listen = \"{metrics}\"\n[asr]\nmodel = {:?}\n[connect.rules]\nfile = {:?}\nreload_interval_ms = 600000\n",
+            std::fs::canonicalize(TEST_WHISPER).unwrap(),
+            rules
+        ),
+    )
+    .unwrap();
+    let server = spawn_server(&cfg_path, &addr);
+    connect_when_up(&format!("http://{addr}")).await;
+    let loaded = || async { http_get(&metrics, "/metrics").await };
+    assert!(loaded().await.contains("callsense_rules_loaded 1\n"));
+    let hup = || {
+        let ok = Command::new("kill").args(["-HUP", &server.0.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill -HUP");
+    };
+    std::fs::write(&rules, format!("{one}{}", one.replace("\"a\"", "\"b\""))).unwrap();
+    hup();
+    let start = Instant::now();
+    while !loaded().await.contains("callsense_rules_loaded 2\n") {
+        assert!(start.elapsed() < Duration::from_secs(10), "SIGHUP did not reload the rules");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(&rules, "[[rule]]\nname = \"broken\"\nwhen = '((('\nactions = []\n").unwrap();
+    hup();
+    let start = Instant::now();
+    loop {
+        let m = loaded().await;
+        if m.contains("callsense_rules_reload_errors_total 1\n") {
+            assert!(m.contains("callsense_rules_loaded 2\n"), "the rules in force stay: {m}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the broken file was not noticed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    connect_when_up(&format!("http://{addr}")).await; // still serving
+}

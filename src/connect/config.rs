@@ -153,17 +153,20 @@ struct RawSink {
     webhook: Option<WebhookConfig>,
     /// Salesforce REST (upsert by external id).
     salesforce: Option<SalesforceConfig>,
+    /// A Kafka topic.
+    kafka: Option<super::sinks::kafka::KafkaConfig>,
 }
 
 impl TryFrom<RawSink> for SinkConfig {
     type Error = String;
     fn try_from(r: RawSink) -> Result<Self, String> {
-        let kind = match (r.webhook, r.salesforce) {
-            (Some(w), None) => SinkKind::Webhook(w),
-            (None, Some(s)) => SinkKind::Salesforce(s),
+        let kind = match (r.webhook, r.salesforce, r.kafka) {
+            (Some(w), None, None) => SinkKind::Webhook(w),
+            (None, Some(s), None) => SinkKind::Salesforce(s),
+            (None, None, Some(k)) => SinkKind::Kafka(k),
             _ => {
                 return Err(format!(
-                    "connect.sinks \"{}\": set exactly one of the [webhook] or [salesforce] tables",
+                    "connect.sinks \"{}\": set exactly one of the [webhook], [salesforce] or [kafka] tables",
                     r.name
                 ))
             }
@@ -198,6 +201,7 @@ fn default_batch_interval() -> u64 {
 pub enum SinkKind {
     Webhook(WebhookConfig),
     Salesforce(SalesforceConfig),
+    Kafka(super::sinks::kafka::KafkaConfig),
 }
 
 impl SinkKind {
@@ -205,6 +209,7 @@ impl SinkKind {
         match self {
             Self::Webhook(_) => "webhook",
             Self::Salesforce(_) => "salesforce",
+            Self::Kafka(_) => "kafka",
         }
     }
 }
@@ -346,6 +351,7 @@ impl ConnectConfig {
                         return bad("secrets: at least one whsec_ signing secret is required".into());
                     }
                 }
+                SinkKind::Kafka(k) => k.validate().or_else(|e| bad(e))?,
                 SinkKind::Salesforce(sf) => {
                     if !sf.api_version.starts_with('v') || sf.api_version[1..].parse::<f32>().is_err() {
                         return bad(format!("api_version {:?} must look like v61.0", sf.api_version));

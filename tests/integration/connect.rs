@@ -808,3 +808,108 @@ async fn sighup_reloads_rules_and_a_broken_file_keeps_the_rules_in_force() {
     }
     connect_when_up(&format!("http://{addr}")).await; // still serving
 }
+
+/// The Kafka-compatible broker binary (tansu): `CALLSENSE_TANSU`, else
+/// `.runtime/bin/tansu` (installed by scripts/test.sh), else `tansu` on PATH.
+fn tansu_binary() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("CALLSENSE_TANSU") {
+        return p.into();
+    }
+    let local = Path::new(".runtime/bin/tansu");
+    if local.is_file() {
+        return local.into();
+    }
+    "tansu".into()
+}
+
+struct Broker(Child);
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_tansu(port: u16) -> Broker {
+    let bin = tansu_binary();
+    let child = Command::new(&bin)
+        .args([
+            "broker",
+            "--listener-url",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--advertised-listener-url",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the Kafka-compatible broker {}: {e}; run scripts/test.sh (it installs tansu) or set CALLSENSE_TANSU", bin.display()));
+    Broker(child)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_sink_delivers_each_event_once_after_the_broker_comes_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#"
+[[sinks]]
+name = "kafka"
+timeout_ms = 3000
+[sinks.kafka]
+brokers = ["127.0.0.1:{port}"]
+topic = "callsense-events"
+partitions = 2
+[sinks.records.utterance.fields]
+seq = "seq"
+intent = "intent.label"
+transcript = "transcript"
+"#
+    );
+    let c = Connector::start(&connect_config(dir.path(), &sink), Role::Engine).await.unwrap().unwrap();
+    // The broker is not up yet: events wait in the outbox.
+    for call in 0..3 {
+        for seq in 1..=5 {
+            let id = format!("k-{call}");
+            c.record_utterance(&ctx(&id), &utterance(&id, seq, "card 4532015112830366 please cancel")).await.unwrap();
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(c.outbox().unwrap().pending(), 15);
+    let _broker = start_tansu(port);
+    wait_until("the outbox drained into Kafka", Duration::from_secs(60), || c.outbox().unwrap().pending() == 0).await;
+
+    // Read the topic back.
+    let client = rskafka::client::ClientBuilder::new(vec![format!("127.0.0.1:{port}")]).build().await.unwrap();
+    let mut keys = Vec::new();
+    let mut partitions_of_call: HashMap<String, BTreeSet<i32>> = HashMap::new();
+    for p in 0..2 {
+        let pc = client
+            .partition_client("callsense-events", p, rskafka::client::partition::UnknownTopicHandling::Retry)
+            .await
+            .unwrap();
+        let (records, _) = pc.fetch_records(0, 1..1_000_000, 1000).await.unwrap();
+        for r in records {
+            let key = String::from_utf8(r.record.key.clone().unwrap()).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(r.record.value.as_ref().unwrap()).unwrap();
+            assert_eq!(v["type"], "utterance.final");
+            assert_eq!(v["data"]["intent"], "cancel_service");
+            assert!(!v["data"]["transcript"].as_str().unwrap().contains("4532015112830366"), "masked");
+            assert_eq!(r.record.headers["callsense-key"], key.as_bytes());
+            partitions_of_call.entry(key.split(':').next().unwrap().to_string()).or_default().insert(p);
+            keys.push(key);
+        }
+    }
+    assert_eq!(partitions_of_call.len(), 3);
+    for (call, parts) in &partitions_of_call {
+        assert_eq!(parts.len(), 1, "all events of {call} on one partition (ordered for consumers)");
+    }
+    keys.sort();
+    let unique: BTreeSet<_> = keys.iter().cloned().collect();
+    assert_eq!(keys.len(), 15, "{keys:?}");
+    assert_eq!(unique.len(), 15);
+    c.shutdown(Duration::from_secs(2)).await;
+}

@@ -6,6 +6,7 @@
 //! delivery, in order; the retry decision is the sink's, the backoff the
 //! worker's.
 
+pub mod kafka;
 pub mod salesforce;
 pub mod salesforce_auth;
 pub mod webhook;
@@ -31,6 +32,7 @@ pub struct SinkError {
 pub enum Sink {
     Webhook(WebhookSink),
     Salesforce(SalesforceSink),
+    Kafka(kafka::KafkaSink),
 }
 
 impl Sink {
@@ -52,6 +54,7 @@ impl Sink {
             SinkKind::Salesforce(s) => {
                 Self::Salesforce(SalesforceSink::new(config, s, http).map_err(err)?)
             }
+            SinkKind::Kafka(k) => Self::Kafka(kafka::KafkaSink::new(config, k).map_err(err)?),
         })
     }
 
@@ -60,6 +63,7 @@ impl Sink {
         match self {
             Self::Webhook(s) => s.deliver(batch).await,
             Self::Salesforce(s) => s.deliver(batch).await,
+            Self::Kafka(s) => s.deliver(batch).await,
         }
     }
 }

@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, integration tests (real gRPC server on port 0
 # with real models), and compiles the benchmarks and examples.
-# Installs what it needs first (scripts/setup.sh).
+# Installs what it needs first (scripts/setup.sh; the tansu broker for the
+# Kafka test; NATS JetStream on 127.0.0.1:4222, started here if none runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The tests use the synthetic-speech Whisper stand-in: no real weights are needed.
 WHISPER_MODEL=synth-spike-en bash scripts/setup.sh
 export CALLSENSE_ASSETS="${CALLSENSE_ASSETS:-$(cd ../shared/assets 2>/dev/null && pwd || true)}"
+# The Kafka sink's test needs a Kafka-compatible broker: tansu, built from
+# crates.io into .runtime/bin (once; about 10 minutes on 2 cores).
+if [ -z "${CALLSENSE_TANSU:-}" ] && [ ! -x .runtime/bin/tansu ]; then
+  echo "==> Installing the Kafka-compatible test broker (tansu 0.6.0)" >&2
+  cargo install --locked --quiet tansu --version 0.6.0 --features dynostore --root .runtime
+fi
+if ! (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null; then
+  if ! command -v nats-server >/dev/null; then
+    echo "==> Installing nats-server (Debian package)" >&2
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nats-server >/dev/null
+  fi
+  echo "==> Starting NATS with JetStream on 127.0.0.1:4222 for the tests" >&2
+  nats_dir="$(mktemp -d)"
+  nats-server -js -a 127.0.0.1 -p 4222 -sd "$nats_dir" >/dev/null 2>&1 &
+  nats_pid=$!
+  trap 'kill "$nats_pid" 2>/dev/null; rm -rf "$nats_dir"' EXIT
+  for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
+fi
 echo "==> Compiling benchmarks and examples" >&2
 cargo build --release --locked --benches --examples
 echo "==> Running tests" >&2

@@ -351,7 +351,7 @@ impl ConnectConfig {
                         return bad("secrets: at least one whsec_ signing secret is required".into());
                     }
                 }
-                SinkKind::Kafka(k) => k.validate().or_else(|e| bad(e))?,
+                SinkKind::Kafka(k) => k.validate().or_else(&bad)?,
                 SinkKind::Salesforce(sf) => {
                     if !sf.api_version.starts_with('v') || sf.api_version[1..].parse::<f32>().is_err() {
                         return bad(format!("api_version {:?} must look like v61.0", sf.api_version));

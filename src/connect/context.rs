@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::config::{SalesforceConfig, Secret};
+use super::mapping::lookup;
 use super::pii::mask_phone_for_view;
 use super::sinks::salesforce_auth::{path_segment, SalesforceAuth};
 use crate::proto::{ContextStatus, CustomerContext, RoutingHint};
@@ -205,18 +206,6 @@ fn log_key(key: &str) -> String {
     }
 }
 
-fn lookup_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = root;
-    for part in path.split('.') {
-        cur = match cur {
-            Value::Object(m) => m.get(part)?,
-            Value::Array(a) => a.get(part.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    (!cur.is_null()).then_some(cur)
-}
-
 fn number(v: Option<&Value>) -> f64 {
     match v {
         Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
@@ -236,19 +225,19 @@ fn text(v: Option<&Value>) -> String {
 impl ProfileFields {
     /// Reads a profile out of a CRM record.
     pub fn read(&self, record: &Value) -> Profile {
-        let tags = match lookup_path(record, &self.risk_tags) {
+        let tags = match lookup(record, &self.risk_tags) {
             Some(Value::Array(a)) => a.iter().map(|v| text(Some(v))).collect(),
             Some(Value::String(s)) => s.split([';', ',']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect(),
             _ => Vec::new(),
         };
         Profile {
-            tier: text(lookup_path(record, &self.tier)),
-            lifetime_value: number(lookup_path(record, &self.lifetime_value)),
-            avg_order_value: number(lookup_path(record, &self.avg_order_value)),
-            recent_orders: number(lookup_path(record, &self.recent_orders)).max(0.0) as u32,
-            open_tickets: number(lookup_path(record, &self.open_tickets)).max(0.0) as u32,
+            tier: text(lookup(record, &self.tier)),
+            lifetime_value: number(lookup(record, &self.lifetime_value)),
+            avg_order_value: number(lookup(record, &self.avg_order_value)),
+            recent_orders: number(lookup(record, &self.recent_orders)).max(0.0) as u32,
+            open_tickets: number(lookup(record, &self.open_tickets)).max(0.0) as u32,
             risk_tags: tags,
-            phone: text(lookup_path(record, &self.phone)),
+            phone: text(lookup(record, &self.phone)),
         }
     }
 }

@@ -73,7 +73,8 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn role_str(role: i32) -> &'static str {
+/// `agent`, `customer` or `unknown`.
+pub fn role_str(role: i32) -> &'static str {
     match SpeakerRole::try_from(role).unwrap_or(SpeakerRole::RoleUnknown) {
         SpeakerRole::Agent => "agent",
         SpeakerRole::Customer => "customer",
@@ -81,7 +82,8 @@ fn role_str(role: i32) -> &'static str {
     }
 }
 
-fn sentiment_str(label: i32) -> &'static str {
+/// `negative`, `neutral`, `positive` or `unspecified`.
+pub fn sentiment_str(label: i32) -> &'static str {
     match SentimentLabel::try_from(label).unwrap_or(SentimentLabel::SentimentUnspecified) {
         SentimentLabel::Negative => "negative",
         SentimentLabel::Neutral => "neutral",

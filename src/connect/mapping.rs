@@ -220,7 +220,8 @@ fn event_root(event: &Event) -> Value {
     Value::Object(root)
 }
 
-fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+/// The value at a dotted path (`a.b.0.c`); `None` if missing or null.
+pub fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     let mut cur = root;
     for part in path.split('.') {
         cur = match cur {
@@ -265,6 +266,16 @@ fn resolve(rule: &FieldRule, root: &Value) -> Option<Value> {
         Some(v) => Some(rule.map.get(&as_text(&v)).cloned().unwrap_or(v)),
         None => rule.default.clone(),
     }
+}
+
+/// The JSON envelope webhooks and Kafka carry: `{"type", "timestamp", "data"}`.
+pub fn envelope(event: &Event, record: Map<String, Value>) -> String {
+    serde_json::json!({
+        "type": event.kind.webhook_type(),
+        "timestamp": rfc3339_utc(event.occurred_at_ms),
+        "data": record,
+    })
+    .to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for Unix milliseconds.

@@ -9,9 +9,9 @@
 use serde_json::{json, Value};
 
 use super::engine::Engine;
-use crate::connect::event::{now_ms, CallContext, Event, EventKind};
+use crate::connect::event::{now_ms, role_str, sentiment_str, CallContext, Event, EventKind};
 use crate::connect::rules::{Action, CallRuleState, Facts, FiredRule, Trigger};
-use crate::proto::{RuleAlert, SentimentLabel, SpeakerRole, UtteranceResult};
+use crate::proto::{RuleAlert, SpeakerRole, UtteranceResult};
 
 /// A call's running facts and rule state.
 pub struct CallRules {
@@ -27,15 +27,6 @@ pub struct CallRules {
     last_end_ms: u32,
     service_result: String,
     transfer_reason: String,
-}
-
-fn label(l: i32) -> &'static str {
-    match SentimentLabel::try_from(l).unwrap_or(SentimentLabel::SentimentUnspecified) {
-        SentimentLabel::Negative => "negative",
-        SentimentLabel::Neutral => "neutral",
-        SentimentLabel::Positive => "positive",
-        SentimentLabel::SentimentUnspecified => "",
-    }
 }
 
 impl CallRules {
@@ -91,7 +82,7 @@ impl CallRules {
         self.utterances += 1;
         self.last_end_ms = self.last_end_ms.max(r.end_ms);
         let is_customer = r.role == SpeakerRole::Customer as i32 || r.role == SpeakerRole::RoleUnknown as i32;
-        let sentiment = r.sentiment.as_ref().map(|s| label(s.label)).unwrap_or("");
+        let sentiment = r.sentiment.as_ref().map(|s| sentiment_str(s.label)).unwrap_or("");
         let score = r.sentiment.as_ref().map_or(0.0, |s| s.score);
         let intent = r.intent.as_ref().map(|i| i.label.clone()).unwrap_or_default();
         if is_customer {
@@ -110,11 +101,7 @@ impl CallRules {
             Some(c) => c.masker().mask(&r.transcript).text,
             None => r.transcript.clone(),
         };
-        let role = match SpeakerRole::try_from(r.role).unwrap_or(SpeakerRole::RoleUnknown) {
-            SpeakerRole::Agent => "agent",
-            SpeakerRole::Customer => "customer",
-            SpeakerRole::RoleUnknown => "unknown",
-        };
+        let role = role_str(r.role);
         let utterance = json!({
             "seq": r.seq, "channel": r.channel, "role": role, "transcript": transcript,
             "language": r.language_code, "sentiment": sentiment, "score": score, "intent": intent,

@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 
 use crate::connect::config::SinkConfig;
 use crate::connect::event::EventKind;
-use crate::connect::mapping::{rfc3339_utc, RecordMapping};
+use crate::connect::mapping::{envelope, RecordMapping};
 use crate::connect::outbox::Delivery;
 use crate::connect::retry::Outcome;
 
@@ -161,12 +161,7 @@ impl KafkaSink {
                 outcomes[i] = Some(Outcome::Delivered);
                 continue;
             };
-            let value = serde_json::json!({
-                "type": d.event.kind.webhook_type(),
-                "timestamp": rfc3339_utc(d.event.occurred_at_ms),
-                "data": record,
-            })
-            .to_string();
+            let value = envelope(&d.event, record);
             let key = d.delivery_id();
             let mut headers = BTreeMap::new();
             headers.insert("callsense-key".to_string(), key.clone().into_bytes());

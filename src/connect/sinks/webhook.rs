@@ -19,7 +19,7 @@ use sha2::Sha256;
 
 use crate::connect::config::{SinkConfig, WebhookConfig};
 use crate::connect::event::EventKind;
-use crate::connect::mapping::{rfc3339_utc, RecordMapping};
+use crate::connect::mapping::{envelope, RecordMapping};
 use crate::connect::outbox::Delivery;
 use crate::connect::retry::{classify_http, parse_retry_after, Outcome};
 
@@ -111,12 +111,7 @@ impl WebhookSink {
         let Some(record) = mapping.apply(&d.event, d.part) else {
             return Outcome::Delivered; // nothing configured for this half
         };
-        let body = serde_json::json!({
-            "type": d.event.kind.webhook_type(),
-            "timestamp": rfc3339_utc(d.event.occurred_at_ms),
-            "data": record,
-        })
-        .to_string();
+        let body = envelope(&d.event, record);
         let msg_id = d.delivery_id();
         let ts = crate::connect::event::now_ms() / 1000;
         let signature = self

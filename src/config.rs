@@ -439,7 +439,12 @@ mod tests {
     #[test]
     fn connector_examples_parse_and_validate() {
         std::env::set_var("CALLSENSE_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        for name in ["connect.salesforce.example.toml", "connect.webhook.example.toml"] {
+        for name in [
+            "connect.salesforce.example.toml",
+            "connect.webhook.example.toml",
+            "connect.kafka.example.toml",
+            "connect.nats.example.toml",
+        ] {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
             let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
                 + &std::fs::read_to_string(dir.join(name)).unwrap();
@@ -447,7 +452,9 @@ mod tests {
             std::fs::write(&tmp, text).unwrap();
             let cfg = Config::load_with_env(Some(&tmp), Vec::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let _ = std::fs::remove_file(&tmp);
-            assert_eq!(cfg.connect.sinks.len(), 1, "{name}");
+            let sinks = usize::from(!name.contains("nats"));
+            assert_eq!(cfg.connect.sinks.len(), sinks, "{name}");
+            assert_eq!(cfg.connect.broker.is_some(), name.contains("nats"), "{name}");
             assert!(cfg.connect.enabled());
         }
     }

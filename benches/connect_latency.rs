@@ -60,7 +60,10 @@ fn parse_args() -> Args {
             other => panic!("unknown option {other}"),
         }
     }
-    assert!(a.sink == "salesforce" || a.sink == "webhook", "--sink salesforce|webhook");
+    assert!(
+        a.sink == "salesforce" || a.sink == "webhook",
+        "--sink salesforce|webhook"
+    );
     a
 }
 
@@ -95,7 +98,11 @@ Occurred_Ms__c = "occurred_at_ms"
 
 fn main() {
     let args = parse_args();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(run(args));
 }
 
@@ -109,14 +116,31 @@ async fn run(a: Args) {
             client_id: "bench".into(),
             client_secret: "bench-secret".into(),
             objects: [
-                ("Callsense_Utterance__c".to_string(), ObjectSchema {
-                    fields: set(&["Callsense_Key__c", "Call_Id__c", "Sentiment__c", "Intent__c", "Occurred_Ms__c"]),
-                    external_id_fields: set(&["Callsense_Key__c"]),
-                }),
-                ("Callsense_Call__c".to_string(), ObjectSchema {
-                    fields: set(&["Callsense_Key__c", "Call_Id__c", "Top_Intent__c", "Occurred_Ms__c"]),
-                    external_id_fields: set(&["Callsense_Key__c"]),
-                }),
+                (
+                    "Callsense_Utterance__c".to_string(),
+                    ObjectSchema {
+                        fields: set(&[
+                            "Callsense_Key__c",
+                            "Call_Id__c",
+                            "Sentiment__c",
+                            "Intent__c",
+                            "Occurred_Ms__c",
+                        ]),
+                        external_id_fields: set(&["Callsense_Key__c"]),
+                    },
+                ),
+                (
+                    "Callsense_Call__c".to_string(),
+                    ObjectSchema {
+                        fields: set(&[
+                            "Callsense_Key__c",
+                            "Call_Id__c",
+                            "Top_Intent__c",
+                            "Occurred_Ms__c",
+                        ]),
+                        external_id_fields: set(&["Callsense_Key__c"]),
+                    },
+                ),
             ]
             .into_iter()
             .collect(),
@@ -149,7 +173,10 @@ async fn run(a: Args) {
     ))
     .unwrap();
     config.validate().unwrap();
-    let connector = Connector::start(&config, Role::Engine).await.unwrap().unwrap();
+    let connector = Connector::start(&config, Role::Engine)
+        .await
+        .unwrap()
+        .unwrap();
 
     println!(
         "connect_latency: {} calls, one utterance per ~{} ms each for {} s, sink {}, CRM latency {} ms, outbox synchronous={}, outage {} s",
@@ -180,7 +207,12 @@ async fn run(a: Args) {
         let (seconds, interval) = (a.seconds, a.interval_ms);
         tasks.push(tokio::spawn(async move {
             let id = format!("bench-{call}");
-            let ctx = CallContext { call_id: id.clone(), tenant: "bench".into(), customer_id: format!("cust-{call}"), callback_url: None };
+            let ctx = CallContext {
+                call_id: id.clone(),
+                tenant: "bench".into(),
+                customer_id: format!("cust-{call}"),
+                callback_url: None,
+            };
             let mut append_ms = Vec::new();
             let end = Instant::now() + Duration::from_secs(seconds);
             let mut seq = 0;
@@ -198,8 +230,16 @@ async fn run(a: Args) {
                     transcript: "i want to cancel my account my card is 4532 0151 1283 0366".into(),
                     is_final: true,
                     language_code: "en".into(),
-                    sentiment: Some(Sentiment { label: SentimentLabel::Negative as i32, score: -0.6, probabilities: None }),
-                    intent: Some(Intent { label: "cancel_service".into(), confidence: 0.9, top: vec![] }),
+                    sentiment: Some(Sentiment {
+                        label: SentimentLabel::Negative as i32,
+                        score: -0.6,
+                        probabilities: None,
+                    }),
+                    intent: Some(Intent {
+                        label: "cancel_service".into(),
+                        confidence: 0.9,
+                        top: vec![],
+                    }),
                     timings: None,
                     classification: None,
                 };
@@ -209,8 +249,14 @@ async fn run(a: Args) {
                 let jitter = (seq as u64 * 7919 + call as u64 * 104_729) % (interval / 2 + 1);
                 tokio::time::sleep(Duration::from_millis(interval / 2 + jitter)).await;
             }
-            let summary = callsense::proto::CallSummary { call_id: id.clone(), utterances: seq, ..Default::default() };
-            c.record_summary(&ctx, &summary, None).await.expect("outbox append");
+            let summary = callsense::proto::CallSummary {
+                call_id: id.clone(),
+                utterances: seq,
+                ..Default::default()
+            };
+            c.record_summary(&ctx, &summary, None)
+                .await
+                .expect("outbox append");
             (seq as usize + 1, append_ms)
         }));
     }
@@ -223,7 +269,9 @@ async fn run(a: Args) {
     }
     // Wait for the backlog to drain (bounded).
     let drain_start = Instant::now();
-    while connector.outbox().unwrap().pending() > 0 && drain_start.elapsed() < Duration::from_secs(60) {
+    while connector.outbox().unwrap().pending() > 0
+        && drain_start.elapsed() < Duration::from_secs(60)
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let drained_after = drain_start.elapsed();
@@ -234,27 +282,62 @@ async fn run(a: Args) {
         for object in ["Callsense_Utterance__c", "Callsense_Call__c"] {
             for r in sf.records(object) {
                 let key = r["Callsense_Key__c"].as_str().unwrap_or("").to_string();
-                let created = r.get("CreatedDate").and_then(|v| v.as_str()).and_then(datetime_ms).unwrap_or(0);
-                let occurred = r.get("Occurred_Ms__c").and_then(|v| v.as_u64()).unwrap_or(0);
+                let created = r
+                    .get("CreatedDate")
+                    .and_then(|v| v.as_str())
+                    .and_then(datetime_ms)
+                    .unwrap_or(0);
+                let occurred = r
+                    .get("Occurred_Ms__c")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0);
                 stored.entry(key).or_default().push((created, occurred));
             }
         }
     }
     if let Some(h) = &hooks {
         for m in h.messages() {
-            let occurred = m.data.get("Occurred_Ms__c").and_then(|v| v.as_u64()).unwrap_or(0);
-            stored.entry(m.id.clone()).or_default().push((m.at_ms, occurred));
+            let occurred = m
+                .data
+                .get("Occurred_Ms__c")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            stored
+                .entry(m.id.clone())
+                .or_default()
+                .push((m.at_ms, occurred));
         }
     }
     let duplicates: usize = stored.values().map(|v| v.len().saturating_sub(1)).sum();
-    let mut lat: Vec<f64> = stored.values().map(|v| v[0].0.saturating_sub(v[0].1) as f64).collect();
+    let mut lat: Vec<f64> = stored
+        .values()
+        .map(|v| v[0].0.saturating_sub(v[0].1) as f64)
+        .collect();
     lat.sort_by(f64::total_cmp);
     append_ms.sort_by(f64::total_cmp);
     let accuracy = stored.len() as f64 / emitted as f64 * 100.0;
-    println!("events emitted        {emitted} ({:.1} per second)", emitted as f64 / a.seconds as f64);
-    println!("records in the CRM    {} unique, {duplicates} duplicates; sync accuracy {accuracy:.2} %", stored.len());
-    println!("dead letters          {}", connector.outbox().unwrap().dead_letters(1000).await.unwrap().len());
-    println!("backlog drained       {:.1} s after the last event", drained_after.as_secs_f64());
+    println!(
+        "events emitted        {emitted} ({:.1} per second)",
+        emitted as f64 / a.seconds as f64
+    );
+    println!(
+        "records in the CRM    {} unique, {duplicates} duplicates; sync accuracy {accuracy:.2} %",
+        stored.len()
+    );
+    println!(
+        "dead letters          {}",
+        connector
+            .outbox()
+            .unwrap()
+            .dead_letters(1000)
+            .await
+            .unwrap()
+            .len()
+    );
+    println!(
+        "backlog drained       {:.1} s after the last event",
+        drained_after.as_secs_f64()
+    );
     println!(
         "final → CRM stored    p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
         pct(&lat, 0.5),
@@ -270,7 +353,10 @@ async fn run(a: Args) {
     );
     if let Some(sf) = &sf {
         let s = sf.stats();
-        println!("CRM requests          {} ({} Collections, {} single upserts, {} tokens)", s.requests, s.collections_requests, s.upsert_requests, s.tokens_issued);
+        println!(
+            "CRM requests          {} ({} Collections, {} single upserts, {} tokens)",
+            s.requests, s.collections_requests, s.upsert_requests, s.tokens_issued
+        );
     }
     connector.shutdown(Duration::from_secs(2)).await;
 }

@@ -438,7 +438,10 @@ mod tests {
 
     #[test]
     fn connector_examples_parse_and_validate() {
-        std::env::set_var("CALLSENSE_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        std::env::set_var(
+            "CALLSENSE_WEBHOOK_SECRET",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        );
         for name in [
             "connect.salesforce.example.toml",
             "connect.webhook.example.toml",
@@ -450,11 +453,16 @@ mod tests {
                 + &std::fs::read_to_string(dir.join(name)).unwrap();
             let tmp = std::env::temp_dir().join(format!("callsense-{}-{name}", std::process::id()));
             std::fs::write(&tmp, text).unwrap();
-            let cfg = Config::load_with_env(Some(&tmp), Vec::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let cfg = Config::load_with_env(Some(&tmp), Vec::new())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             let _ = std::fs::remove_file(&tmp);
             let sinks = usize::from(!name.contains("nats"));
             assert_eq!(cfg.connect.sinks.len(), sinks, "{name}");
-            assert_eq!(cfg.connect.broker.is_some(), name.contains("nats"), "{name}");
+            assert_eq!(
+                cfg.connect.broker.is_some(),
+                name.contains("nats"),
+                "{name}"
+            );
             assert!(cfg.connect.enabled());
         }
     }

@@ -18,11 +18,9 @@ pub struct ConnectorArgs {
 
 pub async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
-    let broker_cfg = config
-        .connect
-        .broker
-        .clone()
-        .context("callsense connector needs a [connect.broker] section (the NATS JetStream to read from)")?;
+    let broker_cfg = config.connect.broker.clone().context(
+        "callsense connector needs a [connect.broker] section (the NATS JetStream to read from)",
+    )?;
     let connector = Connector::start(&config.connect, Role::Relay)
         .await?
         .context("no sinks configured")?;
@@ -38,7 +36,9 @@ pub async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
             anyhow::bail!("relay stopped unexpectedly");
         }
     }
-    tracing::info!("Stopping: finishing the current batches; undelivered events stay in the outbox");
+    tracing::info!(
+        "Stopping: finishing the current batches; undelivered events stay in the outbox"
+    );
     let _ = stop.send(true);
     connector.shutdown(Duration::from_secs(10)).await;
     Ok(())

@@ -48,11 +48,17 @@ pub async fn run(args: OutboxArgs) -> anyhow::Result<()> {
         "no outbox at {} (connect.outbox.path); has the engine run with a sink configured?",
         path.display()
     );
-    let outbox = Outbox::open(&config.connect.outbox, &[]).with_context(|| format!("opening {}", path.display()))?;
+    let outbox = Outbox::open(&config.connect.outbox, &[])
+        .with_context(|| format!("opening {}", path.display()))?;
     match args.cmd {
         OutboxCmd::Status => {
             let counts = outbox.counts().await?;
-            let mut names: Vec<_> = config.connect.sinks.iter().map(|s| s.name.clone()).collect();
+            let mut names: Vec<_> = config
+                .connect
+                .sinks
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
             for k in counts.keys() {
                 if !names.contains(k) {
                     names.push(k.clone());

@@ -299,7 +299,11 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
             a.severity,
             a.seq,
             a.message,
-            if a.actions.is_empty() { String::new() } else { format!(" → {}", a.actions.join(", ")) }
+            if a.actions.is_empty() {
+                String::new()
+            } else {
+                format!(" → {}", a.actions.join(", "))
+            }
         ),
         None => {}
     }

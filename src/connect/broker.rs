@@ -86,32 +86,53 @@ impl BrokerConfig {
     /// # Errors
     /// A message naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
-        let name_ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
         if !name_ok(&self.stream) || !name_ok(&self.consumer) {
             return Err("connect.broker.stream and consumer must be [A-Za-z0-9_-]+".into());
         }
         if self.subject_prefix.is_empty() || self.subject_prefix.contains(['*', '>', ' ']) {
-            return Err("connect.broker.subject_prefix must be a plain subject (no wildcards or spaces)".into());
+            return Err(
+                "connect.broker.subject_prefix must be a plain subject (no wildcards or spaces)"
+                    .into(),
+            );
         }
-        if self.fetch_batch == 0 || self.fetch_batch > 10_000 || self.max_ack_pending < self.fetch_batch as i64 {
-            return Err("connect.broker.fetch_batch must be in [1, 10000] and ≤ max_ack_pending".into());
+        if self.fetch_batch == 0
+            || self.fetch_batch > 10_000
+            || self.max_ack_pending < self.fetch_batch as i64
+        {
+            return Err(
+                "connect.broker.fetch_batch must be in [1, 10000] and ≤ max_ack_pending".into(),
+            );
         }
         if self.duplicate_window_s == 0 || self.ack_wait_s == 0 || self.publish_timeout_ms == 0 {
-            return Err("connect.broker.duplicate_window_s, ack_wait_s and publish_timeout_ms must be ≥ 1".into());
+            return Err(
+                "connect.broker.duplicate_window_s, ack_wait_s and publish_timeout_ms must be ≥ 1"
+                    .into(),
+            );
         }
         Ok(())
     }
 }
 
 async fn context(c: &BrokerConfig) -> Result<jetstream::Context, BrokerError> {
-    let err = |reason: String| BrokerError::Connect { url: c.url.clone(), reason };
+    let err = |reason: String| BrokerError::Connect {
+        url: c.url.clone(),
+        reason,
+    };
     let mut opts = async_nats::ConnectOptions::new()
         .name("callsense")
         .connection_timeout(Duration::from_secs(5));
     if let Some(t) = &c.token {
         opts = opts.token(t.resolve().map_err(err)?);
     }
-    let client = opts.connect(c.url.as_str()).await.map_err(|e| err(e.to_string()))?;
+    let client = opts
+        .connect(c.url.as_str())
+        .await
+        .map_err(|e| err(e.to_string()))?;
     let mut js = jetstream::new(client);
     js.set_timeout(Duration::from_millis(c.publish_timeout_ms));
     js.get_or_create_stream(jetstream::stream::Config {
@@ -123,7 +144,10 @@ async fn context(c: &BrokerConfig) -> Result<jetstream::Context, BrokerError> {
         ..Default::default()
     })
     .await
-    .map_err(|e| BrokerError::Stream { stream: c.stream.clone(), reason: e.to_string() })?;
+    .map_err(|e| BrokerError::Stream {
+        stream: c.stream.clone(),
+        reason: e.to_string(),
+    })?;
     Ok(js)
 }
 
@@ -139,7 +163,10 @@ impl Publisher {
     /// # Errors
     /// The server is unreachable or the stream cannot be created.
     pub async fn connect(c: &BrokerConfig) -> Result<Self, BrokerError> {
-        Ok(Self { js: context(c).await?, prefix: c.subject_prefix.clone() })
+        Ok(Self {
+            js: context(c).await?,
+            prefix: c.subject_prefix.clone(),
+        })
     }
 
     /// Publishes one event; returns once JetStream has stored it (or had it
@@ -148,13 +175,18 @@ impl Publisher {
     /// # Errors
     /// No acknowledgement (server down, timeout, stream refused).
     pub async fn publish(&self, event: &Event) -> Result<(), BrokerError> {
-        let err = |reason: String| BrokerError::Publish { key: event.key.clone(), reason };
+        let err = |reason: String| BrokerError::Publish {
+            key: event.key.clone(),
+            reason,
+        };
         let payload = serde_json::to_vec(event).map_err(|e| err(e.to_string()))?;
         let ack = self
             .js
             .send_publish(
                 format!("{}.{}", self.prefix, event.kind.as_str()),
-                Publish::build().payload(payload.into()).message_id(&event.key),
+                Publish::build()
+                    .payload(payload.into())
+                    .message_id(&event.key),
             )
             .await
             .map_err(|e| err(e.to_string()))?;
@@ -175,11 +207,17 @@ pub async fn relay(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BrokerError> {
     let js = context(c).await?;
-    let cerr = |reason: String| BrokerError::Consumer { consumer: c.consumer.clone(), reason };
+    let cerr = |reason: String| BrokerError::Consumer {
+        consumer: c.consumer.clone(),
+        reason,
+    };
     let stream = js
         .get_stream(&c.stream)
         .await
-        .map_err(|e| BrokerError::Stream { stream: c.stream.clone(), reason: e.to_string() })?;
+        .map_err(|e| BrokerError::Stream {
+            stream: c.stream.clone(),
+            reason: e.to_string(),
+        })?;
     let consumer = stream
         .get_or_create_consumer(
             &c.consumer,
@@ -230,7 +268,9 @@ pub async fn relay(
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "Outbox append failed; message left for redelivery");
-                        let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                        let _ = msg
+                            .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+                            .await;
                     }
                 },
                 Err(e) => {

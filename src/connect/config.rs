@@ -299,10 +299,15 @@ impl ConnectConfig {
         self.context.validate()?;
         let o = &self.outbox;
         if o.queue_capacity == 0 || o.max_group_commit == 0 || o.max_pending == 0 {
-            return Err("connect.outbox.queue_capacity, max_group_commit and max_pending must be ≥ 1".into());
+            return Err(
+                "connect.outbox.queue_capacity, max_group_commit and max_pending must be ≥ 1"
+                    .into(),
+            );
         }
         if o.lease_ms < 1000 || o.poll_interval_ms == 0 || o.poll_interval_ms > 60_000 {
-            return Err("connect.outbox.lease_ms must be ≥ 1000 and poll_interval_ms in [1, 60000]".into());
+            return Err(
+                "connect.outbox.lease_ms must be ≥ 1000 and poll_interval_ms in [1, 60000]".into(),
+            );
         }
         let r = &self.retry;
         if r.initial_backoff_ms == 0 || r.max_backoff_ms < r.initial_backoff_ms {
@@ -316,7 +321,10 @@ impl ConnectConfig {
             let bad = |m: String| Err(format!("connect.sinks \"{}\": {m}", s.name));
             if s.name.is_empty()
                 || s.name.len() > 64
-                || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                || !s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(format!(
                     "connect.sinks: name {:?} must be 1–64 characters of [A-Za-z0-9_-]",
@@ -348,15 +356,24 @@ impl ConnectConfig {
                         return bad("url must start with https:// or http://".into());
                     }
                     if w.secrets.is_empty() {
-                        return bad("secrets: at least one whsec_ signing secret is required".into());
+                        return bad(
+                            "secrets: at least one whsec_ signing secret is required".into()
+                        );
                     }
                 }
                 SinkKind::Kafka(k) => k.validate().or_else(&bad)?,
                 SinkKind::Salesforce(sf) => {
-                    if !sf.api_version.starts_with('v') || sf.api_version[1..].parse::<f32>().is_err() {
-                        return bad(format!("api_version {:?} must look like v61.0", sf.api_version));
+                    if !sf.api_version.starts_with('v')
+                        || sf.api_version[1..].parse::<f32>().is_err()
+                    {
+                        return bad(format!(
+                            "api_version {:?} must look like v61.0",
+                            sf.api_version
+                        ));
                     }
-                    if !(sf.login_url.starts_with("https://") || sf.login_url.starts_with("http://")) {
+                    if !(sf.login_url.starts_with("https://")
+                        || sf.login_url.starts_with("http://"))
+                    {
                         return bad("login_url must start with https://".into());
                     }
                 }

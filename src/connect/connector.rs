@@ -83,7 +83,10 @@ impl Connector {
     /// # Errors
     /// The broker is unreachable, the outbox cannot be opened or a sink
     /// cannot be built.
-    pub async fn start(config: &ConnectConfig, role: Role) -> Result<Option<Arc<Self>>, ConnectError> {
+    pub async fn start(
+        config: &ConnectConfig,
+        role: Role,
+    ) -> Result<Option<Arc<Self>>, ConnectError> {
         let (stop, _) = watch::channel(false);
         if role == Role::Engine {
             if let Some(b) = &config.broker {
@@ -103,7 +106,9 @@ impl Connector {
         }
         if config.sinks.is_empty() {
             if role == Role::Relay {
-                return Err(ConnectError::Config("callsense connector needs at least one [[connect.sinks]] entry".into()));
+                return Err(ConnectError::Config(
+                    "callsense connector needs at least one [[connect.sinks]] entry".into(),
+                ));
             }
             return Ok(None);
         }
@@ -130,7 +135,11 @@ impl Connector {
             }
             routes.push(Route {
                 sink: s.name.clone(),
-                kinds: s.records.iter().map(|(k, m)| (*k, m.has_batch_fields())).collect(),
+                kinds: s
+                    .records
+                    .iter()
+                    .map(|(k, m)| (*k, m.has_batch_fields()))
+                    .collect(),
                 batch_interval_ms: s.batch_interval_s * 1000,
             });
             tracing::info!(sink = %s.name, kind = s.kind.as_str(), workers = s.workers, "Connector sink started");
@@ -161,8 +170,18 @@ impl Connector {
     ///
     /// # Errors
     /// The outbox could not persist it; nothing was acknowledged.
-    pub async fn record_utterance(&self, call: &CallContext, r: &UtteranceResult) -> Result<(), RecordError> {
-        self.record(Event::utterance(call, r, &self.masker, self.persist_unmasked)).await
+    pub async fn record_utterance(
+        &self,
+        call: &CallContext,
+        r: &UtteranceResult,
+    ) -> Result<(), RecordError> {
+        self.record(Event::utterance(
+            call,
+            r,
+            &self.masker,
+            self.persist_unmasked,
+        ))
+        .await
     }
 
     /// Records a call summary for every sink that maps it.
@@ -189,7 +208,11 @@ impl Connector {
             (None, Some(outbox)) => self.append(outbox, event).await.map_err(RecordError::from),
             (None, None) => Ok(()),
         };
-        let counter = if result.is_ok() { &self.metrics.events_recorded } else { &self.metrics.record_errors };
+        let counter = if result.is_ok() {
+            &self.metrics.events_recorded
+        } else {
+            &self.metrics.record_errors
+        };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         result
     }
@@ -199,12 +222,24 @@ impl Connector {
         let now = now_ms();
         let mut rows = Vec::new();
         for r in &self.routes {
-            let Some(&has_batch) = r.kinds.get(&event.kind) else { continue };
-            rows.push(NewDelivery { sink: r.sink.clone(), part: Part::Core, due_ms: now, event: Arc::clone(&event) });
+            let Some(&has_batch) = r.kinds.get(&event.kind) else {
+                continue;
+            };
+            rows.push(NewDelivery {
+                sink: r.sink.clone(),
+                part: Part::Core,
+                due_ms: now,
+                event: Arc::clone(&event),
+            });
             if has_batch {
                 let window = r.batch_interval_ms.max(1);
                 let due_ms = (now / window + 1) * window;
-                rows.push(NewDelivery { sink: r.sink.clone(), part: Part::Detail, due_ms, event: Arc::clone(&event) });
+                rows.push(NewDelivery {
+                    sink: r.sink.clone(),
+                    part: Part::Detail,
+                    due_ms,
+                    event: Arc::clone(&event),
+                });
             }
         }
         outbox.append(rows).await
@@ -212,15 +247,23 @@ impl Connector {
 
     /// Prometheus text of the connector.
     pub fn render_metrics(&self, out: &mut String) {
-        self.metrics.render(self.outbox.as_ref().map(Outbox::pending), out);
+        self.metrics
+            .render(self.outbox.as_ref().map(Outbox::pending), out);
     }
 
     /// Stops the workers after their current batch, waiting at most `grace`.
     /// Undelivered events stay in the outbox for the next start.
     pub async fn shutdown(&self, grace: Duration) {
         let _ = self.stop.send(true);
-        let Some(mut workers) = self.workers.lock().take() else { return };
-        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err() {
+        let Some(mut workers) = self.workers.lock().take() else {
+            return;
+        };
+        if tokio::time::timeout(grace, async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
             tracing::warn!("Connector workers still busy after the grace period; stopping them");
             workers.abort_all();
         }

@@ -61,7 +61,15 @@ impl Default for ContextConfig {
             vip_tiers: vec!["gold".into(), "platinum".into(), "vip".into()],
             priority_risk_tags: vec!["churn_risk".into(), "high_complaint_risk".into()],
             default_view: "agent".into(),
-            views: [("agent".to_string(), View { mask: vec!["phone".into()], hide: vec![] })].into_iter().collect(),
+            views: [(
+                "agent".to_string(),
+                View {
+                    mask: vec!["phone".into()],
+                    hide: vec![],
+                },
+            )]
+            .into_iter()
+            .collect(),
         }
     }
 }
@@ -144,7 +152,9 @@ impl ContextConfig {
             return Err("connect.context: set one of [salesforce] or [http], not both".into());
         }
         if self.timeout_ms == 0 || self.timeout_ms > 10_000 || self.cache_capacity == 0 {
-            return Err("connect.context.timeout_ms must be in [1, 10000] and cache_capacity ≥ 1".into());
+            return Err(
+                "connect.context.timeout_ms must be in [1, 10000] and cache_capacity ≥ 1".into(),
+            );
         }
         if let Some(h) = &self.http {
             if !h.url.contains("{customer_id}") {
@@ -186,8 +196,14 @@ pub struct Lookup {
 }
 
 enum Source {
-    Salesforce { auth: Box<SalesforceAuth>, c: SalesforceContextConfig },
-    Http { c: HttpContextConfig, http: reqwest::Client },
+    Salesforce {
+        auth: Box<SalesforceAuth>,
+        c: SalesforceContextConfig,
+    },
+    Http {
+        c: HttpContextConfig,
+        http: reqwest::Client,
+    },
 }
 
 type Cached = (Instant, Option<Profile>);
@@ -227,7 +243,12 @@ impl ProfileFields {
     pub fn read(&self, record: &Value) -> Profile {
         let tags = match lookup(record, &self.risk_tags) {
             Some(Value::Array(a)) => a.iter().map(|v| text(Some(v))).collect(),
-            Some(Value::String(s)) => s.split([';', ',']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect(),
+            Some(Value::String(s)) => s
+                .split([';', ','])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
             _ => Vec::new(),
         };
         Profile {
@@ -261,14 +282,21 @@ impl ContextService {
                     client_secret: c.client_secret.clone(),
                 };
                 Source::Salesforce {
-                    auth: Box::new(SalesforceAuth::new(&sf, http).map_err(|e| format!("connect.context.salesforce: {e}"))?),
+                    auth: Box::new(
+                        SalesforceAuth::new(&sf, http)
+                            .map_err(|e| format!("connect.context.salesforce: {e}"))?,
+                    ),
                     c: c.clone(),
                 }
             }
             (None, Some(c)) => Source::Http { c: c.clone(), http },
             (None, None) => return Ok(None),
         };
-        Ok(Some(Arc::new(Self { source, config: config.clone(), cache: Mutex::new((HashMap::new(), VecDeque::new())) })))
+        Ok(Some(Arc::new(Self {
+            source,
+            config: config.clone(),
+            cache: Mutex::new((HashMap::new(), VecDeque::new())),
+        })))
     }
 
     /// Looks the customer up within the time budget. A lookup that runs out
@@ -278,11 +306,27 @@ impl ContextService {
         let key = match (customer_id.is_empty(), phone.is_empty()) {
             (false, _) => format!("id:{customer_id}"),
             (true, false) => format!("phone:{phone}"),
-            (true, true) => return Lookup { status: ContextStatus::NoCustomerKey, profile: None, lookup_ms: 0, cached: false },
+            (true, true) => {
+                return Lookup {
+                    status: ContextStatus::NoCustomerKey,
+                    profile: None,
+                    lookup_ms: 0,
+                    cached: false,
+                }
+            }
         };
         if let Some(hit) = self.cached(&key) {
-            let status = if hit.is_some() { ContextStatus::Found } else { ContextStatus::NotFound };
-            return Lookup { status, profile: hit, lookup_ms: started.elapsed().as_millis() as u32, cached: true };
+            let status = if hit.is_some() {
+                ContextStatus::Found
+            } else {
+                ContextStatus::NotFound
+            };
+            return Lookup {
+                status,
+                profile: hit,
+                lookup_ms: started.elapsed().as_millis() as u32,
+                cached: true,
+            };
         }
         let this = Arc::clone(self);
         let (id, ph, k) = (customer_id.to_string(), phone.to_string(), key.clone());
@@ -295,16 +339,41 @@ impl ContextService {
         });
         let ms = || started.elapsed().as_millis() as u32;
         match tokio::time::timeout(Duration::from_millis(self.config.timeout_ms), task).await {
-            Ok(Ok(Ok(Some(p)))) => Lookup { status: ContextStatus::Found, profile: Some(p), lookup_ms: ms(), cached: false },
-            Ok(Ok(Ok(None))) => Lookup { status: ContextStatus::NotFound, profile: None, lookup_ms: ms(), cached: false },
+            Ok(Ok(Ok(Some(p)))) => Lookup {
+                status: ContextStatus::Found,
+                profile: Some(p),
+                lookup_ms: ms(),
+                cached: false,
+            },
+            Ok(Ok(Ok(None))) => Lookup {
+                status: ContextStatus::NotFound,
+                profile: None,
+                lookup_ms: ms(),
+                cached: false,
+            },
             Ok(Ok(Err(e))) => {
                 tracing::warn!(key = %log_key(&key), error = %e, "Customer context unavailable");
-                Lookup { status: ContextStatus::Unavailable, profile: None, lookup_ms: ms(), cached: false }
+                Lookup {
+                    status: ContextStatus::Unavailable,
+                    profile: None,
+                    lookup_ms: ms(),
+                    cached: false,
+                }
             }
-            Ok(Err(_)) => Lookup { status: ContextStatus::Unavailable, profile: None, lookup_ms: ms(), cached: false },
+            Ok(Err(_)) => Lookup {
+                status: ContextStatus::Unavailable,
+                profile: None,
+                lookup_ms: ms(),
+                cached: false,
+            },
             Err(_) => {
                 tracing::info!(key = %log_key(&key), budget_ms = self.config.timeout_ms, "Customer context not back in time; the call goes on without it");
-                Lookup { status: ContextStatus::TimedOut, profile: None, lookup_ms: ms(), cached: false }
+                Lookup {
+                    status: ContextStatus::TimedOut,
+                    profile: None,
+                    lookup_ms: ms(),
+                    cached: false,
+                }
             }
         }
     }
@@ -342,16 +411,32 @@ impl ContextService {
                 } else {
                     return Ok(None);
                 };
-                let path = format!("/services/data/{}/sobjects/{}/{}/{}", auth.api_version, c.object, field, path_segment(value));
-                let a = auth.send(Method::GET, &path, None).await.map_err(|o| format!("{o:?}"))?;
+                let path = format!(
+                    "/services/data/{}/sobjects/{}/{}/{}",
+                    auth.api_version,
+                    c.object,
+                    field,
+                    path_segment(value)
+                );
+                let a = auth
+                    .send(Method::GET, &path, None)
+                    .await
+                    .map_err(|o| format!("{o:?}"))?;
                 match a.status {
                     200 => {
-                        let v: Value = serde_json::from_str(&a.body).map_err(|e| format!("unreadable record: {e}"))?;
+                        let v: Value = serde_json::from_str(&a.body)
+                            .map_err(|e| format!("unreadable record: {e}"))?;
                         Ok(Some(self.config.fields.read(&v)))
                     }
                     404 => Ok(None),
-                    300 => Err(format!("several {} records have {field} = {value}", c.object)),
-                    s => Err(format!("HTTP {s}: {}", super::retry::truncate(&a.body, 200))),
+                    300 => Err(format!(
+                        "several {} records have {field} = {value}",
+                        c.object
+                    )),
+                    s => Err(format!(
+                        "HTTP {s}: {}",
+                        super::retry::truncate(&a.body, 200)
+                    )),
                 }
             }
             Source::Http { c, http } => {
@@ -382,20 +467,45 @@ impl ContextService {
     /// The routing hint for a profile.
     pub fn routing(&self, p: Option<&Profile>) -> RoutingHint {
         let Some(p) = p else {
-            return RoutingHint { priority: "normal".into(), reason: "customer unknown".into() };
+            return RoutingHint {
+                priority: "normal".into(),
+                reason: "customer unknown".into(),
+            };
         };
-        if self.config.vip_tiers.iter().any(|t| t.eq_ignore_ascii_case(&p.tier)) {
-            return RoutingHint { priority: "high".into(), reason: format!("tier {}", p.tier) };
+        if self
+            .config
+            .vip_tiers
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&p.tier))
+        {
+            return RoutingHint {
+                priority: "high".into(),
+                reason: format!("tier {}", p.tier),
+            };
         }
-        if let Some(t) = p.risk_tags.iter().find(|t| self.config.priority_risk_tags.contains(t)) {
-            return RoutingHint { priority: "high".into(), reason: format!("risk tag {t}") };
+        if let Some(t) = p
+            .risk_tags
+            .iter()
+            .find(|t| self.config.priority_risk_tags.contains(t))
+        {
+            return RoutingHint {
+                priority: "high".into(),
+                reason: format!("risk tag {t}"),
+            };
         }
-        RoutingHint { priority: "normal".into(), reason: String::new() }
+        RoutingHint {
+            priority: "normal".into(),
+            reason: String::new(),
+        }
     }
 
     /// The context message for a viewing role (masked and hidden per `views`).
     pub fn view(&self, customer_id: &str, l: &Lookup, role: &str) -> CustomerContext {
-        let role = if role.is_empty() { self.config.default_view.as_str() } else { role };
+        let role = if role.is_empty() {
+            self.config.default_view.as_str()
+        } else {
+            role
+        };
         let v = self.config.views.get(role).cloned().unwrap_or_default();
         let shown = |f: &str| !v.hide.iter().any(|h| h == f);
         let p = l.profile.clone().unwrap_or_default();
@@ -409,12 +519,36 @@ impl ContextService {
         CustomerContext {
             status: l.status as i32,
             customer_id: customer_id.to_string(),
-            tier: if shown("tier") { p.tier.clone() } else { String::new() },
-            lifetime_value: if shown("lifetime_value") { p.lifetime_value } else { 0.0 },
-            avg_order_value: if shown("avg_order_value") { p.avg_order_value } else { 0.0 },
-            recent_orders: if shown("recent_orders") { p.recent_orders } else { 0 },
-            open_tickets: if shown("open_tickets") { p.open_tickets } else { 0 },
-            risk_tags: if shown("risk_tags") { p.risk_tags.clone() } else { Vec::new() },
+            tier: if shown("tier") {
+                p.tier.clone()
+            } else {
+                String::new()
+            },
+            lifetime_value: if shown("lifetime_value") {
+                p.lifetime_value
+            } else {
+                0.0
+            },
+            avg_order_value: if shown("avg_order_value") {
+                p.avg_order_value
+            } else {
+                0.0
+            },
+            recent_orders: if shown("recent_orders") {
+                p.recent_orders
+            } else {
+                0
+            },
+            open_tickets: if shown("open_tickets") {
+                p.open_tickets
+            } else {
+                0
+            },
+            risk_tags: if shown("risk_tags") {
+                p.risk_tags.clone()
+            } else {
+                Vec::new()
+            },
             routing: Some(self.routing(l.profile.as_ref())),
             phone,
             lookup_ms: l.lookup_ms,

@@ -101,7 +101,12 @@ impl Event {
 
     /// A final utterance. The transcript is masked; `unmasked` keeps the
     /// original beside it (only when the operator allowed it).
-    pub fn utterance(call: &CallContext, r: &UtteranceResult, masker: &Masker, unmasked: bool) -> Self {
+    pub fn utterance(
+        call: &CallContext,
+        r: &UtteranceResult,
+        masker: &Masker,
+        unmasked: bool,
+    ) -> Self {
         let masked = masker.mask(&r.transcript);
         let mut data = Map::new();
         data.insert("seq".into(), json!(r.seq));
@@ -151,13 +156,21 @@ impl Event {
 
     /// The end of a call. `customer` facts come from the channels whose role
     /// is CUSTOMER (else every channel).
-    pub fn call_summary(call: &CallContext, s: &CallSummary, disposition: Option<&CallDisposition>) -> Self {
+    pub fn call_summary(
+        call: &CallContext,
+        s: &CallSummary,
+        disposition: Option<&CallDisposition>,
+    ) -> Self {
         let customer: Vec<_> = s
             .roles
             .iter()
             .filter(|r| r.role == SpeakerRole::Customer as i32)
             .collect();
-        let pick = if customer.is_empty() { s.roles.iter().collect() } else { customer };
+        let pick = if customer.is_empty() {
+            s.roles.iter().collect()
+        } else {
+            customer
+        };
         let utterances: u32 = pick.iter().map(|r| r.utterances).sum();
         let mean = if utterances == 0 {
             0.0

@@ -124,7 +124,9 @@ impl RecordMapping {
         if salesforce {
             let ok = |s: &Option<String>| s.as_deref().is_some_and(is_api_name);
             if !ok(&self.object) || !ok(&self.external_id_field) {
-                return Err("object and external_id_field must be set to API names ([A-Za-z0-9_])".into());
+                return Err(
+                    "object and external_id_field must be set to API names ([A-Za-z0-9_])".into(),
+                );
             }
         }
         if self.fields.is_empty() || self.fields.len() > MAX_FIELDS {
@@ -135,18 +137,24 @@ impl RecordMapping {
         }
         for (name, spec) in &self.fields {
             if name.is_empty() || name.len() > MAX_FIELD_NAME {
-                return Err(format!("field name {name:?} must be 1–{MAX_FIELD_NAME} bytes"));
+                return Err(format!(
+                    "field name {name:?} must be 1–{MAX_FIELD_NAME} bytes"
+                ));
             }
             if salesforce && !is_api_name(name) {
                 return Err(format!("field {name:?} is not a Salesforce API name"));
             }
             if Some(name) == self.external_id_field.as_ref() {
-                return Err(format!("field {name:?} is the external id field; it always carries the event key"));
+                return Err(format!(
+                    "field {name:?} is the external id field; it always carries the event key"
+                ));
             }
             let r = spec.rule();
             let sources = [r.from.is_some(), r.template.is_some(), r.value.is_some()];
             if sources.iter().filter(|b| **b).count() != 1 {
-                return Err(format!("field {name:?}: set exactly one of from, template, value"));
+                return Err(format!(
+                    "field {name:?}: set exactly one of from, template, value"
+                ));
             }
             if let Some(t) = &r.template {
                 check_template(t).map_err(|e| format!("field {name:?}: {e}"))?;
@@ -214,9 +222,15 @@ fn event_root(event: &Event) -> Value {
     root.insert("kind".into(), Value::from(event.kind.as_str()));
     root.insert("call_id".into(), Value::from(event.call.call_id.clone()));
     root.insert("tenant".into(), Value::from(event.call.tenant.clone()));
-    root.insert("customer_id".into(), Value::from(event.call.customer_id.clone()));
+    root.insert(
+        "customer_id".into(),
+        Value::from(event.call.customer_id.clone()),
+    );
     root.insert("occurred_at_ms".into(), Value::from(event.occurred_at_ms));
-    root.insert("occurred_at".into(), Value::from(rfc3339_utc(event.occurred_at_ms)));
+    root.insert(
+        "occurred_at".into(),
+        Value::from(rfc3339_utc(event.occurred_at_ms)),
+    );
     Value::Object(root)
 }
 
@@ -356,7 +370,10 @@ mod tests {
         assert_eq!(core["Source__c"], json!("callsense"));
         assert_eq!(core["Owner__c"], json!("queue"));
         assert_eq!(core["When__c"], json!("2025-11-24T16:00:00.123Z"));
-        assert!(!core.contains_key("Missing__c"), "missing sources are left out, not sent as null");
+        assert!(
+            !core.contains_key("Missing__c"),
+            "missing sources are left out, not sent as null"
+        );
         assert!(!core.contains_key("Transcript__c"), "batch fields wait");
         let detail = m.apply(&event(), Part::Detail).expect("detail part");
         assert_eq!(detail.len(), 1);
@@ -375,9 +392,11 @@ mod tests {
         assert!(braces.validate(false).unwrap_err().contains("unclosed"));
         let batch_only = mapping("[fields]\nA = { from = \"seq\", sync = \"batch\" }");
         assert!(batch_only.validate(false).unwrap_err().contains("realtime"));
-        let bad_name = mapping("object = \"X__c\"\nexternal_id_field = \"K__c\"\n[fields]\n\"a b\" = \"seq\"");
+        let bad_name =
+            mapping("object = \"X__c\"\nexternal_id_field = \"K__c\"\n[fields]\n\"a b\" = \"seq\"");
         assert!(bad_name.validate(true).unwrap_err().contains("API name"));
-        let ext = mapping("object = \"X__c\"\nexternal_id_field = \"K__c\"\n[fields]\nK__c = \"seq\"");
+        let ext =
+            mapping("object = \"X__c\"\nexternal_id_field = \"K__c\"\n[fields]\nK__c = \"seq\"");
         assert!(ext.validate(true).unwrap_err().contains("external id"));
     }
 

@@ -35,7 +35,10 @@ pub struct ConnectMetrics {
 impl ConnectMetrics {
     pub fn new(sinks: impl IntoIterator<Item = String>) -> Self {
         Self {
-            sinks: sinks.into_iter().map(|s| (s, SinkMetrics::default())).collect(),
+            sinks: sinks
+                .into_iter()
+                .map(|s| (s, SinkMetrics::default()))
+                .collect(),
             ..Self::default()
         }
     }
@@ -48,7 +51,8 @@ impl ConnectMetrics {
         if let Some(m) = self.sink(sink) {
             m.delivered.fetch_add(1, Ordering::Relaxed);
             if d.part == Part::Core {
-                m.latency.observe_ms(now_ms.saturating_sub(d.event.occurred_at_ms) as f32);
+                m.latency
+                    .observe_ms(now_ms.saturating_sub(d.event.occurred_at_ms) as f32);
             }
         }
     }
@@ -88,15 +92,35 @@ impl ConnectMetrics {
             );
         }
         let series: [(&str, &str, Counter); 4] = [
-            ("callsense_connect_delivered_total", "Deliveries a sink acknowledged.", |m| &m.delivered),
-            ("callsense_connect_retries_total", "Delivery attempts that failed and will be retried.", |m| &m.retried),
-            ("callsense_connect_dead_letters_total", "Deliveries refused for good (dead-letter table).", |m| &m.dead_lettered),
-            ("callsense_connect_sink_disabled_total", "Times a sink was disabled (webhook 410).", |m| &m.disabled),
+            (
+                "callsense_connect_delivered_total",
+                "Deliveries a sink acknowledged.",
+                |m| &m.delivered,
+            ),
+            (
+                "callsense_connect_retries_total",
+                "Delivery attempts that failed and will be retried.",
+                |m| &m.retried,
+            ),
+            (
+                "callsense_connect_dead_letters_total",
+                "Deliveries refused for good (dead-letter table).",
+                |m| &m.dead_lettered,
+            ),
+            (
+                "callsense_connect_sink_disabled_total",
+                "Times a sink was disabled (webhook 410).",
+                |m| &m.disabled,
+            ),
         ];
         for (name, help, get) in series {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (sink, m) in &self.sinks {
-                let _ = writeln!(out, "{name}{{sink=\"{sink}\"}} {}", get(m).load(Ordering::Relaxed));
+                let _ = writeln!(
+                    out,
+                    "{name}{{sink=\"{sink}\"}} {}",
+                    get(m).load(Ordering::Relaxed)
+                );
             }
         }
         let name = "callsense_connect_delivery_latency_seconds";
@@ -105,7 +129,8 @@ impl ConnectMetrics {
             "# HELP {name} From an event becoming final to the sink acknowledging it (realtime fields).\n# TYPE {name} histogram"
         );
         for (sink, m) in &self.sinks {
-            m.latency.render_series(name, &format!("sink=\"{sink}\""), out);
+            m.latency
+                .render_series(name, &format!("sink=\"{sink}\""), out);
         }
     }
 }

@@ -98,15 +98,39 @@ type Reply<T> = oneshot::Sender<Result<T, OutboxError>>;
 
 enum Cmd {
     Append(Vec<NewDelivery>, Reply<()>),
-    Claim { sink: String, limit: usize, reply: Reply<Vec<Delivery>> },
+    Claim {
+        sink: String,
+        limit: usize,
+        reply: Reply<Vec<Delivery>>,
+    },
     Complete(Vec<i64>, Reply<()>),
-    Retry { id: i64, due_ms: u64, error: String, reply: Reply<()> },
+    Retry {
+        id: i64,
+        due_ms: u64,
+        error: String,
+        reply: Reply<()>,
+    },
     Release(Vec<i64>, Reply<()>),
-    DeadLetter { id: i64, reason: String, reply: Reply<()> },
-    Disable { sink: String, reason: String, reply: Reply<()> },
-    Enable { sink: String, requeue_dead: bool, reply: Reply<u64> },
+    DeadLetter {
+        id: i64,
+        reason: String,
+        reply: Reply<()>,
+    },
+    Disable {
+        sink: String,
+        reason: String,
+        reply: Reply<()>,
+    },
+    Enable {
+        sink: String,
+        requeue_dead: bool,
+        reply: Reply<u64>,
+    },
     Counts(Reply<HashMap<String, SinkCounts>>),
-    ListDead { limit: usize, reply: Reply<Vec<DeadLetter>> },
+    ListDead {
+        limit: usize,
+        reply: Reply<Vec<DeadLetter>>,
+    },
 }
 
 /// Handle to the outbox thread; cheap to clone.
@@ -125,7 +149,10 @@ impl Outbox {
     /// The file cannot be opened or its schema created.
     pub fn open(config: &OutboxConfig, sinks: &[String]) -> Result<Self, OutboxError> {
         let path = config.path.clone();
-        let open_err = |reason: String| OutboxError::Open { path: path.display().to_string(), reason };
+        let open_err = |reason: String| OutboxError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
@@ -134,7 +161,10 @@ impl Outbox {
             .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
             .map_err(|e| open_err(e.to_string()))? as u64;
         let pending = Arc::new(AtomicU64::new(pending));
-        let wake: HashMap<_, _> = sinks.iter().map(|s| (s.clone(), Arc::new(Notify::new()))).collect();
+        let wake: HashMap<_, _> = sinks
+            .iter()
+            .map(|s| (s.clone(), Arc::new(Notify::new())))
+            .collect();
         let wake = Arc::new(wake);
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         let owner = Owner {
@@ -154,7 +184,10 @@ impl Outbox {
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, OutboxError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| OutboxError::Closed)?;
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| OutboxError::Closed)?;
         rx.await.map_err(|_| OutboxError::Closed)?
     }
 
@@ -176,7 +209,12 @@ impl Outbox {
     /// # Errors
     /// The database failed.
     pub async fn claim(&self, sink: &str, limit: usize) -> Result<Vec<Delivery>, OutboxError> {
-        self.call(|reply| Cmd::Claim { sink: sink.into(), limit, reply }).await
+        self.call(|reply| Cmd::Claim {
+            sink: sink.into(),
+            limit,
+            reply,
+        })
+        .await
     }
 
     /// Deletes delivered rows.
@@ -193,7 +231,13 @@ impl Outbox {
     /// The database failed.
     pub async fn retry(&self, id: i64, delay: Duration, error: String) -> Result<(), OutboxError> {
         let due_ms = now_ms() + delay.as_millis() as u64;
-        self.call(|reply| Cmd::Retry { id, due_ms, error, reply }).await
+        self.call(|reply| Cmd::Retry {
+            id,
+            due_ms,
+            error,
+            reply,
+        })
+        .await
     }
 
     /// Gives leased rows back, due now, without counting an attempt.
@@ -209,7 +253,8 @@ impl Outbox {
     /// # Errors
     /// The database failed.
     pub async fn dead_letter(&self, id: i64, reason: String) -> Result<(), OutboxError> {
-        self.call(|reply| Cmd::DeadLetter { id, reason, reply }).await
+        self.call(|reply| Cmd::DeadLetter { id, reason, reply })
+            .await
     }
 
     /// Stops deliveries to a sink (webhook 410) until [`Outbox::enable`].
@@ -217,7 +262,12 @@ impl Outbox {
     /// # Errors
     /// The database failed.
     pub async fn disable(&self, sink: &str, reason: String) -> Result<(), OutboxError> {
-        self.call(|reply| Cmd::Disable { sink: sink.into(), reason, reply }).await
+        self.call(|reply| Cmd::Disable {
+            sink: sink.into(),
+            reason,
+            reply,
+        })
+        .await
     }
 
     /// Re-enables a sink; with `requeue_dead`, its dead letters become
@@ -226,7 +276,12 @@ impl Outbox {
     /// # Errors
     /// The database failed.
     pub async fn enable(&self, sink: &str, requeue_dead: bool) -> Result<u64, OutboxError> {
-        self.call(|reply| Cmd::Enable { sink: sink.into(), requeue_dead, reply }).await
+        self.call(|reply| Cmd::Enable {
+            sink: sink.into(),
+            requeue_dead,
+            reply,
+        })
+        .await
     }
 
     /// Pending and dead rows and the disabled reason, per sink.
@@ -345,7 +400,10 @@ impl Owner {
         let pending = self.pending.load(Ordering::Relaxed);
         if pending + total > self.max_pending {
             for (_, reply) in batch {
-                let _ = reply.send(Err(OutboxError::Full { pending, max: self.max_pending }));
+                let _ = reply.send(Err(OutboxError::Full {
+                    pending,
+                    max: self.max_pending,
+                }));
             }
             return;
         }
@@ -361,8 +419,9 @@ impl Owner {
                 )?;
                 for (rows, _) in &batch {
                     for d in rows {
-                        let payload = serde_json::to_string(&*d.event)
-                            .map_err(|e| OutboxError::Sqlite(format!("event not serialisable: {e}")))?;
+                        let payload = serde_json::to_string(&*d.event).map_err(|e| {
+                            OutboxError::Sqlite(format!("event not serialisable: {e}"))
+                        })?;
                         added += ins.execute(params![
                             d.sink,
                             d.event.key,
@@ -416,7 +475,12 @@ impl Owner {
                 let r = self.delete(&ids);
                 let _ = reply.send(r);
             }
-            Cmd::Retry { id, due_ms, error, reply } => {
+            Cmd::Retry {
+                id,
+                due_ms,
+                error,
+                reply,
+            } => {
                 let r = self
                     .conn
                     .execute(
@@ -434,7 +498,11 @@ impl Owner {
             Cmd::DeadLetter { id, reason, reply } => {
                 let _ = reply.send(self.dead_letter(id, &reason));
             }
-            Cmd::Disable { sink, reason, reply } => {
+            Cmd::Disable {
+                sink,
+                reason,
+                reply,
+            } => {
                 let r = self
                     .conn
                     .execute(
@@ -445,7 +513,11 @@ impl Owner {
                     .map_err(Into::into);
                 let _ = reply.send(r);
             }
-            Cmd::Enable { sink, requeue_dead, reply } => {
+            Cmd::Enable {
+                sink,
+                requeue_dead,
+                reply,
+            } => {
                 let r = self.enable(&sink, requeue_dead);
                 if r.is_ok() {
                     self.notify(&sink);
@@ -464,7 +536,11 @@ impl Owner {
     fn disabled(&self, sink: &str) -> Result<Option<String>, OutboxError> {
         Ok(self
             .conn
-            .query_row("SELECT disabled_reason FROM sink_state WHERE sink = ?1", params![sink], |r| r.get(0))
+            .query_row(
+                "SELECT disabled_reason FROM sink_state WHERE sink = ?1",
+                params![sink],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
@@ -502,11 +578,16 @@ impl Owner {
                         attempts: attempts as u32,
                         created_ms: created as u64,
                     }),
-                    (Err(e), _) => corrupt.push((id, format!("stored event {key} is unreadable: {e}"))),
-                    (_, None) => corrupt.push((id, format!("stored event {key} has unknown part {part:?}"))),
+                    (Err(e), _) => {
+                        corrupt.push((id, format!("stored event {key} is unreadable: {e}")))
+                    }
+                    (_, None) => {
+                        corrupt.push((id, format!("stored event {key} has unknown part {part:?}")))
+                    }
                 }
             }
-            let mut lease = tx.prepare_cached("UPDATE outbox SET leased = 1, due_ms = ?2 WHERE id = ?1")?;
+            let mut lease =
+                tx.prepare_cached("UPDATE outbox SET leased = 1, due_ms = ?2 WHERE id = ?1")?;
             for d in &out {
                 lease.execute(params![d.id, now + self.lease_ms as i64])?;
             }
@@ -528,7 +609,10 @@ impl Owner {
             }
         }
         tx.commit()?;
-        self.pending.fetch_sub(n.min(self.pending.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.pending.fetch_sub(
+            n.min(self.pending.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
         Ok(())
     }
 
@@ -536,7 +620,8 @@ impl Owner {
         let now = now_ms() as i64;
         let tx = self.conn.transaction()?;
         {
-            let mut up = tx.prepare_cached("UPDATE outbox SET leased = 0, due_ms = ?2 WHERE id = ?1")?;
+            let mut up =
+                tx.prepare_cached("UPDATE outbox SET leased = 0, due_ms = ?2 WHERE id = ?1")?;
             for id in ids {
                 up.execute(params![id, now])?;
             }
@@ -555,7 +640,10 @@ impl Owner {
         tx.execute("DELETE FROM outbox WHERE id = ?1", params![id])?;
         tx.commit()?;
         if moved > 0 {
-            self.pending.fetch_sub(1.min(self.pending.load(Ordering::Relaxed)), Ordering::Relaxed);
+            self.pending.fetch_sub(
+                1.min(self.pending.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
         }
         Ok(())
     }
@@ -579,17 +667,23 @@ impl Owner {
 
     fn counts(&self) -> Result<HashMap<String, SinkCounts>, OutboxError> {
         let mut out: HashMap<String, SinkCounts> = HashMap::new();
-        let mut q = self.conn.prepare_cached("SELECT sink, COUNT(*) FROM outbox GROUP BY sink")?;
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT sink, COUNT(*) FROM outbox GROUP BY sink")?;
         for row in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (s, n) = row?;
             out.entry(s).or_default().pending = n as u64;
         }
-        let mut q = self.conn.prepare_cached("SELECT sink, COUNT(*) FROM dead_letter GROUP BY sink")?;
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT sink, COUNT(*) FROM dead_letter GROUP BY sink")?;
         for row in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (s, n) = row?;
             out.entry(s).or_default().dead = n as u64;
         }
-        let mut q = self.conn.prepare_cached("SELECT sink, disabled_reason FROM sink_state")?;
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT sink, disabled_reason FROM sink_state")?;
         for row in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
             let (s, reason) = row?;
             out.entry(s).or_default().disabled = Some(reason);
@@ -621,11 +715,17 @@ mod tests {
     use crate::connect::event::{CallContext, EventKind};
 
     fn config(dir: &tempfile::TempDir) -> OutboxConfig {
-        OutboxConfig { path: dir.path().join("outbox.sqlite"), ..OutboxConfig::default() }
+        OutboxConfig {
+            path: dir.path().join("outbox.sqlite"),
+            ..OutboxConfig::default()
+        }
     }
 
     fn row(sink: &str, seq: u32, part: Part) -> NewDelivery {
-        let call = CallContext { call_id: "c1".into(), ..CallContext::default() };
+        let call = CallContext {
+            call_id: "c1".into(),
+            ..CallContext::default()
+        };
         NewDelivery {
             sink: sink.into(),
             part,
@@ -644,24 +744,54 @@ mod tests {
     async fn append_claim_complete_retry_dead_letter() {
         let dir = tempfile::tempdir().unwrap();
         let ob = Outbox::open(&config(&dir), &["a".into(), "b".into()]).unwrap();
-        ob.append(vec![row("a", 1, Part::Core), row("b", 1, Part::Core), row("a", 2, Part::Core)]).await.unwrap();
+        ob.append(vec![
+            row("a", 1, Part::Core),
+            row("b", 1, Part::Core),
+            row("a", 2, Part::Core),
+        ])
+        .await
+        .unwrap();
         // The same key again is not a second delivery.
         ob.append(vec![row("a", 1, Part::Core)]).await.unwrap();
         assert_eq!(ob.pending(), 3);
         let got = ob.claim("a", 10).await.unwrap();
-        assert_eq!(got.iter().map(|d| d.event.key.as_str()).collect::<Vec<_>>(), ["c1:1:utterance", "c1:2:utterance"]);
-        assert!(ob.claim("a", 10).await.unwrap().is_empty(), "leased rows are not handed out twice");
+        assert_eq!(
+            got.iter().map(|d| d.event.key.as_str()).collect::<Vec<_>>(),
+            ["c1:1:utterance", "c1:2:utterance"]
+        );
+        assert!(
+            ob.claim("a", 10).await.unwrap().is_empty(),
+            "leased rows are not handed out twice"
+        );
         ob.complete(vec![got[0].id]).await.unwrap();
-        ob.retry(got[1].id, Duration::from_millis(0), "HTTP 503".into()).await.unwrap();
+        ob.retry(got[1].id, Duration::from_millis(0), "HTTP 503".into())
+            .await
+            .unwrap();
         let again = ob.claim("a", 10).await.unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 1);
-        ob.dead_letter(again[0].id, "HTTP 400 INVALID_FIELD".into()).await.unwrap();
+        ob.dead_letter(again[0].id, "HTTP 400 INVALID_FIELD".into())
+            .await
+            .unwrap();
         let counts = ob.counts().await.unwrap();
-        assert_eq!(counts["a"], SinkCounts { pending: 0, dead: 1, disabled: None });
+        assert_eq!(
+            counts["a"],
+            SinkCounts {
+                pending: 0,
+                dead: 1,
+                disabled: None
+            }
+        );
         assert_eq!(counts["b"].pending, 1);
         let dead = ob.dead_letters(10).await.unwrap();
-        assert_eq!((dead[0].event_key.as_str(), dead[0].attempts, dead[0].reason.as_str()), ("c1:2:utterance", 2, "HTTP 400 INVALID_FIELD"));
+        assert_eq!(
+            (
+                dead[0].event_key.as_str(),
+                dead[0].attempts,
+                dead[0].reason.as_str()
+            ),
+            ("c1:2:utterance", 2, "HTTP 400 INVALID_FIELD")
+        );
         assert_eq!(ob.enable("a", true).await.unwrap(), 1, "requeued");
         assert_eq!(ob.claim("a", 10).await.unwrap().len(), 1);
         assert_eq!(ob.pending(), 2);
@@ -672,28 +802,50 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let ob = Outbox::open(&config(&dir), &["a".into()]).unwrap();
-            ob.append(vec![row("a", 1, Part::Core), row("a", 1, Part::Detail)]).await.unwrap();
+            ob.append(vec![row("a", 1, Part::Core), row("a", 1, Part::Detail)])
+                .await
+                .unwrap();
             assert_eq!(ob.claim("a", 10).await.unwrap().len(), 2);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         let ob = Outbox::open(&config(&dir), &["a".into()]).unwrap();
         assert_eq!(ob.pending(), 2);
         let got = ob.claim("a", 10).await.unwrap();
-        assert_eq!(got.len(), 2, "leased rows are claimable after a restart, not after the lease");
+        assert_eq!(
+            got.len(),
+            2,
+            "leased rows are claimable after a restart, not after the lease"
+        );
         assert_eq!(got[1].delivery_id(), "c1:1:utterance:detail");
     }
 
     #[tokio::test]
     async fn disabled_sinks_hold_their_rows_and_full_outbox_refuses() {
         let dir = tempfile::tempdir().unwrap();
-        let ob = Outbox::open(&OutboxConfig { max_pending: 2, ..config(&dir) }, &["a".into()]).unwrap();
+        let ob = Outbox::open(
+            &OutboxConfig {
+                max_pending: 2,
+                ..config(&dir)
+            },
+            &["a".into()],
+        )
+        .unwrap();
         ob.append(vec![row("a", 1, Part::Core)]).await.unwrap();
         ob.disable("a", "HTTP 410".into()).await.unwrap();
         assert!(ob.claim("a", 10).await.unwrap().is_empty());
-        assert_eq!(ob.counts().await.unwrap()["a"].disabled.as_deref(), Some("HTTP 410"));
+        assert_eq!(
+            ob.counts().await.unwrap()["a"].disabled.as_deref(),
+            Some("HTTP 410")
+        );
         ob.enable("a", false).await.unwrap();
         assert_eq!(ob.claim("a", 10).await.unwrap().len(), 1);
-        let err = ob.append(vec![row("a", 2, Part::Core), row("a", 3, Part::Core)]).await.unwrap_err();
-        assert!(matches!(err, OutboxError::Full { pending: 1, max: 2 }), "{err}");
+        let err = ob
+            .append(vec![row("a", 2, Part::Core), row("a", 3, Part::Core)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, OutboxError::Full { pending: 1, max: 2 }),
+            "{err}"
+        );
     }
 }

@@ -17,7 +17,10 @@ pub enum Outcome {
     /// The sink has it (created, updated, or already had it).
     Delivered,
     /// A transient failure; try again after the backoff or `after`.
-    Retry { after: Option<Duration>, reason: String },
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
     /// The sink refused this event for good: dead-letter it with the reason.
     Reject { reason: String },
     /// The endpoint is gone (webhook 410): stop delivering to the sink; the
@@ -27,7 +30,10 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn retry(reason: impl Into<String>) -> Self {
-        Self::Retry { after: None, reason: reason.into() }
+        Self::Retry {
+            after: None,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -37,7 +43,10 @@ pub fn classify_http(status: u16, retry_after: Option<Duration>, body: &str) -> 
     let reason = || format!("HTTP {status}: {}", truncate(body, 300));
     match status {
         200..=299 => Outcome::Delivered,
-        408 | 425 | 429 | 500..=599 => Outcome::Retry { after: retry_after, reason: reason() },
+        408 | 425 | 429 | 500..=599 => Outcome::Retry {
+            after: retry_after,
+            reason: reason(),
+        },
         410 => Outcome::Disable { reason: reason() },
         _ => Outcome::Reject { reason: reason() },
     }
@@ -102,13 +111,23 @@ mod tests {
         assert_eq!(classify_http(201, None, ""), Outcome::Delivered);
         assert_eq!(classify_http(204, None, ""), Outcome::Delivered);
         for s in [408, 429, 500, 502, 503] {
-            assert!(matches!(classify_http(s, None, ""), Outcome::Retry { .. }), "{s}");
+            assert!(
+                matches!(classify_http(s, None, ""), Outcome::Retry { .. }),
+                "{s}"
+            );
         }
-        assert!(matches!(classify_http(410, None, ""), Outcome::Disable { .. }));
+        assert!(matches!(
+            classify_http(410, None, ""),
+            Outcome::Disable { .. }
+        ));
         for s in [400, 401, 403, 404, 413, 422] {
-            assert!(matches!(classify_http(s, None, "bad"), Outcome::Reject { .. }), "{s}");
+            assert!(
+                matches!(classify_http(s, None, "bad"), Outcome::Reject { .. }),
+                "{s}"
+            );
         }
-        let Outcome::Retry { after, .. } = classify_http(429, Some(Duration::from_secs(7)), "") else {
+        let Outcome::Retry { after, .. } = classify_http(429, Some(Duration::from_secs(7)), "")
+        else {
             panic!("429 retries")
         };
         assert_eq!(after, Some(Duration::from_secs(7)));
@@ -116,8 +135,14 @@ mod tests {
 
     #[test]
     fn retry_after_seconds_only() {
-        assert_eq!(parse_retry_after(Some(" 12 ")), Some(Duration::from_secs(12)));
-        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            parse_retry_after(Some(" 12 ")),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
         assert_eq!(parse_retry_after(None), None);
     }
 
@@ -131,13 +156,18 @@ mod tests {
         });
         for attempts in 0..40 {
             let d = b.delay(attempts, None);
-            let cap = Duration::from_millis((100u64 << attempts.saturating_sub(1).min(30)).min(1000));
+            let cap =
+                Duration::from_millis((100u64 << attempts.saturating_sub(1).min(30)).min(1000));
             assert!(d <= cap, "attempt {attempts}: {d:?} > {cap:?}");
         }
         let spread: std::collections::HashSet<_> = (0..50).map(|_| b.delay(5, None)).collect();
         assert!(spread.len() > 10, "full jitter spreads retries");
         assert!(b.delay(1, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
-        assert_eq!(b.delay(1, Some(Duration::from_secs(3600))), Duration::from_secs(5), "Retry-After capped");
+        assert_eq!(
+            b.delay(1, Some(Duration::from_secs(3600))),
+            Duration::from_secs(5),
+            "Retry-After capped"
+        );
         assert_eq!(truncate("héllo", 2), "h");
     }
 }

@@ -51,7 +51,10 @@ pub struct RulesConfig {
 
 impl Default for RulesConfig {
     fn default() -> Self {
-        Self { file: None, reload_interval_ms: 2000 }
+        Self {
+            file: None,
+            reload_interval_ms: 2000,
+        }
     }
 }
 
@@ -116,7 +119,11 @@ pub enum Action {
     /// Assign an owner (queue or account manager) to the customer.
     AssignOwner { owner: String },
     /// Issue a coupon record.
-    Coupon { code: String, #[serde(default)] value: f64 },
+    Coupon {
+        code: String,
+        #[serde(default)]
+        value: f64,
+    },
     /// Raise a `RuleAlert` on the call's stream for the agent desktop.
     Alert {
         message: String,
@@ -152,7 +159,9 @@ impl Action {
             Self::Alert { message, severity } => {
                 nonempty("alert message", message)?;
                 if !["info", "warning", "high", "critical"].contains(&severity.as_str()) {
-                    return Err(format!("alert severity {severity:?} must be info, warning, high or critical"));
+                    return Err(format!(
+                        "alert severity {severity:?} must be info, warning, high or critical"
+                    ));
                 }
                 Ok(())
             }
@@ -222,7 +231,10 @@ impl RuleSet {
     /// # Errors
     /// TOML errors, or the first invalid rule (named).
     pub fn parse(text: &str) -> Result<Self, RulesError> {
-        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::File { path: String::new(), reason: e.to_string() })?;
+        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::File {
+            path: String::new(),
+            reason: e.to_string(),
+        })?;
         Self::build(file)
     }
 
@@ -231,7 +243,10 @@ impl RuleSet {
     /// # Errors
     /// Unreadable file, TOML errors, or the first invalid rule (named).
     pub fn load(path: &Path) -> Result<Self, RulesError> {
-        let ferr = |reason: String| RulesError::File { path: path.display().to_string(), reason };
+        let ferr = |reason: String| RulesError::File {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| ferr(e.to_string()))?;
         Self::parse(&text).map_err(|e| match e {
             RulesError::File { reason, .. } => ferr(reason),
@@ -241,7 +256,10 @@ impl RuleSet {
 
     fn build(file: RulesFile) -> Result<Self, RulesError> {
         if file.rules.len() > MAX_RULES {
-            return Err(RulesError::File { path: String::new(), reason: format!("at most {MAX_RULES} rules") });
+            return Err(RulesError::File {
+                path: String::new(),
+                reason: format!("at most {MAX_RULES} rules"),
+            });
         }
         let params_json = serde_json::to_value(&file.params).unwrap_or(Value::Null);
         let params = to_cel(&params_json);
@@ -249,8 +267,17 @@ impl RuleSet {
         let mut seen = std::collections::HashSet::new();
         let mut rules = Vec::with_capacity(file.rules.len());
         for spec in file.rules {
-            let err = |reason: String| RulesError::Rule { rule: spec.name.clone(), reason };
-            if spec.name.is_empty() || spec.name.len() > 128 || !spec.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+            let err = |reason: String| RulesError::Rule {
+                rule: spec.name.clone(),
+                reason,
+            };
+            if spec.name.is_empty()
+                || spec.name.len() > 128
+                || !spec
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
                 return Err(err("name must be 1–128 characters of [A-Za-z0-9_.-]".into()));
             }
             if !seen.insert(spec.name.clone()) {
@@ -275,7 +302,9 @@ impl RuleSet {
             };
             match eval(&program, &facts, &params) {
                 Ok(CelValue::Bool(_)) => {}
-                Ok(other) => return Err(err(format!("`when` must yield a boolean, not {other:?}"))),
+                Ok(other) => {
+                    return Err(err(format!("`when` must yield a boolean, not {other:?}")))
+                }
                 Err(ExecutionError::NoSuchKey(_)) if spec.when.contains("customer") => {}
                 Err(e) => return Err(err(format!("`when` fails on sample facts: {e}"))),
             }
@@ -293,7 +322,11 @@ impl RuleSet {
     }
 }
 
-fn eval(program: &Program, facts: &Facts<'_>, params: &CelValue) -> Result<CelValue, ExecutionError> {
+fn eval(
+    program: &Program,
+    facts: &Facts<'_>,
+    params: &CelValue,
+) -> Result<CelValue, ExecutionError> {
     let mut ctx = Context::default();
     if let Some(u) = facts.utterance {
         ctx.add_variable_from_value("utterance", to_cel(u));
@@ -331,7 +364,10 @@ impl Rules {
         let modified = config.file.as_deref().and_then(modified);
         let set = match &config.file {
             Some(p) => RuleSet::load(p)?,
-            None => RuleSet { rules: Vec::new(), params: CelValue::Null },
+            None => RuleSet {
+                rules: Vec::new(),
+                params: CelValue::Null,
+            },
         };
         let rules = Self::from_set(set, config.file.clone());
         *rules.seen.lock() = modified;
@@ -361,7 +397,9 @@ impl Rules {
     /// # Errors
     /// The new file is invalid.
     pub fn reload(&self, force: bool) -> Result<bool, RulesError> {
-        let Some(path) = &self.path else { return Ok(false) };
+        let Some(path) = &self.path else {
+            return Ok(false);
+        };
         let now = modified(path);
         {
             let mut seen = self.seen.lock();
@@ -390,12 +428,32 @@ impl Rules {
     pub fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write;
         for (name, help, v) in [
-            ("callsense_rules_fired_total", "Rule firings (after cool-downs).", &self.fired_total),
-            ("callsense_rules_eval_errors_total", "Rule evaluations that failed (e.g. a missing customer field).", &self.eval_errors),
-            ("callsense_rules_reloads_total", "Rules files loaded after a change or SIGHUP.", &self.reloads),
-            ("callsense_rules_reload_errors_total", "Invalid rules files refused (the rules in force stayed).", &self.reload_errors),
+            (
+                "callsense_rules_fired_total",
+                "Rule firings (after cool-downs).",
+                &self.fired_total,
+            ),
+            (
+                "callsense_rules_eval_errors_total",
+                "Rule evaluations that failed (e.g. a missing customer field).",
+                &self.eval_errors,
+            ),
+            (
+                "callsense_rules_reloads_total",
+                "Rules files loaded after a change or SIGHUP.",
+                &self.reloads,
+            ),
+            (
+                "callsense_rules_reload_errors_total",
+                "Invalid rules files refused (the rules in force stayed).",
+                &self.reload_errors,
+            ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
         }
         let _ = writeln!(
             out,
@@ -405,7 +463,13 @@ impl Rules {
     }
 
     /// Evaluates the rules for `trigger` and records firings in `state`.
-    pub fn evaluate(&self, trigger: Trigger, facts: &Facts<'_>, state: &mut CallRuleState, now_ms: u64) -> Vec<FiredRule> {
+    pub fn evaluate(
+        &self,
+        trigger: Trigger,
+        facts: &Facts<'_>,
+        state: &mut CallRuleState,
+        now_ms: u64,
+    ) -> Vec<FiredRule> {
         let set = self.current();
         let mut out = Vec::new();
         for r in set.rules.iter().filter(|r| r.spec.on == trigger) {
@@ -418,7 +482,10 @@ impl Rules {
                 Ok(CelValue::Bool(true)) => {
                     state.fired.insert(r.spec.name.clone(), now_ms);
                     self.fired_total.fetch_add(1, Ordering::Relaxed);
-                    out.push(FiredRule { rule: r.spec.name.clone(), actions: r.spec.actions.clone() });
+                    out.push(FiredRule {
+                        rule: r.spec.name.clone(),
+                        actions: r.spec.actions.clone(),
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -495,28 +562,88 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
         let vip = json!({"avg_order_value": 800});
         let mut state = CallRuleState::default();
         let (u, c) = facts("cancel_service", 1);
-        let fired = rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &vip }, &mut state, 0);
+        let fired = rules.evaluate(
+            Trigger::Utterance,
+            &Facts {
+                utterance: Some(&u),
+                call: &c,
+                customer: &vip,
+            },
+            &mut state,
+            0,
+        );
         assert_eq!(fired.len(), 1);
         assert_eq!(fired[0].rule, "churn-risk");
         assert_eq!(fired[0].actions.len(), 3);
-        let again = rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &vip }, &mut state, 1000);
+        let again = rules.evaluate(
+            Trigger::Utterance,
+            &Facts {
+                utterance: Some(&u),
+                call: &c,
+                customer: &vip,
+            },
+            &mut state,
+            1000,
+        );
         assert!(again.is_empty(), "once per call");
         // Below the threshold: no retention flow for a low-value customer.
         let low = json!({"avg_order_value": 120});
-        let none = rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &low }, &mut CallRuleState::default(), 0);
+        let none = rules.evaluate(
+            Trigger::Utterance,
+            &Facts {
+                utterance: Some(&u),
+                call: &c,
+                customer: &low,
+            },
+            &mut CallRuleState::default(),
+            0,
+        );
         assert!(none.is_empty());
         // No profile at all: the rule does not fire (and is counted as not evaluable).
         let empty = json!({});
-        assert!(rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &empty }, &mut CallRuleState::default(), 0).is_empty());
+        assert!(rules
+            .evaluate(
+                Trigger::Utterance,
+                &Facts {
+                    utterance: Some(&u),
+                    call: &c,
+                    customer: &empty
+                },
+                &mut CallRuleState::default(),
+                0
+            )
+            .is_empty());
         // Cool-down.
         let (u, c) = facts("complaint", 3);
         let mut s = CallRuleState::default();
-        let f = |s: &mut CallRuleState, t| rules.evaluate(Trigger::Utterance, &Facts { utterance: Some(&u), call: &c, customer: &empty }, s, t).len();
+        let f = |s: &mut CallRuleState, t| {
+            rules
+                .evaluate(
+                    Trigger::Utterance,
+                    &Facts {
+                        utterance: Some(&u),
+                        call: &c,
+                        customer: &empty,
+                    },
+                    s,
+                    t,
+                )
+                .len()
+        };
         assert_eq!(f(&mut s, 0), 1);
         assert_eq!(f(&mut s, 30_000), 0);
         assert_eq!(f(&mut s, 61_000), 1);
         // Call end.
-        let end = rules.evaluate(Trigger::CallEnd, &Facts { utterance: None, call: &c, customer: &empty }, &mut s, 0);
+        let end = rules.evaluate(
+            Trigger::CallEnd,
+            &Facts {
+                utterance: None,
+                call: &c,
+                customer: &empty,
+            },
+            &mut s,
+            0,
+        );
         assert_eq!(end[0].rule, "complaint-follow-up");
     }
 
@@ -533,11 +660,18 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
             ("[[rule]]\nname = \"end\"\non = \"call_end\"\nwhen = 'utterance.intent == \"x\"'\nactions = [{ type = \"tag\", value = \"x\" }]", "end"),
         ];
         for (text, expect) in cases {
-            let e = RuleSet::parse(text).err().unwrap_or_else(|| panic!("{expect} should fail")).to_string();
+            let e = RuleSet::parse(text)
+                .err()
+                .unwrap_or_else(|| panic!("{expect} should fail"))
+                .to_string();
             assert!(e.contains(expect), "{expect}: {e}");
         }
         let dup = format!("{FILE}\n[[rule]]\nname = \"angry-streak\"\nwhen = 'true'\nactions = [{{ type = \"tag\", value = \"x\" }}]");
-        assert!(RuleSet::parse(&dup).err().unwrap().to_string().contains("used twice"));
+        assert!(RuleSet::parse(&dup)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("used twice"));
     }
 
     #[test]
@@ -545,13 +679,24 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rules.toml");
         std::fs::write(&path, FILE).unwrap();
-        let rules = Rules::load(&RulesConfig { file: Some(path.clone()), reload_interval_ms: 10 }).unwrap();
+        let rules = Rules::load(&RulesConfig {
+            file: Some(path.clone()),
+            reload_interval_ms: 10,
+        })
+        .unwrap();
         assert_eq!(rules.current().len(), 3);
-        assert!(!rules.reload(false).unwrap(), "unchanged file is not reloaded");
+        assert!(
+            !rules.reload(false).unwrap(),
+            "unchanged file is not reloaded"
+        );
         std::fs::write(&path, "[[rule]]\nname = \"only\"\nwhen = 'true'\nactions = [{ type = \"tag\", value = \"x\" }]").unwrap();
         assert!(rules.reload(true).unwrap());
         assert_eq!(rules.current().len(), 1);
-        std::fs::write(&path, "[[rule]]\nname = \"broken\"\nwhen = '((('\nactions = []").unwrap();
+        std::fs::write(
+            &path,
+            "[[rule]]\nname = \"broken\"\nwhen = '((('\nactions = []",
+        )
+        .unwrap();
         let e = rules.reload(true).unwrap_err();
         assert!(e.to_string().contains("broken"), "{e}");
         assert_eq!(rules.current().len(), 1, "the rules in force stay");

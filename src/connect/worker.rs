@@ -81,7 +81,11 @@ async fn apply(
                 s.metrics.retried(&s.name);
                 let age = now.saturating_sub(d.created_ms);
                 if s.max_age_ms > 0 && age > s.max_age_ms {
-                    let why = format!("gave up after {} attempts over {} s; last error: {reason}", d.attempts + 1, age / 1000);
+                    let why = format!(
+                        "gave up after {} attempts over {} s; last error: {reason}",
+                        d.attempts + 1,
+                        age / 1000
+                    );
                     tracing::warn!(sink = %s.name, key = %d.event.key, reason = %why, "Delivery dead-lettered");
                     s.metrics.dead_lettered(&s.name);
                     s.outbox.dead_letter(d.id, why).await?;

@@ -197,14 +197,19 @@ pub async fn run_call<S>(
         }
     }
     for a in rules.on_end(&engine).await {
-        let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::RuleAlert(a)) };
+        let msg = StreamCallResponse {
+            streaming_response: Some(StreamingResponse::RuleAlert(a)),
+        };
         if out.send(Ok(msg)).await.is_err() {
             return;
         }
     }
     let built = summary.build(duration_ms);
     if let Some(c) = &engine.connector {
-        if let Err(e) = c.record_summary(&spec.context, &built, disposition.as_ref()).await {
+        if let Err(e) = c
+            .record_summary(&spec.context, &built, disposition.as_ref())
+            .await
+        {
             tracing::error!(call_id = %spec.call_id, error = %e, "Call summary not recorded for the CRM");
         }
     }

@@ -81,15 +81,28 @@ impl CallRules {
     pub async fn on_final(&mut self, engine: &Engine, r: &UtteranceResult) -> Vec<RuleAlert> {
         self.utterances += 1;
         self.last_end_ms = self.last_end_ms.max(r.end_ms);
-        let is_customer = r.role == SpeakerRole::Customer as i32 || r.role == SpeakerRole::RoleUnknown as i32;
-        let sentiment = r.sentiment.as_ref().map(|s| sentiment_str(s.label)).unwrap_or("");
+        let is_customer =
+            r.role == SpeakerRole::Customer as i32 || r.role == SpeakerRole::RoleUnknown as i32;
+        let sentiment = r
+            .sentiment
+            .as_ref()
+            .map(|s| sentiment_str(s.label))
+            .unwrap_or("");
         let score = r.sentiment.as_ref().map_or(0.0, |s| s.score);
-        let intent = r.intent.as_ref().map(|i| i.label.clone()).unwrap_or_default();
+        let intent = r
+            .intent
+            .as_ref()
+            .map(|i| i.label.clone())
+            .unwrap_or_default();
         if is_customer {
             self.customer_utterances += 1;
             self.customer_score_sum += score;
             self.last_customer_sentiment = sentiment;
-            self.negative_streak = if sentiment == "negative" { self.negative_streak + 1 } else { 0 };
+            self.negative_streak = if sentiment == "negative" {
+                self.negative_streak + 1
+            } else {
+                0
+            };
             if !intent.is_empty() && !self.intents.contains(&intent) {
                 self.intents.push(intent.clone());
             }
@@ -109,7 +122,11 @@ impl CallRules {
             "start_ms": r.start_ms, "end_ms": r.end_ms,
         });
         let call = self.call_facts();
-        let facts = Facts { utterance: Some(&utterance), call: &call, customer: &self.customer };
+        let facts = Facts {
+            utterance: Some(&utterance),
+            call: &call,
+            customer: &self.customer,
+        };
         let fired = rules.evaluate(Trigger::Utterance, &facts, &mut self.state, now_ms());
         self.act(engine, r.seq, fired).await
     }
@@ -120,7 +137,11 @@ impl CallRules {
             return Vec::new();
         };
         let call = self.call_facts();
-        let facts = Facts { utterance: None, call: &call, customer: &self.customer };
+        let facts = Facts {
+            utterance: None,
+            call: &call,
+            customer: &self.customer,
+        };
         let fired = rules.evaluate(Trigger::CallEnd, &facts, &mut self.state, now_ms());
         self.act(engine, 0, fired).await
     }
@@ -143,12 +164,18 @@ impl CallRules {
                     let mut data = serde_json::to_value(a).unwrap_or(Value::Null);
                     if let (Value::Object(m), Action::Task { due_in_hours, .. }) = (&mut data, a) {
                         let due = now_ms() + u64::from(*due_in_hours) * 3_600_000;
-                        m.insert("due_at".into(), json!(crate::connect::mapping::rfc3339_utc(due)));
+                        m.insert(
+                            "due_at".into(),
+                            json!(crate::connect::mapping::rfc3339_utc(due)),
+                        );
                     }
                     if let Value::Object(m) = &mut data {
                         m.insert("rule".into(), json!(f.rule));
                         m.insert("seq".into(), json!(seq));
-                        m.insert("action".into(), m.get("type").cloned().unwrap_or(Value::Null));
+                        m.insert(
+                            "action".into(),
+                            m.get("type").cloned().unwrap_or(Value::Null),
+                        );
                     }
                     let event = Event {
                         key: format!("{}:{seq}:action:{}:{i}", self.context.call_id, f.rule),

@@ -151,10 +151,14 @@ impl Engine {
             vad,
         );
         let connector = match tokio::runtime::Handle::try_current() {
-            Ok(rt) => rt.block_on(crate::connect::Connector::start(&config.connect, crate::connect::Role::Engine))?,
+            Ok(rt) => rt.block_on(crate::connect::Connector::start(
+                &config.connect,
+                crate::connect::Role::Engine,
+            ))?,
             Err(_) if config.connect.enabled() => {
                 return Err(EngineError::Connect(crate::connect::ConnectError::Config(
-                    "the CRM connector needs a tokio runtime: load the engine from spawn_blocking".into(),
+                    "the CRM connector needs a tokio runtime: load the engine from spawn_blocking"
+                        .into(),
                 )))
             }
             Err(_) => None,
@@ -171,7 +175,8 @@ impl Engine {
             }
             None => (None, None),
         };
-        let context = crate::connect::context::ContextService::new(&config.connect.context).map_err(EngineError::Context)?;
+        let context = crate::connect::context::ContextService::new(&config.connect.context)
+            .map_err(EngineError::Context)?;
         Ok(Arc::new(Self {
             connector,
             context,

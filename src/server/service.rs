@@ -121,7 +121,11 @@ impl CallSense for CallSenseService {
         let customer = match &engine.context {
             Some(svc) => {
                 let lookup = svc.lookup(&config.customer_id, &config.caller_number).await;
-                let role = config.metadata.get(VIEW_ROLE_KEY).map(String::as_str).unwrap_or("");
+                let role = config
+                    .metadata
+                    .get(VIEW_ROLE_KEY)
+                    .map(String::as_str)
+                    .unwrap_or("");
                 if let Some(p) = &lookup.profile {
                     call.spec.customer = p.to_json();
                 }

@@ -8,8 +8,8 @@ use crate::connect::CallContext;
 
 use crate::audio::{EndpointParams, FrontendSetup};
 use crate::config::Config;
-use crate::pipeline::{CallError, CallSpec};
 use crate::pipeline::call::Inbound;
+use crate::pipeline::{CallError, CallSpec};
 use crate::proto::CallDisposition;
 use crate::proto::{
     stream_call_request::StreamingRequest, AudioEncoding, CallConfig, SpeakerRole,
@@ -116,13 +116,18 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
         ));
     }
     if c.caller_number.len() > 32
-        || !c.caller_number.chars().all(|ch| ch.is_ascii_digit() || "+- ".contains(ch))
+        || !c
+            .caller_number
+            .chars()
+            .all(|ch| ch.is_ascii_digit() || "+- ".contains(ch))
     {
         return Err("config.caller_number must be at most 32 characters of [+0-9 -]".into());
     }
     if let Some(url) = c.metadata.get(CALLBACK_URL_KEY) {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!("config.metadata[\"{CALLBACK_URL_KEY}\"] must be an http(s) URL"));
+            return Err(format!(
+                "config.metadata[\"{CALLBACK_URL_KEY}\"] must be an http(s) URL"
+            ));
         }
     }
     let width = if encoding == AudioEncoding::Linear16 {
@@ -181,7 +186,9 @@ pub fn parse_language(code: &str) -> Result<Option<String>, String> {
 /// Checks a disposition's sizes.
 fn check_disposition(d: &CallDisposition) -> Result<(), String> {
     if d.service_result.len() > 64 || d.transfer_reason.len() > 256 || d.agent_id.len() > 128 {
-        return Err("disposition: service_result ≤ 64 bytes, transfer_reason ≤ 256, agent_id ≤ 128".into());
+        return Err(
+            "disposition: service_result ≤ 64 bytes, transfer_reason ≤ 256, agent_id ≤ 128".into(),
+        );
     }
     if d.tags.len() > 16 || d.tags.iter().any(|t| t.len() > 64) {
         return Err("disposition.tags: at most 16 tags of 64 bytes".into());
@@ -221,7 +228,9 @@ impl AudioValidator {
             Some(StreamingRequest::AudioContent(b)) => b,
             Some(StreamingRequest::Disposition(d)) => {
                 if std::mem::replace(&mut self.disposed, true) {
-                    return Err(CallError::InvalidArgument("disposition may be sent only once per call".into()));
+                    return Err(CallError::InvalidArgument(
+                        "disposition may be sent only once per call".into(),
+                    ));
                 }
                 check_disposition(&d).map_err(CallError::InvalidArgument)?;
                 return Ok(Inbound::Disposition(d));

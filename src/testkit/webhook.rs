@@ -86,7 +86,10 @@ impl WebhookReceiver {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             keys.push(key);
         }
-        let inner = Arc::new(Mutex::new(Inner { keys, ..Inner::default() }));
+        let inner = Arc::new(Mutex::new(Inner {
+            keys,
+            ..Inner::default()
+        }));
         let app = axum::Router::new()
             .fallback(receive)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
@@ -138,38 +141,72 @@ impl WebhookReceiver {
     }
 }
 
-fn verify(keys: &[Vec<u8>], headers: &HeaderMap, body: &[u8]) -> Result<(String, u64), (StatusCode, &'static str)> {
+fn verify(
+    keys: &[Vec<u8>],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, u64), (StatusCode, &'static str)> {
     let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
-    let (Some(id), Some(ts), Some(sigs)) = (get("webhook-id"), get("webhook-timestamp"), get("webhook-signature")) else {
-        return Err((StatusCode::BAD_REQUEST, "missing webhook-id, webhook-timestamp or webhook-signature"));
+    let (Some(id), Some(ts), Some(sigs)) = (
+        get("webhook-id"),
+        get("webhook-timestamp"),
+        get("webhook-signature"),
+    ) else {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "missing webhook-id, webhook-timestamp or webhook-signature",
+        ));
     };
-    let ts: u64 = ts.parse().map_err(|_| (StatusCode::BAD_REQUEST, "webhook-timestamp is not an integer"))?;
+    let ts: u64 = ts.parse().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            "webhook-timestamp is not an integer",
+        )
+    })?;
     if now_ms() / 1000 > ts + TOLERANCE_S || ts > now_ms() / 1000 + TOLERANCE_S {
-        return Err((StatusCode::UNAUTHORIZED, "webhook-timestamp outside the tolerance"));
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            "webhook-timestamp outside the tolerance",
+        ));
     }
     for key in keys {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { continue };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+            continue;
+        };
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(ts.to_string().as_bytes());
         mac.update(b".");
         mac.update(body);
-        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        if sigs.split(' ').any(|s| s.strip_prefix("v1,") == Some(expected.as_str())) {
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        if sigs
+            .split(' ')
+            .any(|s| s.strip_prefix("v1,") == Some(expected.as_str()))
+        {
             return Ok((id.to_string(), ts));
         }
     }
     Err((StatusCode::UNAUTHORIZED, "no valid signature"))
 }
 
-async fn receive(State(inner): State<Arc<Mutex<Inner>>>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let latency = inner.lock().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let mut g = inner.lock();
     if let Some((status, after)) = g.down.or_else(|| g.scripted.pop_front()) {
-        let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), "scripted fault").into_response();
+        let mut resp = (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            "scripted fault",
+        )
+            .into_response();
         if let Some(s) = after {
             if let Ok(v) = s.to_string().parse() {
                 resp.headers_mut().insert("retry-after", v);
@@ -193,7 +230,11 @@ async fn receive(State(inner): State<Arc<Mutex<Inner>>>, uri: axum::http::Uri, h
     }
     let msg = Received {
         id: id.clone(),
-        kind: v.get("type").and_then(Value::as_str).unwrap_or("").to_string(),
+        kind: v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         data: v.get("data").cloned().unwrap_or(Value::Null),
         path: uri.path().to_string(),
         at_ms: now_ms(),

@@ -110,12 +110,19 @@ async fn bad_requests_get_invalid_argument_naming_the_problem_while_a_good_call_
         ),
         (
             "disposition twice",
-            vec![cfg_req(mulaw_config("x", 1)), disposition_req("resolved"), disposition_req("resolved")],
+            vec![
+                cfg_req(mulaw_config("x", 1)),
+                disposition_req("resolved"),
+                disposition_req("resolved"),
+            ],
             "disposition may be sent only once",
         ),
         (
             "oversize disposition",
-            vec![cfg_req(mulaw_config("x", 1)), disposition_req(&"x".repeat(65))],
+            vec![
+                cfg_req(mulaw_config("x", 1)),
+                disposition_req(&"x".repeat(65)),
+            ],
             "service_result ≤ 64 bytes",
         ),
         (
@@ -134,7 +141,9 @@ async fn bad_requests_get_invalid_argument_naming_the_problem_while_a_good_call_
         (
             "callback url",
             vec![cfg_req(CallConfig {
-                metadata: [("callsense.callback_url".to_string(), "ftp://x".to_string())].into_iter().collect(),
+                metadata: [("callsense.callback_url".to_string(), "ftp://x".to_string())]
+                    .into_iter()
+                    .collect(),
                 ..mulaw_config("x", 1)
             })],
             "callsense.callback_url",

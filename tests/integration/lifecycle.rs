@@ -179,7 +179,6 @@ async fn clients_that_vanish_mid_call_leak_nothing_and_the_server_keeps_serving(
     server.stop().await;
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_metrics_count_calls_utterances_and_latency() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -63,7 +63,10 @@ impl KafkaConfig {
         }
         if self.topic.is_empty()
             || self.topic.len() > 249
-            || !self.topic.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            || !self
+                .topic
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         {
             return Err("kafka.topic must be 1–249 characters of [A-Za-z0-9._-]".into());
         }
@@ -111,19 +114,32 @@ impl KafkaSink {
             .await
             .map_err(|e| format!("connecting to {:?}: {e}", self.config.brokers))?;
         let topic = &self.config.topic;
-        let mut found = client.list_topics().await.map_err(|e| format!("listing topics: {e}"))?;
+        let mut found = client
+            .list_topics()
+            .await
+            .map_err(|e| format!("listing topics: {e}"))?;
         if !found.iter().any(|t| &t.name == topic) && self.config.create_topic {
             let controller = client.controller_client().map_err(|e| e.to_string())?;
             if let Err(e) = controller
-                .create_topic(topic.clone(), self.config.partitions, self.config.replication_factor, 5000)
+                .create_topic(
+                    topic.clone(),
+                    self.config.partitions,
+                    self.config.replication_factor,
+                    5000,
+                )
                 .await
             {
                 tracing::info!(topic = %topic, error = %e, "Topic not created (it may exist already)");
             }
-            found = client.list_topics().await.map_err(|e| format!("listing topics: {e}"))?;
+            found = client
+                .list_topics()
+                .await
+                .map_err(|e| format!("listing topics: {e}"))?;
         }
         let Some(t) = found.into_iter().find(|t| &t.name == topic) else {
-            return Err(format!("topic {topic} does not exist (kafka.create_topic = false?)"));
+            return Err(format!(
+                "topic {topic} does not exist (kafka.create_topic = false?)"
+            ));
         };
         let mut partitions = Vec::new();
         for p in t.partitions {
@@ -137,7 +153,10 @@ impl KafkaSink {
         if partitions.is_empty() {
             return Err(format!("topic {topic} has no partitions"));
         }
-        Ok(Connected { _client: client, partitions })
+        Ok(Connected {
+            _client: client,
+            partitions,
+        })
     }
 
     pub(super) async fn deliver(&self, batch: &[Delivery]) -> Vec<Outcome> {
@@ -149,12 +168,16 @@ impl KafkaSink {
                 Err(e) => return vec![Outcome::retry(e); batch.len()],
             }
         }
-        let Some(conn) = guard.as_ref() else { return vec![Outcome::retry("not connected"); batch.len()] };
+        let Some(conn) = guard.as_ref() else {
+            return vec![Outcome::retry("not connected"); batch.len()];
+        };
         let n = conn.partitions.len();
         let mut per_partition: Vec<Vec<(usize, Record)>> = (0..n).map(|_| Vec::new()).collect();
         for (i, d) in batch.iter().enumerate() {
             let Some(m) = self.records.get(&d.event.kind) else {
-                outcomes[i] = Some(Outcome::Reject { reason: format!("no records.{} mapping at this sink", d.event.kind.as_str()) });
+                outcomes[i] = Some(Outcome::Reject {
+                    reason: format!("no records.{} mapping at this sink", d.event.kind.as_str()),
+                });
                 continue;
             };
             let Some(record) = m.apply(&d.event, d.part) else {
@@ -165,12 +188,20 @@ impl KafkaSink {
             let key = d.delivery_id();
             let mut headers = BTreeMap::new();
             headers.insert("callsense-key".to_string(), key.clone().into_bytes());
-            headers.insert("type".to_string(), d.event.kind.webhook_type().as_bytes().to_vec());
+            headers.insert(
+                "type".to_string(),
+                d.event.kind.webhook_type().as_bytes().to_vec(),
+            );
             let mut h = std::collections::hash_map::DefaultHasher::new();
             d.event.call.call_id.hash(&mut h);
             per_partition[(h.finish() % n as u64) as usize].push((
                 i,
-                Record { key: Some(key.into_bytes()), value: Some(value.into_bytes()), headers, timestamp: chrono::Utc::now() },
+                Record {
+                    key: Some(key.into_bytes()),
+                    value: Some(value.into_bytes()),
+                    headers,
+                    timestamp: chrono::Utc::now(),
+                },
             ));
         }
         let mut failed = false;
@@ -179,16 +210,26 @@ impl KafkaSink {
                 continue;
             }
             let (idx, records): (Vec<usize>, Vec<Record>) = items.into_iter().unzip();
-            let result = tokio::time::timeout(self.timeout, conn.partitions[p].produce(records, Compression::NoCompression)).await;
+            let result = tokio::time::timeout(
+                self.timeout,
+                conn.partitions[p].produce(records, Compression::NoCompression),
+            )
+            .await;
             let o = match result {
                 Ok(Ok(_)) => Outcome::Delivered,
                 Ok(Err(e)) => {
                     failed = true;
-                    Outcome::retry(format!("produce to {} partition {p}: {e}", self.config.topic))
+                    Outcome::retry(format!(
+                        "produce to {} partition {p}: {e}",
+                        self.config.topic
+                    ))
                 }
                 Err(_) => {
                     failed = true;
-                    Outcome::retry(format!("produce to {} partition {p}: no answer within {:?}", self.config.topic, self.timeout))
+                    Outcome::retry(format!(
+                        "produce to {} partition {p}: no answer within {:?}",
+                        self.config.topic, self.timeout
+                    ))
                 }
             };
             for i in idx {
@@ -198,6 +239,9 @@ impl KafkaSink {
         if failed {
             *guard = None; // reconnect (and re-read the partitions) next time
         }
-        outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::retry("internal: no outcome"))).collect()
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Outcome::retry("internal: no outcome")))
+            .collect()
     }
 }

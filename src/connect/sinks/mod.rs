@@ -41,7 +41,10 @@ impl Sink {
     /// # Errors
     /// A secret is missing or malformed, or the HTTP client cannot start.
     pub fn build(config: &SinkConfig) -> Result<Self, SinkError> {
-        let err = |reason: String| SinkError { sink: config.name.clone(), reason };
+        let err = |reason: String| SinkError {
+            sink: config.name.clone(),
+            reason,
+        };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms))
             .connect_timeout(Duration::from_millis(config.timeout_ms.min(5000)))

@@ -49,19 +49,19 @@ struct Upsert {
     record: Map<String, Value>,
 }
 
-
-
-
-
-
 /// What a single-record (or whole-request) answer means.
 fn single_outcome(a: &Answer) -> Outcome {
     let (code, msg) = first_error(&a.body);
     match a.status {
         300 => Outcome::Reject {
-            reason: format!("HTTP 300: several records have this external id: {}", truncate(&a.body, 300)),
+            reason: format!(
+                "HTTP 300: several records have this external id: {}",
+                truncate(&a.body, 300)
+            ),
         },
-        400 | 404 => Outcome::Reject { reason: format!("HTTP {} {code}: {msg}", a.status) },
+        400 | 404 => Outcome::Reject {
+            reason: format!("HTTP {} {code}: {msg}", a.status),
+        },
         403 if code == "REQUEST_LIMIT_EXCEEDED" => Outcome::Retry {
             after: a.retry_after,
             reason: format!("HTTP 403 {code}: {msg}"),
@@ -76,9 +76,18 @@ fn collection_entry_outcome(entry: &Value) -> Outcome {
         return Outcome::Delivered;
     }
     let err = entry.get("errors").and_then(|e| e.get(0));
-    let code = err.and_then(|e| e.get("statusCode")).and_then(Value::as_str).unwrap_or("UNKNOWN");
-    let msg = err.and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("");
-    let fields = err.and_then(|e| e.get("fields")).map(Value::to_string).unwrap_or_default();
+    let code = err
+        .and_then(|e| e.get("statusCode"))
+        .and_then(Value::as_str)
+        .unwrap_or("UNKNOWN");
+    let msg = err
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let fields = err
+        .and_then(|e| e.get("fields"))
+        .map(Value::to_string)
+        .unwrap_or_default();
     let reason = format!("{code}: {msg} {fields}").trim_end().to_string();
     if TRANSIENT_CODES.contains(&code) {
         Outcome::retry(reason)
@@ -88,7 +97,11 @@ fn collection_entry_outcome(entry: &Value) -> Outcome {
 }
 
 impl SalesforceSink {
-    pub(super) fn new(sink: &SinkConfig, c: &SalesforceConfig, http: reqwest::Client) -> Result<Self, String> {
+    pub(super) fn new(
+        sink: &SinkConfig,
+        c: &SalesforceConfig,
+        http: reqwest::Client,
+    ) -> Result<Self, String> {
         Ok(Self {
             auth: SalesforceAuth::new(c, http)?,
             max_batch: sink.max_batch.min(COLLECTION_LIMIT),
@@ -107,7 +120,9 @@ impl SalesforceSink {
                 continue;
             };
             let (Some(object), Some(field)) = (&m.object, &m.external_id_field) else {
-                outcomes[i] = Some(Outcome::Reject { reason: "mapping has no object".into() });
+                outcomes[i] = Some(Outcome::Reject {
+                    reason: "mapping has no object".into(),
+                });
                 continue;
             };
             let Some(record) = m.apply(&d.event, d.part) else {
@@ -122,13 +137,20 @@ impl SalesforceSink {
                     u.indices.push(i);
                     u.record.extend(record);
                 }
-                None => group.push(Upsert { indices: vec![i], key: d.event.key.clone(), record }),
+                None => group.push(Upsert {
+                    indices: vec![i],
+                    key: d.event.key.clone(),
+                    record,
+                }),
             }
         }
         for ((object, field), items) in groups {
             for chunk in items.chunks(self.max_batch) {
                 let results = if let [one] = chunk {
-                    vec![self.upsert_one(&object, &field, &one.key, &one.record).await]
+                    vec![
+                        self.upsert_one(&object, &field, &one.key, &one.record)
+                            .await,
+                    ]
                 } else {
                     self.upsert_many(&object, &field, chunk).await
                 };
@@ -145,7 +167,13 @@ impl SalesforceSink {
             .collect()
     }
 
-    async fn upsert_one(&self, object: &str, field: &str, key: &str, record: &Map<String, Value>) -> Outcome {
+    async fn upsert_one(
+        &self,
+        object: &str,
+        field: &str,
+        key: &str,
+        record: &Map<String, Value>,
+    ) -> Outcome {
         let path = format!(
             "/services/data/{}/sobjects/{}/{}/{}",
             self.auth.api_version,
@@ -153,7 +181,11 @@ impl SalesforceSink {
             field,
             path_segment(key)
         );
-        match self.auth.send(Method::PATCH, &path, Some(&Value::Object(record.clone()))).await {
+        match self
+            .auth
+            .send(Method::PATCH, &path, Some(&Value::Object(record.clone())))
+            .await
+        {
             Ok(a) => single_outcome(&a),
             Err(o) => o,
         }
@@ -169,7 +201,10 @@ impl SalesforceSink {
                 Value::Object(r)
             })
             .collect();
-        let path = format!("/services/data/{}/composite/sobjects/{}/{}", self.auth.api_version, object, field);
+        let path = format!(
+            "/services/data/{}/composite/sobjects/{}/{}",
+            self.auth.api_version, object, field
+        );
         let body = json!({"allOrNone": false, "records": records});
         let answer = match self.auth.send(Method::PATCH, &path, Some(&body)).await {
             Ok(a) => a,
@@ -188,16 +223,19 @@ impl SalesforceSink {
             return vec![o; chunk.len()];
         }
         match serde_json::from_str::<Vec<Value>>(&answer.body) {
-            Ok(entries) if entries.len() == chunk.len() => entries.iter().map(collection_entry_outcome).collect(),
+            Ok(entries) if entries.len() == chunk.len() => {
+                entries.iter().map(collection_entry_outcome).collect()
+            }
             _ => vec![
-                Outcome::retry(format!("unexpected Collections answer: {}", truncate(&answer.body, 200)));
+                Outcome::retry(format!(
+                    "unexpected Collections answer: {}",
+                    truncate(&answer.body, 200)
+                ));
                 chunk.len()
             ],
         }
     }
-
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -205,17 +243,32 @@ mod tests {
     use std::time::Duration;
 
     fn answer(status: u16, body: &str) -> Answer {
-        Answer { status, retry_after: Some(Duration::from_secs(2)), body: body.into() }
+        Answer {
+            status,
+            retry_after: Some(Duration::from_secs(2)),
+            body: body.into(),
+        }
     }
 
     #[test]
     fn single_answers() {
         assert_eq!(single_outcome(&answer(201, "{}")), Outcome::Delivered);
         assert_eq!(single_outcome(&answer(204, "")), Outcome::Delivered);
-        let r = single_outcome(&answer(400, r#"[{"message":"No such column 'X__c'","errorCode":"INVALID_FIELD"}]"#));
-        assert!(matches!(&r, Outcome::Reject { reason } if reason.contains("INVALID_FIELD") && reason.contains("X__c")));
-        assert!(matches!(single_outcome(&answer(300, "[\"/a\",\"/b\"]")), Outcome::Reject { .. }));
-        let limit = single_outcome(&answer(403, r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#));
+        let r = single_outcome(&answer(
+            400,
+            r#"[{"message":"No such column 'X__c'","errorCode":"INVALID_FIELD"}]"#,
+        ));
+        assert!(
+            matches!(&r, Outcome::Reject { reason } if reason.contains("INVALID_FIELD") && reason.contains("X__c"))
+        );
+        assert!(matches!(
+            single_outcome(&answer(300, "[\"/a\",\"/b\"]")),
+            Outcome::Reject { .. }
+        ));
+        let limit = single_outcome(&answer(
+            403,
+            r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
+        ));
         assert_eq!(
             limit,
             Outcome::Retry {
@@ -223,17 +276,31 @@ mod tests {
                 reason: "HTTP 403 REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.".into()
             }
         );
-        assert!(matches!(single_outcome(&answer(403, r#"[{"errorCode":"INSUFFICIENT_ACCESS"}]"#)), Outcome::Reject { .. }));
-        assert!(matches!(single_outcome(&answer(503, "")), Outcome::Retry { after: Some(_), .. }));
+        assert!(matches!(
+            single_outcome(&answer(403, r#"[{"errorCode":"INSUFFICIENT_ACCESS"}]"#)),
+            Outcome::Reject { .. }
+        ));
+        assert!(matches!(
+            single_outcome(&answer(503, "")),
+            Outcome::Retry { after: Some(_), .. }
+        ));
     }
 
     #[test]
     fn collection_entries() {
-        assert_eq!(collection_entry_outcome(&json!({"id": "a", "success": true, "created": true})), Outcome::Delivered);
+        assert_eq!(
+            collection_entry_outcome(&json!({"id": "a", "success": true, "created": true})),
+            Outcome::Delivered
+        );
         let dup = json!({"success": false, "errors": [{"statusCode": "DUPLICATE_EXTERNAL_ID", "message": "dup", "fields": []}]});
-        assert!(matches!(collection_entry_outcome(&dup), Outcome::Reject { .. }));
+        assert!(matches!(
+            collection_entry_outcome(&dup),
+            Outcome::Reject { .. }
+        ));
         let lock = json!({"success": false, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "x", "fields": []}]});
-        assert!(matches!(collection_entry_outcome(&lock), Outcome::Retry { .. }));
+        assert!(matches!(
+            collection_entry_outcome(&lock),
+            Outcome::Retry { .. }
+        ));
     }
-
 }

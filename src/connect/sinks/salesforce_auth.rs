@@ -42,12 +42,18 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect::<String>()
     };
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// One URL path segment, percent-encoded.
@@ -59,7 +65,11 @@ pub fn path_segment(s: &str) -> String {
 pub fn first_error(body: &str) -> (String, String) {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let e = v.get(0).unwrap_or(&v);
-    let code = e.get("errorCode").or_else(|| e.get("error")).and_then(Value::as_str).unwrap_or("");
+    let code = e
+        .get("errorCode")
+        .or_else(|| e.get("error"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let msg = e
         .get("message")
         .or_else(|| e.get("error_description"))
@@ -70,9 +80,17 @@ pub fn first_error(body: &str) -> (String, String) {
 
 async fn read(resp: reqwest::Response) -> Answer {
     let status = resp.status().as_u16();
-    let retry_after = parse_retry_after(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()));
+    let retry_after = parse_retry_after(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+    );
     let body = resp.text().await.unwrap_or_default();
-    Answer { status, retry_after, body }
+    Answer {
+        status,
+        retry_after,
+        body,
+    }
 }
 
 impl SalesforceAuth {
@@ -94,7 +112,12 @@ impl SalesforceAuth {
     ///
     /// # Errors
     /// The outcome to apply: network errors and token failures are retries.
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Answer, Outcome> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, Outcome> {
         let body = body.map(Value::to_string);
         for attempt in 0..2 {
             let token = self.token(attempt > 0).await?;
@@ -105,14 +128,20 @@ impl SalesforceAuth {
             if let Some(b) = &body {
                 req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
             }
-            let resp = req.send().await.map_err(|e| Outcome::retry(format!("request failed: {e}")))?;
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| Outcome::retry(format!("request failed: {e}")))?;
             let a = read(resp).await;
             if a.status == 401 && attempt == 0 {
                 tracing::info!("Salesforce session expired; fetching a new token");
                 continue;
             }
             if a.status == 401 {
-                return Err(Outcome::retry(format!("HTTP 401 after a fresh token: {}", truncate(&a.body, 200))));
+                return Err(Outcome::retry(format!(
+                    "HTTP 401 after a fresh token: {}",
+                    truncate(&a.body, 200)
+                )));
             }
             return Ok(a);
         }
@@ -152,9 +181,14 @@ impl SalesforceAuth {
             v.get("access_token").and_then(Value::as_str),
             v.get("instance_url").and_then(Value::as_str),
         ) else {
-            return Err(Outcome::retry("token response lacks access_token or instance_url"));
+            return Err(Outcome::retry(
+                "token response lacks access_token or instance_url",
+            ));
         };
-        let t = Token { access: access.to_string(), instance_url: instance.trim_end_matches('/').to_string() };
+        let t = Token {
+            access: access.to_string(),
+            instance_url: instance.trim_end_matches('/').to_string(),
+        };
         *slot = Some(t.clone());
         Ok(t)
     }
@@ -166,7 +200,10 @@ mod tests {
 
     #[test]
     fn encoding() {
-        assert_eq!(form_encode(&[("a b", "x&y=z/é")]), "a%20b=x%26y%3Dz%2F%C3%A9");
+        assert_eq!(
+            form_encode(&[("a b", "x&y=z/é")]),
+            "a%20b=x%26y%3Dz%2F%C3%A9"
+        );
         assert_eq!(path_segment("call:1/2"), "call%3A1%2F2");
     }
 }

@@ -64,14 +64,19 @@ pub fn sign(key: &[u8], msg_id: &str, timestamp: u64, body: &str) -> String {
 }
 
 impl WebhookSink {
-    pub(super) fn new(sink: &SinkConfig, c: &WebhookConfig, http: reqwest::Client) -> Result<Self, String> {
+    pub(super) fn new(
+        sink: &SinkConfig,
+        c: &WebhookConfig,
+        http: reqwest::Client,
+    ) -> Result<Self, String> {
         let mut keys = Vec::with_capacity(c.secrets.len());
         for s in &c.secrets {
             keys.push(decode_secret(&s.resolve()?)?);
         }
         let mut headers = HeaderMap::new();
         for (k, v) in &c.headers {
-            let name = HeaderName::try_from(k.as_str()).map_err(|e| format!("header {k:?}: {e}"))?;
+            let name =
+                HeaderName::try_from(k.as_str()).map_err(|e| format!("header {k:?}: {e}"))?;
             let mut value =
                 HeaderValue::try_from(v.resolve()?).map_err(|e| format!("header {k:?}: {e}"))?;
             value.set_sensitive(true);
@@ -93,7 +98,11 @@ impl WebhookSink {
 
     fn url_for(&self, d: &Delivery) -> String {
         if let Some(url) = &d.event.call.callback_url {
-            if self.allowed_callback_prefixes.iter().any(|p| url.starts_with(p.as_str())) {
+            if self
+                .allowed_callback_prefixes
+                .iter()
+                .any(|p| url.starts_with(p.as_str()))
+            {
                 return url.clone();
             }
         }
@@ -133,7 +142,9 @@ impl WebhookSink {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let after = parse_retry_after(
-                    resp.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+                    resp.headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok()),
                 );
                 let text = resp.text().await.unwrap_or_default();
                 classify_http(status, after, &text)
@@ -162,8 +173,12 @@ mod tests {
 
     #[test]
     fn secrets_must_be_whsec_base64() {
-        assert!(decode_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err().contains("whsec_"));
+        assert!(decode_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap_err()
+            .contains("whsec_"));
         assert!(decode_secret("whsec_!!!").unwrap_err().contains("base64"));
-        assert!(decode_secret("whsec_c2hvcnQ=").unwrap_err().contains("16 bytes"));
+        assert!(decode_secret("whsec_c2hvcnQ=")
+            .unwrap_err()
+            .contains("16 bytes"));
     }
 }

@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use callsense::connect::{CallContext, ConnectConfig, Connector, Role};
-use callsense::proto::{Intent, Sentiment, SentimentLabel, SpeakerRole, UtteranceResult};
 use callsense::testkit::salesforce::{datetime_ms, DoubleConfig, ObjectSchema, SalesforceDouble};
 use callsense::testkit::webhook::WebhookReceiver;
 
@@ -220,29 +219,11 @@ async fn run(a: Args) {
             tokio::time::sleep(Duration::from_millis(interval * call as u64 / 8)).await;
             while Instant::now() < end {
                 seq += 1;
-                let r = UtteranceResult {
-                    call_id: id.clone(),
+                let r = callsense::testkit::sample_utterance(
+                    &id,
                     seq,
-                    channel: 1,
-                    role: SpeakerRole::Customer as i32,
-                    start_ms: seq * 1000,
-                    end_ms: seq * 1000 + 900,
-                    transcript: "i want to cancel my account my card is 4532 0151 1283 0366".into(),
-                    is_final: true,
-                    language_code: "en".into(),
-                    sentiment: Some(Sentiment {
-                        label: SentimentLabel::Negative as i32,
-                        score: -0.6,
-                        probabilities: None,
-                    }),
-                    intent: Some(Intent {
-                        label: "cancel_service".into(),
-                        confidence: 0.9,
-                        top: vec![],
-                    }),
-                    timings: None,
-                    classification: None,
-                };
+                    "i want to cancel my account my card is 4532 0151 1283 0366",
+                );
                 let t = Instant::now();
                 c.record_utterance(&ctx, &r).await.expect("outbox append");
                 append_ms.push(t.elapsed().as_secs_f64() * 1000.0);

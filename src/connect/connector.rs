@@ -19,7 +19,7 @@ use super::event::{now_ms, CallContext, Event, EventKind};
 use super::mapping::Part;
 use super::metrics::ConnectMetrics;
 use super::outbox::{NewDelivery, Outbox, OutboxError};
-use super::pii::Masker;
+use super::pii::{Masked, Masker};
 use super::retry::Backoff;
 use super::sinks::{Sink, SinkError};
 use super::worker::{self, WorkerSetup};
@@ -166,7 +166,8 @@ impl Connector {
         self.outbox.as_ref()
     }
 
-    /// Records a final utterance (masked) for every sink that maps it.
+    /// Records a final utterance for every sink that maps it, masking its
+    /// transcript.
     ///
     /// # Errors
     /// The outbox could not persist it; nothing was acknowledged.
@@ -175,13 +176,24 @@ impl Connector {
         call: &CallContext,
         r: &UtteranceResult,
     ) -> Result<(), RecordError> {
-        self.record(Event::utterance(
-            call,
-            r,
-            &self.masker,
-            self.persist_unmasked,
-        ))
-        .await
+        self.record_masked_utterance(call, r, &self.masker.mask(&r.transcript))
+            .await
+    }
+
+    /// Like [`Connector::record_utterance`], with the transcript already
+    /// masked by [`Connector::masker`] (the call loop masks once for the
+    /// event and the rules).
+    ///
+    /// # Errors
+    /// The outbox could not persist it; nothing was acknowledged.
+    pub async fn record_masked_utterance(
+        &self,
+        call: &CallContext,
+        r: &UtteranceResult,
+        masked: &Masked,
+    ) -> Result<(), RecordError> {
+        self.record(Event::utterance(call, r, masked, self.persist_unmasked))
+            .await
     }
 
     /// Records a call summary for every sink that maps it.

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::pii::Masker;
+use super::pii::Masked;
 use crate::proto::{CallDisposition, CallSummary, SentimentLabel, SpeakerRole, UtteranceResult};
 
 /// What an event describes.
@@ -104,10 +104,9 @@ impl Event {
     pub fn utterance(
         call: &CallContext,
         r: &UtteranceResult,
-        masker: &Masker,
+        masked: &Masked,
         unmasked: bool,
     ) -> Self {
-        let masked = masker.mask(&r.transcript);
         let mut data = Map::new();
         data.insert("seq".into(), json!(r.seq));
         data.insert("channel".into(), json!(r.channel));

@@ -77,8 +77,14 @@ impl CallRules {
     }
 
     /// After a final result: updates the facts, evaluates `utterance` rules,
-    /// records their actions and returns the alerts to send.
-    pub async fn on_final(&mut self, engine: &Engine, r: &UtteranceResult) -> Vec<RuleAlert> {
+    /// records their actions and returns the alerts to send. `transcript`
+    /// is the result's transcript as rules see it (masked when a connector runs).
+    pub async fn on_final(
+        &mut self,
+        engine: &Engine,
+        r: &UtteranceResult,
+        transcript: String,
+    ) -> Vec<RuleAlert> {
         self.utterances += 1;
         self.last_end_ms = self.last_end_ms.max(r.end_ms);
         let is_customer =
@@ -109,10 +115,6 @@ impl CallRules {
         }
         let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
             return Vec::new();
-        };
-        let transcript = match &engine.connector {
-            Some(c) => c.masker().mask(&r.transcript).text,
-            None => r.transcript.clone(),
         };
         let role = role_str(r.role);
         let utterance = json!({

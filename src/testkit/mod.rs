@@ -337,6 +337,35 @@ fn dtmf_freqs(d: char) -> (f32, f32) {
     (ROWS[idx / 3], COLS[idx % 3])
 }
 
+/// A final customer utterance, negative, intent `cancel_service`, for
+/// connector tests and benchmarks that need results without audio.
+pub fn sample_utterance(call_id: &str, seq: u32, text: &str) -> crate::proto::UtteranceResult {
+    use crate::proto::{Intent, Sentiment, SentimentLabel, SpeakerRole, UtteranceResult};
+    UtteranceResult {
+        call_id: call_id.into(),
+        seq,
+        channel: 1,
+        role: SpeakerRole::Customer as i32,
+        start_ms: seq * 1000,
+        end_ms: seq * 1000 + 800,
+        transcript: text.into(),
+        is_final: true,
+        language_code: "en".into(),
+        sentiment: Some(Sentiment {
+            label: SentimentLabel::Negative as i32,
+            score: -0.7,
+            probabilities: None,
+        }),
+        intent: Some(Intent {
+            label: "cancel_service".into(),
+            confidence: 0.9,
+            top: vec![],
+        }),
+        timings: None,
+        classification: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

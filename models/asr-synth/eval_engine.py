@@ -1,0 +1,107 @@
+"""Word error rate through the whole engine: `callsense serve` with the given
+model, `callsense stream` of an 8 kHz mu-law call over gRPC, UtteranceResult
+transcripts scored against what was spoken.
+
+    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--json-out F]
+
+CALL.wav comes with CALL.json (make_test_call.py). Scoring is per channel on
+the concatenation of the final transcripts in time order against the
+concatenation of the spoken sentences, so the VAD's choice of where one
+utterance ends cannot hide or invent errors. Text is normalised (lower case,
+punctuation dropped) before counting. Needs a release build
+(`cargo build --release`) and the runtime files from scripts/setup.sh.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from wer import cer, norm_words, edits  # noqa: E402
+
+REPO = HERE.parents[1]
+BIN = REPO / "target/release/callsense"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def field(d: dict, snake: str):
+    camel = "".join(p if i == 0 else p.title() for i, p in enumerate(snake.split("_")))
+    return d.get(snake, d.get(camel))
+
+
+def run_engine(call: Path, model: Path | None, workers: int):
+    port = free_port()
+    env = dict(os.environ, CALLSENSE__SERVER__LISTEN=f"127.0.0.1:{port}", CALLSENSE__ASR__WORKERS=str(workers))
+    if model:
+        env["CALLSENSE__ASR__MODEL"] = str(model)
+    log = open(call.with_suffix(".serve.log"), "w")
+    srv = subprocess.Popen([str(BIN), "serve"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(240):
+            if "Models loaded; serving" in call.with_suffix(".serve.log").read_text():
+                break
+            if srv.poll() is not None:
+                raise SystemExit(f"server exited:\n{call.with_suffix('.serve.log').read_text()}")
+            time.sleep(0.5)
+        out = subprocess.run([str(BIN), "stream", str(call), "--server", f"http://127.0.0.1:{port}", "--as", "mulaw",
+                              "--rate", "8000", "--json", "--language", "en"],
+                             cwd=REPO, capture_output=True, text=True, check=True).stdout
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)
+    finals = []
+    for line in out.splitlines():
+        if not line.startswith("{"):
+            continue
+        r = field(json.loads(line), "result")
+        if r and field(r, "is_final"):
+            finals.append(r)
+    return finals
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("call")
+    ap.add_argument("--model", help="ggml model (default: the engine's own choice, asr.model)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json-out")
+    a = ap.parse_args()
+    call = Path(a.call).resolve()
+    meta = json.loads(call.with_suffix(".json").read_text())
+    t0 = time.time()
+    finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers)
+    report = dict(call=str(call), model=a.model or "engine default", utterances=len(finals), channels={})
+    tot_e = tot_n = 0
+    for ch in (0, 1):
+        refs = [t["text"] for t in sorted(meta["turns"], key=lambda t: t["offset_ms"]) if t["channel"] == ch]
+        hyps = [field(r, "transcript") or "" for r in sorted(finals, key=lambda r: field(r, "start_ms") or 0)
+                if (field(r, "channel") or 0) == ch]
+        ref_w = norm_words(" ".join(refs))
+        hyp_w = norm_words(" ".join(hyps))
+        e = edits(ref_w, hyp_w)
+        tot_e += e
+        tot_n += len(ref_w)
+        report["channels"][meta["channels"][ch]] = dict(
+            sentences=len(refs), results=len(hyps), words=len(ref_w), wer=round(e / max(1, len(ref_w)), 4),
+            cer=round(cer([" ".join(refs)], [" ".join(hyps)]), 4))
+    report["wer"] = round(tot_e / max(1, tot_n), 4)
+    report["seconds"] = round(time.time() - t0, 1)
+    print(json.dumps(report, indent=1))
+    if a.json_out:
+        Path(a.json_out).write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

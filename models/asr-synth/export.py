@@ -1,0 +1,160 @@
+"""Writes a trained checkpoint as a whisper.cpp ggml model file, and reads one back.
+
+    python models/asr-synth/export.py [$ASR_WORK/best.pt] models/asr-synth/ggml-callsense-synth-en-q8_0.bin [--ftype q8_0|f16]
+
+File layout (whisper.cpp `whisper_model_load`, legacy ggml):
+  magic 'ggml'; 11 int32 hparams (n_vocab, n_audio_ctx, n_audio_state,
+  n_audio_head, n_audio_layer, n_text_ctx, n_text_state, n_text_head,
+  n_text_layer, n_mels, ftype); the mel filterbank (n_mel, n_fft/2+1, f32) the
+  model was trained with; the vocabulary (count, then length + raw bytes per
+  token; whisper.cpp names the ids the file does not list); then each tensor
+  (n_dims, name length, type, dims innermost first, name, data).
+Types follow the loader: 2-D weights in `ftype` (f16, or q8_0 blocks of 32
+with an f16 scale), convolution kernels f16, everything else f32.
+"""
+from __future__ import annotations
+
+import argparse
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import model as m  # noqa: E402
+from tokenizer import Bpe  # noqa: E402
+
+HPARAMS = ["n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_text_ctx",
+           "n_text_state", "n_text_head", "n_text_layer", "n_mels"]
+GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
+FTYPE = {"f16": 1, "q8_0": 7}  # ggml_ftype: MOSTLY_F16, MOSTLY_Q8_0
+QNT_VERSION = 2
+F32_TENSORS = {"encoder.conv1.bias", "encoder.conv2.bias", "encoder.positional_embedding",
+               "decoder.positional_embedding"}
+
+
+def full_vocab_state(sd: dict, n_text: int) -> dict:
+    """Compact embedding -> the 51864 rows whisper.cpp scores; unused rows get logit UNUSED_LOGIT."""
+    sd = dict(sd)
+    compact = sd["decoder.token_embedding.weight"].float()
+    d = compact.shape[1]
+    full = torch.zeros(m.N_VOCAB, d)
+    full[:, 0] = m.UNUSED_LOGIT
+    ids = list(range(n_text)) + [m.EOT, m.SOT, m.NOT, m.NOSP]
+    full[ids] = compact
+    sd["decoder.token_embedding.weight"] = full
+    return sd
+
+
+def q8_0(x: np.ndarray) -> bytes:
+    rows = x.reshape(-1, 32).astype(np.float32)
+    amax = np.abs(rows).max(axis=1)
+    d = (amax / 127.0).astype(np.float16)
+    inv = np.where(d.astype(np.float32) > 0, 1.0 / np.maximum(d.astype(np.float32), 1e-30), 0.0)
+    q = np.clip(np.round(rows * inv[:, None]), -127, 127).astype(np.int8)
+    out = np.empty(len(rows), dtype=[("d", "<f2"), ("qs", "i1", 32)])
+    out["d"] = d
+    out["qs"] = q
+    return out.tobytes()
+
+
+def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0"):
+    sd = full_vocab_state(sd, bpe.n_text)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<i", 0x67676D6C))
+        for k in HPARAMS:
+            f.write(struct.pack("<i", dims[k]))
+        f.write(struct.pack("<i", FTYPE[ftype] + (QNT_VERSION * 1000 if ftype == "q8_0" else 0)))
+        fb = m.mel_filters()
+        f.write(struct.pack("<ii", *fb.shape))
+        f.write(fb.astype("<f4").tobytes())
+        vocab = bpe.vocab_bytes()
+        f.write(struct.pack("<i", len(vocab)))
+        for b in vocab:
+            f.write(struct.pack("<i", len(b)))
+            f.write(b)
+        for name, t in sd.items():
+            a = t.detach().float().cpu().numpy()
+            if name in ("encoder.conv1.bias", "encoder.conv2.bias"):
+                a = a.reshape(a.shape[0], 1)
+            if a.ndim == 3:
+                ttype = GGML_F16  # conv kernels
+            elif a.ndim < 2 or name in F32_TENSORS:
+                ttype = GGML_F32
+            else:
+                ttype = GGML_Q8_0 if ftype == "q8_0" else GGML_F16
+            nb = name.encode()
+            f.write(struct.pack("<iii", a.ndim, len(nb), ttype))
+            for i in range(a.ndim):
+                f.write(struct.pack("<i", a.shape[a.ndim - 1 - i]))
+            f.write(nb)
+            if ttype == GGML_F32:
+                f.write(a.astype("<f4").tobytes())
+            elif ttype == GGML_F16:
+                f.write(a.astype("<f2").tobytes())
+            else:
+                f.write(q8_0(a))
+
+
+def read_ggml(path: Path, n_text: int) -> dict:
+    """A model file -> the compact state dict train.py uses (for --init-ggml)."""
+    data = path.read_bytes()
+    pos = 4
+    hp = struct.unpack_from("<11i", data, pos)
+    pos += 44
+    n_mel, n_fft = struct.unpack_from("<ii", data, pos)
+    pos += 8 + n_mel * n_fft * 4
+    (nv,) = struct.unpack_from("<i", data, pos)
+    pos += 4
+    for _ in range(nv):
+        (ln,) = struct.unpack_from("<i", data, pos)
+        pos += 4 + ln
+    sd = {}
+    while pos < len(data):
+        nd, ln, tt = struct.unpack_from("<iii", data, pos)
+        pos += 12
+        shape = struct.unpack_from(f"<{nd}i", data, pos)[::-1]
+        pos += 4 * nd
+        name = data[pos:pos + ln].decode()
+        pos += ln
+        n = int(np.prod(shape))
+        if tt == GGML_F32:
+            a = np.frombuffer(data, "<f4", n, pos).copy()
+            pos += 4 * n
+        elif tt == GGML_F16:
+            a = np.frombuffer(data, "<f2", n, pos).astype(np.float32)
+            pos += 2 * n
+        elif tt == GGML_Q8_0:
+            blocks = np.frombuffer(data, dtype=[("d", "<f2"), ("qs", "i1", 32)], count=n // 32, offset=pos)
+            a = (blocks["qs"].astype(np.float32) * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
+            pos += 34 * (n // 32)
+        else:
+            raise ValueError(f"{name}: tensor type {tt} not supported")
+        t = torch.from_numpy(a.reshape(shape))
+        if name in ("encoder.conv1.bias", "encoder.conv2.bias"):
+            t = t.reshape(-1)
+        sd[name] = t
+    full = sd["decoder.token_embedding.weight"]
+    sd["decoder.token_embedding.weight"] = full[list(range(n_text)) + [m.EOT, m.SOT, m.NOT, m.NOSP]].clone()
+    del hp
+    return sd
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint")
+    ap.add_argument("out")
+    ap.add_argument("--ftype", choices=sorted(FTYPE), default="q8_0")
+    a = ap.parse_args()
+    c = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
+    bpe = Bpe()
+    assert c["n_text"] == bpe.n_text, "checkpoint and tokenizer.json disagree"
+    write_ggml(c["model"], c["dims"], bpe, Path(a.out), a.ftype)
+    print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB, {a.ftype}, step {c['state']['step']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Writes the synthesized two-channel call the engine's end-to-end ASR test
+streams (tests/fixtures/asr_call.wav + asr_call.json), and longer held-out
+calls for `eval_engine.py`.
+
+    python models/asr-synth/make_test_call.py                       # the test fixture
+    python models/asr-synth/make_test_call.py --heldout 400 OUT.wav # held-out evaluation call
+
+The fixture speaks `text.E2E_SENTENCES` (never in training) with voice
+settings training never used (synth.HELDOUT_VOICES / HELDOUT_VARIANTS): agent
+on channel 0, customer on channel 1, one turn at a time, 0.9-1.4 s apart,
+with faint line noise on both channels. The file is 8 kHz G.711 mu-law
+stereo (WAV format tag 7), as a telephony platform would send it.
+Deterministic for a given espeak-ng version.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import synth  # noqa: E402
+import text  # noqa: E402
+
+REPO = HERE.parents[1]
+RATE = 8000
+AGENT_VOICE = dict(voice="en-gb-x-gbcwmd+m5", rate=165, pitch=45, gap=0, lo=300, hi=3400)
+CUSTOMER_VOICE = dict(voice="en-us+f3", rate=150, pitch=60, gap=0, lo=300, hi=3400)
+
+
+def mulaw_encode(x: np.ndarray) -> bytes:
+    """ITU-T G.711 mu-law (segment/mantissa code with bias 0x84)."""
+    s = np.clip(np.round(x * 32767), -32768, 32767).astype(np.int32) >> 2  # 14-bit
+    sign = np.where(s < 0, 0x80, 0x00)
+    mag = np.minimum(np.abs(s), 8159) + 33
+    seg = np.clip(np.floor(np.log2(mag)).astype(np.int32) - 5, 0, 7)
+    mant = (mag >> (seg + 1)) & 0x0F
+    return (~(sign | (seg << 4) | mant) & 0xFF).astype(np.uint8).tobytes()
+
+
+def write_mulaw_wav(path: Path, channels: list[np.ndarray]):
+    n = max(len(c) for c in channels)
+    inter = np.zeros((n, len(channels)))
+    for i, c in enumerate(channels):
+        inter[:len(c), i] = c
+    data = mulaw_encode(inter.reshape(-1))
+    nch = len(channels)
+    fmt = struct.pack("<HHIIHHH", 7, nch, RATE, RATE * nch, nch, 8, 0)
+    fact = struct.pack("<I", n)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"fact" + struct.pack("<I", 4) + fact \
+        + b"data" + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+def build_call(turns, seed: int):
+    """turns: [(channel, sentence, settings)] -> (channels, placements)."""
+    rng = np.random.default_rng(seed)
+    t = int(0.6 * RATE)
+    pieces, placed = [], []
+    for ch, sentence, s in turns:
+        a = synth.speak(sentence, s).astype(np.float64) / 32768.0
+        a *= 10 ** (rng.uniform(-9, -3) / 20)
+        pieces.append((ch, t, a))
+        placed.append(dict(channel=ch, text=sentence, offset_ms=round(t * 1000 / RATE),
+                           duration_ms=round(len(a) * 1000 / RATE), voice=s["voice"], rate=s["rate"]))
+        t += len(a) + int(RATE * rng.uniform(0.9, 1.4))
+    n = t + int(0.6 * RATE)
+    chans = [rng.standard_normal(n) * 10 ** (-62 / 20) for _ in range(2)]
+    for ch, off, a in pieces:
+        chans[ch][off:off + len(a)] += a
+    return chans, placed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", nargs="?", default=str(REPO / "tests/fixtures/asr_call.wav"))
+    ap.add_argument("--heldout", type=int, default=0,
+                    help="speak this many held-out corpus sentences (alternating channels, held-out voices)")
+    ap.add_argument("--seed", type=int, default=5)
+    a = ap.parse_args()
+    if a.heldout:
+        import os
+        assets = Path(os.environ.get("CALLSENSE_ASSETS", REPO.parent / "shared/assets"))
+        _, held = text.build(assets)
+        r = random.Random(a.seed)
+        sents = r.sample(held, min(a.heldout, len(held)))
+        turns = [(i % 2, s, synth.settings(r, heldout=True)) for i, s in enumerate(sents)]
+    else:
+        turns = [(0 if role == "agent" else 1, s, AGENT_VOICE if role == "agent" else CUSTOMER_VOICE)
+                 for role, s in interleave(text.E2E_SENTENCES)]
+    chans, placed = build_call(turns, a.seed)
+    out = Path(a.out)
+    write_mulaw_wav(out, chans)
+    meta = dict(rate=RATE, channels=["agent", "customer"], encoding="mulaw",
+                generator="models/asr-synth/make_test_call.py" + (f" --heldout {a.heldout}" if a.heldout else ""),
+                turns=placed)
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    print(f"wrote {out} ({len(chans[0]) / RATE:.1f} s, {len(placed)} turns)")
+
+
+def interleave(rows):
+    agent = [r for r in rows if r[0] == "agent"]
+    cust = [r for r in rows if r[0] == "customer"]
+    out = []
+    for i in range(max(len(agent), len(cust))):
+        out += agent[i:i + 1] + cust[i:i + 1]
+    return out
+
+
+if __name__ == "__main__":
+    main()

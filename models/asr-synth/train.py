@@ -1,0 +1,257 @@
+"""Trains the synthetic-speech Whisper-architecture model. Resumable.
+
+    python models/asr-synth/train.py --minutes 120 [--threads 2] [--device cpu|cuda]
+
+Reads the shards synth.py wrote under $ASR_WORK (default /tmp/asr-synth) and
+models/asr-synth/tokenizer.json. Every `--ckpt-min` minutes the whole state
+(weights, optimiser, schedule position, random state) is written atomically
+to $ASR_WORK/ckpt.pt; running the command again continues from it. With
+`--init-ggml FILE` a fresh run starts from the weights of an exported model
+(the committed one), so training can go on in another session or machine
+whose $ASR_WORK is empty.
+
+Every `--eval-min` minutes a fixed sample of held-out clips (held-out
+sentences, held-out voices, through the channel with a fixed seed) is
+decoded greedily and its WER/CER logged to $ASR_WORK/train_log.jsonl; the
+best-scoring weights are kept in $ASR_WORK/best.pt for export.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import channel  # noqa: E402
+import model as m  # noqa: E402
+from tokenizer import Bpe  # noqa: E402
+from wer import cer, wer  # noqa: E402
+
+
+loaded: set[str] = set()
+
+
+def load_split(work: Path, split: str, skip=()):
+    """Clips and texts of the finished shards of a split (those not in `skip`)."""
+    clips, texts = [], []
+    for p in sorted(work.glob(f"{split}-*.npz")):
+        if p.name.endswith(".tmp.npz") or p.name in skip:
+            continue
+        z = np.load(p)
+        a, off = z["audio"], z["offsets"]
+        clips += [a[off[i]:off[i + 1]] for i in range(len(off) - 1)]
+        texts += [str(t) for t in z["texts"]]
+        loaded.add(p.name)
+    return clips, texts
+
+
+def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random):
+    """Length-bucketed batches holding at most max_audio_s of (padded) audio."""
+    while True:
+        idx = sorted(range(len(lengths)), key=lambda i: lengths[i] * (1 + 0.1 * rng.random()))
+        out, cur = [], []
+        for i in idx:
+            longest = max([lengths[j] for j in cur] + [lengths[i]]) / 8000 + 1.0
+            if cur and (longest * (len(cur) + 1) > max_audio_s or len(cur) >= max_items):
+                out.append(cur)
+                cur = []
+            cur.append(i)
+        if cur:
+            out.append(cur)
+        rng.shuffle(out)
+        yield from out
+
+
+def spec_augment(mel: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    b, f, t = mel.shape
+    floor = mel.amin(dim=(1, 2), keepdim=True)
+    for _ in range(2):
+        w = int(torch.randint(0, 9, (1,), generator=g))
+        f0 = int(torch.randint(0, f - w + 1, (1,), generator=g))
+        mel[:, f0:f0 + w, :] = floor
+        w = int(torch.randint(0, 8, (1,), generator=g))
+        t0 = int(torch.randint(0, max(1, t - w), (1,), generator=g))
+        mel[:, :, t0:t0 + w] = floor
+    return mel
+
+
+def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_frac: float, clean=False,
+               margin=None):
+    audio, seqs = [], []
+    for i in idx:
+        if not clean and nrng.random() < noise_frac:
+            audio.append(channel.noise_only(nrng))
+            seqs.append(None)
+        else:
+            audio.append(channel.telephone(clips[i], nrng, clean=clean))
+            seqs.append(bpe.encode(texts[i]))
+    if margin is None:
+        margin = int(nrng.integers(0, 17))
+    frames = 2 * max(channel.positions(len(a), margin) for a in audio)
+    mel = torch.stack([m.log_mel(torch.from_numpy(a), frames) for a in audio])
+    prompt = [net.sot, net.notimestamps]
+    full = [prompt + (s + [net.eot] if s is not None else [net.nosp]) for s in seqs]
+    n = max(len(s) for s in full) - 1
+    tok = torch.full((len(full), n), net.eot, dtype=torch.long)
+    tgt = torch.full((len(full), n), -100, dtype=torch.long)
+    for r, s in enumerate(full):
+        tok[r, :len(s) - 1] = torch.tensor(s[:-1])
+        tgt[r, 1:len(s) - 1] = torch.tensor(s[2:])  # predict from the position of <|notimestamps|> on
+    return mel, tok, tgt
+
+
+def evaluate(net, bpe, clips, texts, n=120, device="cpu"):
+    net.eval()
+    rng = np.random.default_rng(1234)
+    order = list(range(len(clips)))
+    random.Random(99).shuffle(order)
+    order = sorted(order[:n], key=lambda i: len(clips[i]))
+    hyps, refs = [], []
+    for k in range(0, len(order), 16):
+        idx = order[k:k + 16]
+        mel, _, _ = make_batch(net, bpe, clips, texts, idx, rng, 0.0, margin=8)
+        for ids in net.greedy(mel.to(device)):
+            hyps.append(bpe.decode(ids))
+        refs += [texts[i] for i in idx]
+    net.train()
+    return wer(refs, hyps), cer(refs, hyps), list(zip(refs, hyps))
+
+
+def lr_at(step, peak, warm, total, floor=0.05):
+    if step < warm:
+        return peak * (step + 1) / warm
+    p = min(1.0, (step - warm) / max(1, total - warm))
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=60, help="stop after this much training time")
+    ap.add_argument("--total-steps", type=int, default=30_000, help="length of the learning-rate schedule")
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--max-audio-s", type=float, default=90.0, help="padded audio per batch")
+    ap.add_argument("--max-items", type=int, default=32)
+    ap.add_argument("--noise-frac", type=float, default=0.03)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--ckpt-min", type=float, default=10)
+    ap.add_argument("--eval-min", type=float, default=15)
+    ap.add_argument("--init-ggml", default="", help="start from an exported model's weights")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-bf16", dest="bf16", action="store_false",
+                    help="train in float32 (default: bfloat16 autocast, weights stay float32)")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(True)
+    work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
+    bpe = Bpe()
+    clips, texts = load_split(work, "train")
+    hclips, htexts = load_split(work, "heldout")
+    print(f"{len(clips)} training clips ({sum(map(len, clips)) / 8000 / 3600:.1f} h), {len(hclips)} held-out",
+          flush=True)
+    net = m.Whisper(m.DIMS, bpe.n_text).to(a.device)
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.01)
+    state = dict(step=0, seconds=0.0, best_wer=None, seed=a.seed)
+    ckpt = work / "ckpt.pt"
+    if ckpt.exists():
+        c = torch.load(ckpt, map_location=a.device, weights_only=False)
+        net.load_state_dict(c["model"])
+        opt.load_state_dict(c["opt"])
+        state = c["state"]
+        random.setstate(c["py_rng"])
+        print(f"resumed at step {state['step']} ({state['seconds'] / 60:.0f} min trained)", flush=True)
+    elif a.init_ggml:
+        import export
+        net.load_state_dict(export.read_ggml(Path(a.init_ggml), bpe.n_text))
+        print(f"initialised from {a.init_ggml}", flush=True)
+    else:
+        random.seed(a.seed)
+    base_seconds = state["seconds"]
+    lengths = [len(c) for c in clips]
+    gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["seed"] * 1000 + state["step"]))
+    nrng = np.random.default_rng(state["seed"] * 1000 + state["step"])
+    trng = torch.Generator().manual_seed(state["step"])
+    log = open(work / "train_log.jsonl", "a")
+    t_start = time.time()
+    t_ckpt = t_eval = t_start
+    ema = None
+    seen = 0
+    t_data = 0.0
+
+    def save(path):
+        tmp = path.with_suffix(".tmp")
+        torch.save(dict(model=net.state_dict(), opt=opt.state_dict(), state=state, py_rng=random.getstate(),
+                        dims=m.DIMS, n_text=bpe.n_text), tmp)
+        os.replace(tmp, path)
+
+    net.train()
+    while True:
+        t0 = time.time()
+        idx = next(gen)
+        mel, tok, tgt = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
+        if torch.rand(1, generator=trng).item() < 0.5:
+            mel = spec_augment(mel, trng)
+        mel, tok, tgt = mel.to(a.device), tok.to(a.device), tgt.to(a.device)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(state["step"], a.lr, a.warmup, a.total_steps)
+        t_data += time.time() - t0
+        with torch.autocast(a.device.split(":")[0], dtype=torch.bfloat16, enabled=a.bf16):
+            logits = net(mel, tok)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt.reshape(-1), ignore_index=-100,
+                               label_smoothing=0.05)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        net.decoder.pin_bias_dim()
+        state["step"] += 1
+        seen += len(idx)
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        now = time.time()
+        if state["step"] % 50 == 0:
+            el = now - t_start
+            print(f"step {state['step']} loss {ema:.3f} lr {opt.param_groups[0]['lr']:.2e} "
+                  f"{seen / el:.1f} clips/s batch {len(idx)}x{mel.shape[-1] // 2} data {t_data / el:.0%}", flush=True)
+        done = (now - t_start) / 60 >= a.minutes or state["step"] >= a.total_steps
+        if now - t_eval >= a.eval_min * 60 or done:
+            w, c, pairs = evaluate(net, bpe, hclips, htexts, device=a.device)
+            state["seconds"] = base_seconds + now - t_start
+            rec = dict(step=state["step"], loss=round(ema, 4), wer=round(w, 4), cer=round(c, 4),
+                       minutes=round(state["seconds"] / 60, 1), time=time.strftime("%FT%T"))
+            print("EVAL", json.dumps(rec), flush=True)
+            for r, h in pairs[:3] + pairs[-3:]:
+                print(f"   REF {r}\n   HYP {h}", flush=True)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            if state["best_wer"] is None or w <= state["best_wer"]:
+                state["best_wer"] = w
+                save(work / "best.pt")
+            more_c, more_t = load_split(work, "train", skip=set(loaded))
+            if more_c:  # synth.py is still writing shards: take the new ones in
+                clips += more_c
+                texts += more_t
+                lengths = [len(c) for c in clips]
+                gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["step"]))
+                print(f"now {len(clips)} training clips", flush=True)
+            t_eval = time.time()
+        if now - t_ckpt >= a.ckpt_min * 60 or done:
+            state["seconds"] = base_seconds + now - t_start
+            save(ckpt)
+            t_ckpt = time.time()
+        if done:
+            break
+
+
+if __name__ == "__main__":
+    main()

@@ -4,9 +4,10 @@
 #   2. a release build of the `callsense` binary,
 #   3. runtime files from models/manifest.toml, checksum-verified:
 #      ONNX Runtime (from the PyPI wheel), Silero VAD, and a Whisper model.
-# Whisper: WHISPER_MODEL=whisper-base.en (default) | whisper-tiny.en | synth-spike-en.
+# Whisper: WHISPER_MODEL=whisper-base.en (default) | whisper-tiny.en | none.
 # If the real model cannot be downloaded (no access to Hugging Face), the
-# synthetic-speech stand-in is installed instead and the script says so.
+# engine uses the synthetic-speech model committed under models/asr-synth/
+# (espeak-ng voices only, not real speech) and the script says so.
 # Local mirror of upstream files: CALLSENSE_ASSETS (default ../shared/assets if present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,14 +45,12 @@ log "Fetching ONNX Runtime and Silero VAD"
 $bin models fetch onnxruntime silero-vad
 model="${WHISPER_MODEL:-whisper-base.en}"
 log "Fetching Whisper model: $model"
-if ! $bin models fetch "$model"; then
-  if [ "$model" != synth-spike-en ]; then
-    log "Could not fetch $model. Installing the synthetic-speech demo model instead:"
-    log "it transcribes espeak-ng speech only, NOT real voices. Put a real ggml model at"
-    log ".runtime/models/ggml-base.en.bin (or set asr.model) for real calls."
-    $bin models fetch synth-spike-en
-  else
-    exit 1
-  fi
+if [ "$model" = none ]; then
+  log "Skipping the Whisper download: the engine uses models/asr-synth/ggml-callsense-synth-en-q8_0.bin"
+elif ! $bin models fetch "$model"; then
+  log "Could not fetch $model. The engine will use callsense's synthetic-speech model"
+  log "(models/asr-synth/ggml-callsense-synth-en-q8_0.bin): it transcribes espeak-ng speech only,"
+  log "NOT real voices. Put a real ggml model at .runtime/models/ggml-base.en.bin (or set asr.model)"
+  log "for real calls."
 fi
 log "Setup done"

@@ -185,7 +185,7 @@ impl Default for AsrConfig {
             auto_candidates: vec![
                 PathBuf::from(".runtime/models/ggml-base.en.bin"),
                 PathBuf::from(".runtime/models/ggml-tiny.en.bin"),
-                PathBuf::from(".runtime/models/ggml-synth-spike-en.bin"),
+                PathBuf::from(crate::asr::SYNTH_MODEL),
             ],
             language: "auto".into(),
             workers: 2,

@@ -4,6 +4,7 @@ calls for `eval_engine.py`.
 
     python models/asr-synth/make_test_call.py                       # the test fixture
     python models/asr-synth/make_test_call.py --heldout 400 OUT.wav # held-out evaluation call
+    python models/asr-synth/make_test_call.py --real OUT.wav        # the shared real-speech clips
 
 The fixture speaks `text.E2E_SENTENCES` (never in training) with voice
 settings training never used (synth.HELDOUT_VOICES / HELDOUT_VARIANTS): agent
@@ -58,13 +59,50 @@ def write_mulaw_wav(path: Path, channels: list[np.ndarray]):
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
+def read_wav(path: Path) -> np.ndarray:
+    """16-bit PCM WAV (mono) -> float at 8 kHz."""
+    import wave
+    from math import gcd
+
+    from scipy import signal
+    with wave.open(str(path)) as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 1, path
+        rate = w.getframerate()
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768.0
+    g = gcd(rate, RATE)
+    return signal.resample_poly(x, RATE // g, rate // g) if rate != RATE else x
+
+
+def real_turns(assets: Path):
+    """The shared real-speech clips that come with transcripts (read in place, never copied)."""
+    import json as _json
+    sb = assets / "audio/speechbrain_asr"
+    ann = {}
+    for f in ("ASR_train.json", "ASR_dev.json"):
+        ann.update(_json.loads((sb / f).read_text()))
+    turns = []
+    for i, name in enumerate(sorted(ann)):
+        if (sb / f"{name}.wav").exists():
+            turns.append((i % 2, ann[name]["wrd"].lower(), sb / f"{name}.wav"))
+    jfk = (assets / "audio/whisper_cpp/jfk.txt").read_text().strip()
+    turns.append((len(turns) % 2, jfk, assets / "audio/whisper_cpp/jfk.wav"))
+    turns.append((len(turns) % 2, "one zero zero zero one nine oh two one oh zero one eight zero three",
+                  assets / "audio/vosk/test.wav"))
+    return turns
+
+
 def build_call(turns, seed: int):
-    """turns: [(channel, sentence, settings)] -> (channels, placements)."""
+    """turns: [(channel, sentence, settings or a WAV path)] -> (channels, placements)."""
     rng = np.random.default_rng(seed)
     t = int(0.6 * RATE)
     pieces, placed = [], []
     for ch, sentence, s in turns:
-        a = synth.speak(sentence, s).astype(np.float64) / 32768.0
+        if isinstance(s, Path):
+            a = read_wav(s)
+            a *= 0.35 / (np.abs(a).max() + 1e-9)
+            s = dict(voice=str(s.relative_to(s.parents[2])), rate=0)
+        else:
+            a = synth.speak(sentence, s).astype(np.float64) / 32768.0
         a *= 10 ** (rng.uniform(-9, -3) / 20)
         pieces.append((ch, t, a))
         placed.append(dict(channel=ch, text=sentence, offset_ms=round(t * 1000 / RATE),
@@ -82,11 +120,14 @@ def main():
     ap.add_argument("out", nargs="?", default=str(REPO / "tests/fixtures/asr_call.wav"))
     ap.add_argument("--heldout", type=int, default=0,
                     help="speak this many held-out corpus sentences (alternating channels, held-out voices)")
+    ap.add_argument("--real", action="store_true", help="place the shared real-speech clips instead")
     ap.add_argument("--seed", type=int, default=5)
     a = ap.parse_args()
-    if a.heldout:
-        import os
-        assets = Path(os.environ.get("CALLSENSE_ASSETS", REPO.parent / "shared/assets"))
+    import os
+    assets = Path(os.environ.get("CALLSENSE_ASSETS", REPO.parent / "shared/assets"))
+    if a.real:
+        turns = real_turns(assets)
+    elif a.heldout:
         _, held = text.build(assets)
         r = random.Random(a.seed)
         sents = r.sample(held, min(a.heldout, len(held)))
@@ -98,7 +139,7 @@ def main():
     out = Path(a.out)
     write_mulaw_wav(out, chans)
     meta = dict(rate=RATE, channels=["agent", "customer"], encoding="mulaw",
-                generator="models/asr-synth/make_test_call.py" + (f" --heldout {a.heldout}" if a.heldout else ""),
+                generator="models/asr-synth/make_test_call.py" + (f" --heldout {a.heldout}" if a.heldout else "") + (" --real" if a.real else ""),
                 turns=placed)
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
     print(f"wrote {out} ({len(chans[0]) / RATE:.1f} s, {len(placed)} turns)")

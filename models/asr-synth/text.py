@@ -36,8 +36,8 @@ HELDOUT_FRAC = 0.04
 E2E_SENTENCES = [
     ("customer", "I want to cancel my account this is the third time it broke."),
     ("customer", "I was charged twice this month and nobody has called me back."),
-    ("customer", "My parcel still has not arrived and it is two weeks late."),
-    ("customer", "I can not log in to my account since yesterday."),
+    ("customer", "My parcel still has not arrived and I am really fed up."),
+    ("customer", "I can not log in to my account and it is driving me mad."),
     ("agent", "Thank you for calling how can I help you today?"),
     ("agent", "I am sorry to hear that let me check your account."),
     ("agent", "I can see the order here it was sent on monday."),

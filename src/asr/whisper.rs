@@ -15,6 +15,20 @@ use whisper_rs::{
 use super::AsrError;
 use crate::config::AsrConfig;
 
+/// The project's own whisper-format model, trained on espeak-ng speech
+/// through a telephone channel (models/asr-synth/MODEL_CARD.md). Committed, so
+/// the engine always has a model; a test and demo model: it does not
+/// transcribe real voices.
+pub const SYNTH_MODEL: &str = "models/asr-synth/ggml-callsense-synth-en-q8_0.bin";
+
+/// Whether `path` names a synthetic-speech model (this project's, or the
+/// earlier spike), which real callers must be told about.
+pub fn is_synthetic_speech_model(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains("synth"))
+}
+
 /// Whisper consumes audio at 16 kHz; one encoder position covers 20 ms.
 const SAMPLES_PER_AUDIO_CTX: usize = 320;
 /// Shortest input handed to whisper.cpp (it is padded with silence).

@@ -280,8 +280,13 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
                 .iter()
                 .map(|m| format!("{} [{}]", m.model, m.language_codes.join(", ")))
                 .collect();
+            let note = if crate::asr::is_synthetic_speech_model(std::path::Path::new(&a.asr_model)) {
+                " (synthetic-speech demo model: espeak-ng voices only, not real speech)"
+            } else {
+                ""
+            };
             println!(
-                "▶ call {} accepted — speech model {}, classifiers {}",
+                "▶ call {} accepted — speech model {}{note}, classifiers {}",
                 a.call_id,
                 a.asr_model,
                 if models.is_empty() {

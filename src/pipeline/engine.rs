@@ -139,6 +139,14 @@ impl Engine {
         let whisper_path = resolve_whisper_model(&config)?;
         let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;
         tracing::info!(model = %whisper_path.display(), multilingual = whisper.is_multilingual(), "Whisper model loaded");
+        if crate::asr::is_synthetic_speech_model(&whisper_path) {
+            tracing::warn!(
+                model = %whisper_path.display(),
+                "This is callsense's synthetic-speech test and demo model: it transcribes espeak-ng voices, \
+                 not real callers. For real calls install a Whisper model \
+                 (`callsense models fetch whisper-base.en`) or set asr.model"
+            );
+        }
         let asr = AsrPool::start(
             whisper,
             config.asr.workers,

@@ -390,3 +390,54 @@ mod tests {
             .all(|s| s.samples.iter().all(|v| v.abs() <= 1.0)));
     }
 }
+
+/// Words of `text` as ASR scoring compares them: lower case, letters, digits
+/// and apostrophes only.
+pub fn score_words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word-level edit distance (substitutions + deletions + insertions) between a
+/// reference and a hypothesis, and the reference's word count: WER = errors / words.
+pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
+    let r = score_words(reference);
+    let h = score_words(hypothesis);
+    let mut row: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, hw) in h.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(rw != hw));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    (row[h.len()], r.len())
+}
+
+#[cfg(test)]
+mod wer_tests {
+    use super::*;
+
+    #[test]
+    fn word_errors_count_substitutions_deletions_and_insertions() {
+        assert_eq!(word_errors("I want to cancel.", "i want to cancel"), (0, 4));
+        assert_eq!(word_errors("I want to cancel", "I want a cancel"), (1, 4));
+        assert_eq!(word_errors("I want to cancel", "I want cancel"), (1, 4));
+        assert_eq!(word_errors("I want to cancel", "I do want to cancel it"), (2, 4));
+        assert_eq!(word_errors("I can't log in", ""), (4, 4));
+        assert_eq!(word_errors("", "noise"), (1, 0));
+    }
+}

@@ -19,14 +19,15 @@ use tokio::sync::oneshot;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
-/// The Whisper stand-in the tests use (installed by `callsense models fetch synth-spike-en`).
-pub const TEST_WHISPER: &str = ".runtime/models/ggml-synth-spike-en.bin";
+/// The Whisper-format model the tests use: the project's own, trained on
+/// synthetic telephone speech and committed (models/asr-synth/).
+pub const TEST_WHISPER: &str = callsense::asr::SYNTH_MODEL;
 
 pub fn test_config() -> Config {
     let mut c = Config::default();
     assert!(
         Path::new(TEST_WHISPER).is_file() && Path::new(&c.audio.silero_model).is_file(),
-        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad synth-spike-en`)"
+        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad`)"
     );
     c.asr.model = TEST_WHISPER.into();
     c.asr.workers = 2;

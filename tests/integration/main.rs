@@ -4,6 +4,7 @@
 
 mod common;
 
+mod asr_synth;
 mod classifier;
 mod cli;
 mod connect;

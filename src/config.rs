@@ -186,6 +186,7 @@ impl Default for AsrConfig {
                 PathBuf::from(".runtime/models/ggml-base.en.bin"),
                 PathBuf::from(".runtime/models/ggml-tiny.en.bin"),
                 PathBuf::from(crate::asr::SYNTH_MODEL),
+                PathBuf::from(".runtime/models/ggml-synth-spike-en.bin"),
             ],
             language: "auto".into(),
             workers: 2,

@@ -46,14 +46,16 @@ def run_engine(call: Path, model: Path | None, workers: int):
     env = dict(os.environ, CALLSENSE__SERVER__LISTEN=f"127.0.0.1:{port}", CALLSENSE__ASR__WORKERS=str(workers))
     if model:
         env["CALLSENSE__ASR__MODEL"] = str(model)
-    log = open(call.with_suffix(".serve.log"), "w")
+    import tempfile
+    log_path = Path(tempfile.gettempdir()) / f"callsense-eval-{port}.log"
+    log = open(log_path, "w")
     srv = subprocess.Popen([str(BIN), "serve"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(240):
-            if "Models loaded; serving" in call.with_suffix(".serve.log").read_text():
+            if "Models loaded; serving" in log_path.read_text():
                 break
             if srv.poll() is not None:
-                raise SystemExit(f"server exited:\n{call.with_suffix('.serve.log').read_text()}")
+                raise SystemExit(f"server exited:\n{log_path.read_text()}")
             time.sleep(0.5)
         out = subprocess.run([str(BIN), "stream", str(call), "--server", f"http://127.0.0.1:{port}", "--as", "mulaw",
                               "--rate", "8000", "--json", "--language", "en"],
@@ -77,6 +79,7 @@ def main():
     ap.add_argument("--model", help="ggml model (default: the engine's own choice, asr.model)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json-out")
+    ap.add_argument("--show", action="store_true", help="include what was spoken and heard")
     a = ap.parse_args()
     call = Path(a.call).resolve()
     meta = json.loads(call.with_suffix(".json").read_text())
@@ -96,6 +99,8 @@ def main():
         report["channels"][meta["channels"][ch]] = dict(
             sentences=len(refs), results=len(hyps), words=len(ref_w), wer=round(e / max(1, len(ref_w)), 4),
             cer=round(cer([" ".join(refs)], [" ".join(hyps)]), 4))
+        if a.show:
+            report["channels"][meta["channels"][ch]].update(spoken=refs, heard=hyps)
     report["wer"] = round(tot_e / max(1, tot_n), 4)
     report["seconds"] = round(time.time() - t0, 1)
     print(json.dumps(report, indent=1))

@@ -25,7 +25,9 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import model as m  # noqa: E402
-from tokenizer import Bpe  # noqa: E402
+from tokenizer import BYTE_ORDER, Bpe  # noqa: E402
+
+BYTE_IDS = {b: i for i, b in enumerate(BYTE_ORDER)}
 
 HPARAMS = ["n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_text_ctx",
            "n_text_state", "n_text_head", "n_text_layer", "n_mels"]
@@ -62,7 +64,7 @@ def q8_0(x: np.ndarray) -> bytes:
 
 
 def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0"):
-    sd = full_vocab_state(sd, bpe.n_text)
+    sd = full_vocab_state({k: v for k, v in sd.items() if not k.startswith("ctc.")}, bpe.n_text)
     with open(out, "wb") as f:
         f.write(struct.pack("<i", 0x67676D6C))
         for k in HPARAMS:
@@ -101,10 +103,17 @@ def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0"):
 
 def read_ggml(path: Path, n_text: int) -> dict:
     """A model file -> the compact state dict train.py uses (for --init-ggml)."""
+    _, sd = read_tensors(path)
+    full = sd["decoder.token_embedding.weight"]
+    sd["decoder.token_embedding.weight"] = full[list(range(n_text)) + [m.EOT, m.SOT, m.NOT, m.NOSP]].clone()
+    return sd
+
+
+def read_tensors(path: Path) -> tuple[tuple, dict]:
+    """All tensors of a ggml model file as float32 (hparams, {name: tensor})."""
     data = path.read_bytes()
-    pos = 4
-    hp = struct.unpack_from("<11i", data, pos)
-    pos += 44
+    hp = struct.unpack_from("<11i", data, 4)
+    pos = 4 + 44
     n_mel, n_fft = struct.unpack_from("<ii", data, pos)
     pos += 8 + n_mel * n_fft * 4
     (nv,) = struct.unpack_from("<i", data, pos)
@@ -112,7 +121,7 @@ def read_ggml(path: Path, n_text: int) -> dict:
     for _ in range(nv):
         (ln,) = struct.unpack_from("<i", data, pos)
         pos += 4 + ln
-    sd = {}
+    out = {}
     while pos < len(data):
         nd, ln, tt = struct.unpack_from("<iii", data, pos)
         pos += 12
@@ -136,11 +145,39 @@ def read_ggml(path: Path, n_text: int) -> dict:
         t = torch.from_numpy(a.reshape(shape))
         if name in ("encoder.conv1.bias", "encoder.conv2.bias"):
             t = t.reshape(-1)
-        sd[name] = t
-    full = sd["decoder.token_embedding.weight"]
-    sd["decoder.token_embedding.weight"] = full[list(range(n_text)) + [m.EOT, m.SOT, m.NOT, m.NOSP]].clone()
-    del hp
-    return sd
+        out[name] = t
+    return hp, out
+
+
+@torch.no_grad()
+def init_from_byte_model(net, path: Path, bpe: Bpe):
+    """Fills `net` from a byte-token English model of the same width (the
+    spike): shared layers copied, extra encoder/decoder layers made identity
+    (zero output projections), byte embeddings copied (ids 0-255 are the same
+    bytes in both), each merge's embedding the mean of its bytes'."""
+    _, src = read_tensors(path)
+    own = net.state_dict()
+    for k, v in src.items():
+        if k == "decoder.token_embedding.weight":
+            continue
+        if k in own:
+            if k == "decoder.positional_embedding":
+                v = v[:own[k].shape[0]]
+            own[k].copy_(v)
+    for stack in (net.encoder.blocks, net.decoder.blocks):
+        for i, b in enumerate(stack):
+            prefix = ("encoder" if stack is net.encoder.blocks else "decoder") + f".blocks.{i}."
+            if not any(k.startswith(prefix) for k in src):
+                for lin in [b.attn.out, b.mlp[2]] + ([b.cross_attn.out] if b.cross_attn is not None else []):
+                    lin.weight.zero_()
+                    lin.bias.zero_()
+    te = src["decoder.token_embedding.weight"]
+    emb = net.decoder.token_embedding.weight
+    emb[:256] = te[:256]
+    for i in range(256, bpe.n_text):
+        emb[i] = te[[b2 for b2 in (BYTE_IDS[b] for b in bpe.token_bytes(i))]].mean(0)
+    emb[net.eot], emb[net.sot], emb[net.notimestamps], emb[net.nosp] = te[m.EOT], te[m.SOT], te[m.NOT], te[m.NOSP]
+    net.decoder.pin_bias_dim()
 
 
 def main():

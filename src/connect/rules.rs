@@ -562,57 +562,32 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
         let vip = json!({"avg_order_value": 800});
         let mut state = CallRuleState::default();
         let (u, c) = facts("cancel_service", 1);
-        let fired = rules.evaluate(
-            Trigger::Utterance,
-            &Facts {
-                utterance: Some(&u),
-                call: &c,
-                customer: &vip,
-            },
-            &mut state,
-            0,
-        );
-        assert_eq!(fired.len(), 1);
-        assert_eq!(fired[0].rule, "churn-risk");
-        assert_eq!(fired[0].actions.len(), 3);
-        let again = rules.evaluate(
-            Trigger::Utterance,
-            &Facts {
-                utterance: Some(&u),
-                call: &c,
-                customer: &vip,
-            },
-            &mut state,
-            1000,
-        );
-        assert!(again.is_empty(), "once per call");
-        // Below the threshold: no retention flow for a low-value customer.
-        let low = json!({"avg_order_value": 120});
-        let none = rules.evaluate(
-            Trigger::Utterance,
-            &Facts {
-                utterance: Some(&u),
-                call: &c,
-                customer: &low,
-            },
-            &mut CallRuleState::default(),
-            0,
-        );
-        assert!(none.is_empty());
-        // No profile at all: the rule does not fire (and is counted as not evaluable).
-        let empty = json!({});
-        assert!(rules
-            .evaluate(
+        let on_utterance = |customer: &Value, state: &mut CallRuleState, at_ms| {
+            rules.evaluate(
                 Trigger::Utterance,
                 &Facts {
                     utterance: Some(&u),
                     call: &c,
-                    customer: &empty
+                    customer,
                 },
-                &mut CallRuleState::default(),
-                0
+                state,
+                at_ms,
             )
-            .is_empty());
+        };
+        let fired = on_utterance(&vip, &mut state, 0);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].rule, "churn-risk");
+        assert_eq!(fired[0].actions.len(), 3);
+        assert!(
+            on_utterance(&vip, &mut state, 1000).is_empty(),
+            "once per call"
+        );
+        // Below the threshold: no retention flow for a low-value customer.
+        let low = json!({"avg_order_value": 120});
+        assert!(on_utterance(&low, &mut CallRuleState::default(), 0).is_empty());
+        // No profile at all: the rule does not fire (and is counted as not evaluable).
+        let empty = json!({});
+        assert!(on_utterance(&empty, &mut CallRuleState::default(), 0).is_empty());
         // Cool-down.
         let (u, c) = facts("complaint", 3);
         let mut s = CallRuleState::default();

@@ -21,7 +21,7 @@ done
 grep -q "Models loaded; serving" "$LOG" || { cat "$LOG" >&2; echo "error: models did not load in 60 s" >&2; exit 1; }
 grep -E "Whisper model loaded|Classifier loaded" "$LOG" | sed -E 's/^.*INFO //' >&2
 if grep -q "Whisper model loaded.*synth" "$LOG"; then
-  echo "NOTE: using a synthetic-speech model (models/asr-synth/README.md): it" >&2
+  echo "NOTE: using a synthetic-speech model (models/asr-synth/MODEL_CARD.md): it" >&2
   echo "      transcribes espeak-ng voices like this sample call's, not real speech." >&2
 fi
 pace="--realtime"; [ "${FAST:-0}" = 1 ] && pace=""

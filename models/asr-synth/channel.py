@@ -2,6 +2,8 @@
 and the feature pipeline the engine's path ends in.
 
 clip (8 kHz, band-limited by synth.py)
+  -> speed: 70 % of draws play 0.88-1.12x as fast (tempo, pitch and formants
+     move together, as for a longer or shorter vocal tract): new speakers
   -> level: -20..+2 dB, sometimes a slow level change of up to 8 dB across the clip
   -> leading and trailing pause (what the engine's VAD keeps around speech)
   -> background noise (white, pink or brown, SNR 12..45 dB; sometimes none)
@@ -54,6 +56,8 @@ def coloured_noise(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
 def telephone(clip8k: np.ndarray, rng: np.random.Generator, clean: bool = False) -> np.ndarray:
     """int16 8 kHz clip -> float32 16 kHz audio after the channel."""
     x = clip8k.astype(np.float64) / 32768.0
+    if not clean and rng.random() < 0.7:
+        x = signal.resample_poly(x, 100, int(rng.integers(88, 113)))
     if not clean:
         x = x * 10 ** (rng.uniform(-20, 2) / 20)
         if rng.random() < 0.3:

@@ -77,6 +77,7 @@ def mel_filters(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS) -> np.ndarray:
 
 _FB = torch.from_numpy(mel_filters())
 _WIN = torch.hann_window(N_FFT)  # periodic, as whisper.cpp's hann
+_ON_DEVICE: dict = {}
 
 
 def log_mel(audio: torch.Tensor, frames: int) -> torch.Tensor:
@@ -84,16 +85,25 @@ def log_mel(audio: torch.Tensor, frames: int) -> torch.Tensor:
     input followed by silence: power spectrum, filterbank, log10 floored at
     1e-10, clamped to (max - 8), then (x + 4) / 4. Frames past the audio get
     the value digital silence gets (max - 8), as in whisper.cpp's padding."""
+    return log_mel_batch(audio[None], frames)[0]
+
+
+def log_mel_batch(audio: torch.Tensor, frames: int) -> torch.Tensor:
+    """[B, samples] -> [B, 80, frames]: `log_mel` of each row (each row is
+    zero-padded past its clip, and each row has its own max), on the tensor's
+    device, so training can run the features on the GPU."""
     need = frames * HOP
-    if audio.numel() < need:
-        audio = F.pad(audio, (0, need - audio.numel()))
-    st = torch.stft(audio[:need + N_FFT // 2], N_FFT, HOP, window=_WIN, return_complex=True, center=True,
-                    pad_mode="reflect")
+    if audio.shape[1] < need:
+        audio = F.pad(audio, (0, need - audio.shape[1]))
+    dev = audio.device
+    if dev not in _ON_DEVICE:
+        _ON_DEVICE[dev] = (_FB.to(dev), _WIN.to(dev))
+    fb, win = _ON_DEVICE[dev]
+    st = torch.stft(audio[:, :need + N_FFT // 2].float(), N_FFT, HOP, window=win, return_complex=True,
+                    center=True, pad_mode="reflect")
     power = st.abs() ** 2
-    m = torch.clamp(_FB @ power, min=1e-10).log10()[:, :frames]
-    m = torch.maximum(m, m.max() - 8.0)
-    if m.shape[1] < frames:
-        m = F.pad(m, (0, frames - m.shape[1]), value=float(m.max() - 8.0))
+    m = torch.clamp(fb @ power, min=1e-10).log10()[:, :, :frames]
+    m = torch.maximum(m, m.amax(dim=(1, 2), keepdim=True) - 8.0)
     return (m + 4.0) / 4.0
 
 
@@ -129,6 +139,7 @@ class MultiHeadAttention(nn.Module):
 class ResidualAttentionBlock(nn.Module):
     def __init__(self, d: int, heads: int, cross: bool = False):
         super().__init__()
+        self.dropout = 0.0  # residual-branch dropout, training only (set_dropout)
         self.attn = MultiHeadAttention(d, heads)
         self.attn_ln = nn.LayerNorm(d)
         self.cross_attn = MultiHeadAttention(d, heads) if cross else None
@@ -137,10 +148,19 @@ class ResidualAttentionBlock(nn.Module):
         self.mlp_ln = nn.LayerNorm(d)
 
     def forward(self, x, xa=None, causal=False):
-        x = x + self.attn(self.attn_ln(x), causal=causal)
+        p = self.dropout if self.training else 0.0
+        x = x + F.dropout(self.attn(self.attn_ln(x), causal=causal), p)
         if self.cross_attn is not None:
-            x = x + self.cross_attn(self.cross_attn_ln(x), xa)
-        return x + self.mlp(self.mlp_ln(x))
+            x = x + F.dropout(self.cross_attn(self.cross_attn_ln(x), xa), p)
+        return x + F.dropout(self.mlp(self.mlp_ln(x)), p)
+
+
+def set_dropout(net: nn.Module, p: float):
+    """Dropout on every block's residual branches while training (whisper.cpp
+    has none; at inference the blocks are the same)."""
+    for mod in net.modules():
+        if isinstance(mod, ResidualAttentionBlock):
+            mod.dropout = p
 
 
 class AudioEncoder(nn.Module):
@@ -220,9 +240,11 @@ class Whisper(nn.Module):
         """Compact id -> whisper.cpp id."""
         return list(range(self.n_text)) + [EOT, SOT, NOT, NOSP]
 
-    def forward(self, mel, tokens):
+    def forward(self, mel, tokens, detach_ctc: bool = False):
+        """Token logits and CTC logits; with `detach_ctc` the CTC loss trains
+        only its head (a fresh head's noise stays out of a trained encoder)."""
         xa = self.encoder(mel)
-        return self.decoder(tokens, xa), self.ctc(xa)
+        return self.decoder(tokens, xa), self.ctc(xa.detach() if detach_ctc else xa)
 
     @torch.no_grad()
     def greedy(self, mel: torch.Tensor, max_tokens: int = 120) -> list[list[int]]:
@@ -230,8 +252,8 @@ class Whisper(nn.Module):
         [sot, notimestamps], eot suppressed at the first step)."""
         xa = self.encoder(mel)
         b = mel.shape[0]
-        toks = torch.tensor([[self.sot, self.notimestamps]] * b)
-        done = torch.zeros(b, dtype=torch.bool)
+        toks = torch.tensor([[self.sot, self.notimestamps]] * b, device=mel.device)
+        done = [False] * b
         out = [[] for _ in range(b)]
         for step in range(max_tokens):
             lg = self.decoder(toks, xa)[:, -1]
@@ -240,13 +262,14 @@ class Whisper(nn.Module):
                 lg[:, self.eot] = -1e9
                 lg[:, 220] = -1e9  # suppress_blank: a lone space
             nxt = lg.argmax(-1)
+            nx = nxt.tolist()
             for i in range(b):
                 if not done[i]:
-                    if int(nxt[i]) == self.eot:
+                    if nx[i] == self.eot:
                         done[i] = True
                     else:
-                        out[i].append(int(nxt[i]))
-            if bool(done.all()):
+                        out[i].append(nx[i])
+            if all(done):
                 break
             toks = torch.cat([toks, nxt[:, None]], 1)
         return out

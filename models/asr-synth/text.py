@@ -12,6 +12,10 @@ sentence, so a held-out sentence is never spoken in training:
 * `E2E_SENTENCES`: the sentences the engine's end-to-end test speaks. They
   are always held out.
 
+`novel_sentences` adds generated training text (word-trigram walks and random
+word strings over the training sentences) so the decoder cannot get by on
+recalling training sentences.
+
 Every target is in one spoken form: words only (numbers spelled out), lower
 case except a capital first letter and "I", ending in "." or "?". espeak-ng is
 given exactly that text, so what is said is what is written.
@@ -258,7 +262,52 @@ def classifier_sentences(assets: Path):
     return rows
 
 
+def novel_sentences(train: list[str], taken: set[str], n_chain: int, n_words: int, seed: int = 13) -> list[str]:
+    """New word sequences, so the decoder must listen rather than recall one
+    of the training sentences: `n_chain` walks of a word-trigram chain over
+    the training sentences (backing off to bigrams a third of the time, which
+    joins sentences into new ones) and `n_words` strings of 2-10 words drawn
+    from the training vocabulary. Only training text feeds them, and none
+    repeats a key in `taken` (training and held-out sentences)."""
+    rng = random.Random(seed)
+    tri: dict[tuple[str, str], list[str]] = {}
+    bi: dict[str, list[str]] = {}
+    vocab: set[str] = set()
+    for sent in train:
+        w = ["<s>", "<s>"] + key(sent).split() + ["</s>"]
+        vocab.update(w[2:-1])
+        for i in range(2, len(w)):
+            tri.setdefault((w[i - 2], w[i - 1]), []).append(w[i])
+            bi.setdefault(w[i - 1], []).append(w[i])
+    words = sorted(vocab)
+    out: list[str] = []
+    seen = set(taken)
+
+    def add(ws: list[str], question: bool) -> None:
+        t = normalise(" ".join(ws) + ("?" if question else ""))
+        if t is not None and key(t) not in seen:
+            seen.add(key(t))
+            out.append(t)
+
+    tries = 0
+    while len(out) < n_chain and tries < 20 * n_chain:
+        tries += 1
+        w = ["<s>", "<s>"]
+        while len(w) < 26:
+            nxt = rng.choice(bi[w[-1]] if rng.random() < 0.33 else tri[(w[-2], w[-1])])
+            if nxt == "</s>":
+                break
+            w.append(nxt)
+        if 3 <= len(w) - 2 <= 24:
+            add(w[2:], rng.random() < 0.1)
+    target = len(out) + n_words
+    while len(out) < target:
+        add(rng.sample(words, rng.randint(2, 10)), False)
+    return out
+
+
 def build(assets: Path, seed: int = 7, sst_cap: int = 6000, max_train: int = 60_000):
+    """Returns (train, heldout): lists of normalised sentences, disjoint."""
     """Returns (train, heldout): lists of normalised sentences, disjoint."""
     rng = random.Random(seed)
     raw = []

@@ -96,7 +96,11 @@ def spec_augment(mel: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_frac: float, clean=False,
-               margin=None):
+               margin=None, raw=False):
+    """`net` supplies the special token ids (the model or a `TokenIds`).
+    With `raw`, the first item is the zero-padded 16 kHz audio [B, frames *
+    160] and the features are left to `model.log_mel_batch` (on the
+    accelerator)."""
     audio, seqs, chars = [], [], []
     for i in idx:
         if not clean and nrng.random() < noise_frac:
@@ -110,7 +114,13 @@ def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_fra
     if margin is None:
         margin = int(nrng.integers(0, 17))
     frames = 2 * max(channel.positions(len(a), margin) for a in audio)
-    mel = torch.stack([m.log_mel(torch.from_numpy(a), frames) for a in audio])
+    if raw:
+        mel = torch.zeros(len(audio), frames * m.HOP)
+        for r, x in enumerate(audio):
+            n = min(len(x), frames * m.HOP)
+            mel[r, :n] = torch.from_numpy(x[:n])
+    else:
+        mel = torch.stack([m.log_mel(torch.from_numpy(a), frames) for a in audio])
     prompt = [net.sot, net.notimestamps]
     full = [prompt + (s + [net.eot] if s is not None else [net.nosp]) for s in seqs]
     n = max(len(s) for s in full) - 1
@@ -120,6 +130,32 @@ def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_fra
         tok[r, :len(s) - 1] = torch.tensor(s[:-1])
         tgt[r, 1:len(s) - 1] = torch.tensor(s[2:])  # predict from the position of <|notimestamps|> on
     return mel, tok, tgt, chars
+
+
+class TokenIds:
+    """The compact special-token ids of a model, without the model (for data workers)."""
+
+    def __init__(self, net):
+        self.sot, self.notimestamps, self.eot, self.nosp = net.sot, net.notimestamps, net.eot, net.nosp
+
+
+class Batches(torch.utils.data.IterableDataset):
+    """Training batches built in DataLoader worker processes: each worker
+    draws its own length-bucketed batches (its own seed) and runs the channel;
+    the training process turns the audio into features on its device."""
+
+    def __init__(self, ids, bpe, clips, texts, a, seed):
+        self.ids, self.bpe, self.clips, self.texts, self.a, self.seed = ids, bpe, clips, texts, a, seed
+        self.lengths = [len(c) for c in clips]
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid = info.id if info else 0
+        torch.set_num_threads(1)
+        rng = random.Random(self.seed * 1000 + wid)
+        nrng = np.random.default_rng(self.seed * 1000 + wid)
+        for idx in batches(self.lengths, self.a.max_audio_s, self.a.max_items, rng):
+            yield make_batch(self.ids, self.bpe, self.clips, self.texts, idx, nrng, self.a.noise_frac, raw=True)
 
 
 def evaluate(net, bpe, clips, texts, n=120, device="cpu"):
@@ -143,7 +179,7 @@ def ctc_loss(ctc_logits, chars):
     """CTC of the encoder frames against the letters of each text (blank last)."""
     lp = ctc_logits.float().log_softmax(-1).transpose(0, 1)  # [T, B, C]
     lens = torch.tensor([len(x) for x in chars])
-    flat = torch.tensor([c for x in chars for c in x], dtype=torch.long)
+    flat = torch.tensor([c for x in chars for c in x], dtype=torch.long, device=lp.device)
     t = torch.full((lp.shape[1],), lp.shape[0], dtype=torch.long)
     return F.ctc_loss(lp, flat, t, lens, blank=len(m.CTC_CHARS), zero_infinity=True)
 
@@ -170,6 +206,12 @@ def main():
                          "cross-attention its alignment)")
     ap.add_argument("--ctc-weight", type=float, default=0.3, help="share of the encoder CTC loss")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=0,
+                    help="DataLoader processes building batches (0: in the training process); "
+                         "not with --curriculum")
+    ap.add_argument("--lr-by-time", action="store_true",
+                    help="the cosine decay follows training time (--minutes) instead of --total-steps, "
+                         "so a run of fixed length ends at the floor whatever its speed")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--ckpt-min", type=float, default=10)
     ap.add_argument("--eval-min", type=float, default=15)
@@ -180,10 +222,24 @@ def main():
     ap.add_argument("--voices", default="", help="train only on these espeak-ng voices (comma-separated, "
                                                  "variants included): a voice curriculum's first stage")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dropout", type=float, default=0.0, help="residual dropout while training")
+    ap.add_argument("--profile-at", type=int, default=0, metavar="STEP",
+                    help="profile 20 training steps from STEP and print where the time went")
+    ap.add_argument("--label-smoothing", type=float, default=0.05)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in float32 (default: bfloat16 autocast, weights stay float32)")
     a = ap.parse_args()
+    if a.workers and a.curriculum:
+        ap.error("--curriculum needs --workers 0 (workers cannot see the step)")
     torch.set_num_threads(a.threads)
+    if a.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        # cuDNN's attention builds a plan for every new shape (about 20 ms of
+        # CPU per call, measured with --profile-at): with variable-length
+        # batches that was 80 % of run E's step time. Flash / memory-efficient
+        # attention need no plans.
+        torch.backends.cuda.enable_cudnn_sdp(False)
     torch.set_flush_denormal(True)
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     bpe = Bpe()
@@ -192,8 +248,10 @@ def main():
     print(f"{len(clips)} training clips ({sum(map(len, clips)) / 8000 / 3600:.1f} h), {len(hclips)} held-out",
           flush=True)
     net = m.Whisper(m.DIMS, bpe.n_text).to(a.device)
+    m.set_dropout(net, a.dropout)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.01)
     state = dict(step=0, seconds=0.0, best_wer=None, seed=a.seed)
+    fresh_ctc_until = 0
     ckpt = work / "ckpt.pt"
     if ckpt.exists():
         c = torch.load(ckpt, map_location=a.device, weights_only=False)
@@ -209,7 +267,9 @@ def main():
     elif a.init_ggml:
         import export
         net.load_state_dict(export.read_ggml(Path(a.init_ggml), bpe.n_text), strict=False)
-        print(f"initialised from {a.init_ggml}", flush=True)
+        # the export has no CTC head: train the fresh one alone for a while
+        fresh_ctc_until = state["step"] + 500
+        print(f"initialised from {a.init_ggml} (CTC head alone for 500 steps)", flush=True)
     elif a.init_spike:
         import export
         export.init_from_byte_model(net, Path(a.init_spike), bpe)
@@ -225,16 +285,24 @@ def main():
         k = (state["step"] - int(start)) / int(steps)
         return float("inf") if k >= 1 else float(first) + max(0.0, k) * 10.0
 
-    gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["seed"] * 1000 + state["step"]),
-                  max_clip_s)
+    def make_gen():
+        if not a.workers:
+            return batches(lengths, a.max_audio_s, a.max_items, random.Random(state["seed"] * 1000 + state["step"]),
+                           max_clip_s)
+        ds = Batches(TokenIds(net), bpe, clips, texts, a, state["seed"] * 1000 + state["step"])
+        return iter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=a.workers, prefetch_factor=4,
+                                                pin_memory=a.device.startswith("cuda")))
+
+    gen = make_gen()
     nrng = np.random.default_rng(state["seed"] * 1000 + state["step"])
     trng = torch.Generator().manual_seed(state["step"])
     log = open(work / "train_log.jsonl", "a")
     t_start = time.time()
     t_ckpt = t_eval = t_start
     ema = ema_ctc = None
+    run_att = run_ctc = 0.0
     seen = 0
-    t_data = 0.0
+    t_data = t_sync = 0.0
 
     def save(path):
         tmp = path.with_suffix(".tmp")
@@ -243,20 +311,46 @@ def main():
         os.replace(tmp, path)
 
     net.train()
+    prof = None
     while True:
+        if a.profile_at and state["step"] == a.profile_at:
+            acts = [torch.profiler.ProfilerActivity.CPU]
+            if a.device.startswith("cuda"):
+                acts.append(torch.profiler.ProfilerActivity.CUDA)
+            prof = torch.profiler.profile(activities=acts)
+            prof.__enter__()
+        if prof is not None and state["step"] == a.profile_at + 20:
+            prof.__exit__(None, None, None)
+            for key in ["self_cpu_time_total"] + (["self_cuda_time_total"] if len(acts) > 1 else []):
+                print(prof.key_averages().table(sort_by=key, row_limit=15), flush=True)
+            prof = None
         t0 = time.time()
-        idx = next(gen)
-        mel, tok, tgt, chars = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
-        if torch.rand(1, generator=trng).item() < 0.5:
-            mel = spec_augment(mel, trng)
-        mel, tok, tgt = mel.to(a.device), tok.to(a.device), tgt.to(a.device)
+        if a.workers:
+            audio, tok, tgt, chars = next(gen)
+            mel = m.log_mel_batch(audio.to(a.device, non_blocking=True), audio.shape[1] // m.HOP)
+            if torch.rand(1, generator=trng).item() < 0.5:
+                mel = spec_augment(mel, trng)
+        else:
+            idx = next(gen)
+            mel, tok, tgt, chars = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
+            if torch.rand(1, generator=trng).item() < 0.5:
+                mel = spec_augment(mel, trng)
+        nb = mel.shape[0]
+        mel, tok, tgt = (x.to(a.device, non_blocking=True) for x in (mel, tok, tgt))
         for g in opt.param_groups:
-            g["lr"] = lr_at(state["step"], a.lr, a.warmup, a.total_steps)
+            if a.lr_by_time:
+                trained = base_seconds + time.time() - t_start
+                g["lr"] = lr_at(min(state["step"], a.warmup), a.lr, a.warmup, a.warmup + 1000)
+                if state["step"] >= a.warmup:
+                    p = min(1.0, trained / (base_seconds + a.minutes * 60))
+                    g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+            else:
+                g["lr"] = lr_at(state["step"], a.lr, a.warmup, a.total_steps)
         t_data += time.time() - t0
         with torch.autocast(a.device.split(":")[0], dtype=torch.bfloat16, enabled=a.bf16):
-            logits, ctc_logits = net(mel, tok)
+            logits, ctc_logits = net(mel, tok, detach_ctc=state["step"] < fresh_ctc_until)
         att = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt.reshape(-1), ignore_index=-100,
-                              label_smoothing=0.05)
+                              label_smoothing=a.label_smoothing)
         ctc = ctc_loss(ctc_logits, chars)
         loss = (1 - a.ctc_weight) * att + a.ctc_weight * ctc
         opt.zero_grad(set_to_none=True)
@@ -265,15 +359,24 @@ def main():
         opt.step()
         net.decoder.pin_bias_dim()
         state["step"] += 1
-        seen += len(idx)
-        ema = att.item() if ema is None else 0.98 * ema + 0.02 * att.item()
-        ema_ctc = ctc.item() if ema_ctc is None else 0.98 * ema_ctc + 0.02 * ctc.item()
+        seen += nb
+        run_att = run_att + att.detach()  # summed on the device: no sync per step
+        run_ctc = run_ctc + ctc.detach()
+        if state["step"] % 50 == 0 or ema is None:
+            ts = time.time()
+            k = 1 if ema is None else 50
+            att_m, ctc_m = (run_att / k).item(), (run_ctc / k).item()
+            t_sync += time.time() - ts
+            run_att = run_ctc = 0.0
+            ema = att_m if ema is None else 0.8 * ema + 0.2 * att_m
+            ema_ctc = ctc_m if ema_ctc is None else 0.8 * ema_ctc + 0.2 * ctc_m
         now = time.time()
         if state["step"] % 50 == 0:
             el = now - t_start
             print(f"step {state['step']} loss {ema:.3f} ctc {ema_ctc:.3f} lr {opt.param_groups[0]['lr']:.2e} "
-                  f"{seen / el:.1f} clips/s batch {len(idx)}x{mel.shape[-1] // 2} data {t_data / el:.0%}", flush=True)
-        done = (now - t_start) / 60 >= a.minutes or state["step"] >= a.total_steps
+                  f"{seen / el:.1f} clips/s batch {nb}x{mel.shape[-1] // 2} data {t_data / el:.0%} "
+                  f"sync {t_sync / el:.0%}", flush=True)
+        done = (now - t_start) / 60 >= a.minutes or (not a.lr_by_time and state["step"] >= a.total_steps)
         if now - t_eval >= a.eval_min * 60 or done:
             w, c, pairs = evaluate(net, bpe, hclips, htexts, device=a.device)
             state["seconds"] = base_seconds + now - t_start
@@ -292,7 +395,7 @@ def main():
                 clips += more_c
                 texts += more_t
                 lengths = [len(c) for c in clips]
-                gen = batches(lengths, a.max_audio_s, a.max_items, random.Random(state["step"]), max_clip_s)
+                gen = make_gen()
                 print(f"now {len(clips)} training clips", flush=True)
             t_eval = time.time()
         if now - t_ckpt >= a.ckpt_min * 60 or done:

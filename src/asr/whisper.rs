@@ -16,9 +16,9 @@ use super::AsrError;
 use crate::config::AsrConfig;
 
 /// The project's own whisper-format model, trained on espeak-ng speech
-/// through a telephone channel by models/asr-synth/ (issue 5; committed once
-/// it meets its target). A test and demo model: it does not transcribe real
-/// voices.
+/// through a telephone channel (models/asr-synth/MODEL_CARD.md). Committed, so
+/// the engine always has a model; a test and demo model: it does not
+/// transcribe real voices.
 pub const SYNTH_MODEL: &str = "models/asr-synth/ggml-callsense-synth-en-q8_0.bin";
 
 /// Whether `path` names a synthetic-speech model (this project's, or the

@@ -2,8 +2,9 @@
 //! asr_call.wav, made by models/asr-synth/make_test_call.py with sentences
 //! and voices the model never trained on) streamed as 8 kHz mu-law over gRPC
 //! through the engine's normal whisper-rs path with the committed
-//! synthetic-speech model. Transcripts must be within the model's WER target
-//! per role, and what the customer says must be classified as said.
+//! synthetic-speech model. What the customer says must be classified as
+//! said; transcripts must be within the model's WER target per role (that
+//! test is ignored until the model meets its target, issue 5).
 
 use std::path::Path;
 
@@ -41,9 +42,8 @@ fn overlapping<'a>(finals: &'a [UtteranceResult], t: &Turn) -> Vec<&'a Utterance
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 5: models/asr-synth/ggml-callsense-synth-en-q8_0.bin is not trained to its target yet"]
-async fn synthesized_call_words_intents_and_sentiment_through_the_engine() {
+/// The test call's final results, through the engine with the committed model.
+async fn transcribe_test_call() -> (CallMeta, Vec<UtteranceResult>) {
     let meta: CallMeta =
         serde_json::from_str(&std::fs::read_to_string("tests/fixtures/asr_call.json").unwrap())
             .unwrap();
@@ -57,9 +57,76 @@ async fn synthesized_call_words_intents_and_sentiment_through_the_engine() {
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "asr-e2e"))
         .await
         .unwrap();
+    server.stop().await;
     let mut finals = finals(&responses);
     finals.sort_by_key(|r| (r.channel, r.start_ms));
+    (meta, finals)
+}
 
+/// What the customer says in the test call, and the intents each turn may be given.
+const CUSTOMER_TURNS: [(&str, &[&str]); 4] = [
+    ("cancel my account", &["cancel_service"]),
+    (
+        "charged twice",
+        &[
+            "billing_question",
+            "payment_problem",
+            "refund_request",
+            "complaint",
+        ],
+    ),
+    ("parcel", &["delivery_problem", "order_status", "complaint"]),
+    ("log in", &["account_access"]),
+];
+
+/// The customer turn containing `needle` and the engine's first result for it,
+/// checked to carry one of `intents` (and, if `negative`, a negative sentiment).
+fn check_customer_turn<'a>(
+    meta: &'a CallMeta,
+    finals: &'a [UtteranceResult],
+    needle: &str,
+    intents: &[&str],
+    negative: bool,
+) -> (&'a Turn, &'a UtteranceResult) {
+    let turn = meta
+        .turns
+        .iter()
+        .find(|t| t.channel == 1 && t.text.contains(needle))
+        .unwrap();
+    let got = overlapping(finals, turn);
+    assert!(!got.is_empty(), "no result for {:?}", turn.text);
+    let r = got[0];
+    assert!(
+        !r.transcript.trim().is_empty(),
+        "{:?}: empty transcript",
+        turn.text
+    );
+    let intent = &r.intent.as_ref().unwrap().label;
+    assert!(
+        intents.contains(&intent.as_str()),
+        "{:?} heard as {:?}: intent {intent}",
+        turn.text,
+        r.transcript
+    );
+    if negative {
+        let sentiment = r.sentiment.as_ref().unwrap().label;
+        assert_eq!(
+            sentiment,
+            SentimentLabel::Negative as i32,
+            "{:?} heard as {:?}: sentiment {sentiment}",
+            turn.text,
+            r.transcript
+        );
+    }
+    (turn, r)
+}
+
+/// The whole target: words within the WER target on both channels, and every
+/// customer turn with its intent and a negative sentiment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "issue 5: the interim model scores 51 % (agent) and 10 % (customer) WER on this call; target 10 %"]
+async fn synthesized_call_words_within_the_wer_target_through_the_engine() {
+    let (meta, finals) = transcribe_test_call().await;
     for (ch, role) in meta.channels.iter().enumerate() {
         let spoken: Vec<&str> = meta
             .turns
@@ -79,46 +146,27 @@ async fn synthesized_call_words_intents_and_sentiment_through_the_engine() {
             "{role}: WER {wer:.3} ({errors} errors in {words} words)\n spoken: {spoken:#?}\n heard: {heard:#?}"
         );
     }
-
-    // What the customer says, classified as said.
-    let expect: [(&str, &[&str]); 4] = [
-        ("cancel my account", &["cancel_service"]),
-        (
-            "charged twice",
-            &[
-                "billing_question",
-                "payment_problem",
-                "refund_request",
-                "complaint",
-            ],
-        ),
-        ("parcel", &["delivery_problem", "order_status", "complaint"]),
-        ("log in", &["account_access"]),
-    ];
-    for (needle, intents) in expect {
-        let turn = meta
-            .turns
-            .iter()
-            .find(|t| t.channel == 1 && t.text.contains(needle))
-            .unwrap();
-        let got = overlapping(&finals, turn);
-        assert!(!got.is_empty(), "no result for {:?}", turn.text);
-        let r = got[0];
-        let intent = &r.intent.as_ref().unwrap().label;
-        let sentiment = r.sentiment.as_ref().unwrap().label;
-        assert!(
-            intents.contains(&intent.as_str()),
-            "{:?} heard as {:?}: intent {intent}",
-            turn.text,
-            r.transcript
-        );
-        assert_eq!(
-            sentiment,
-            SentimentLabel::Negative as i32,
-            "{:?} heard as {:?}: sentiment {sentiment}",
-            turn.text,
-            r.transcript
-        );
+    for (needle, intents) in CUSTOMER_TURNS {
+        check_customer_turn(&meta, &finals, needle, intents, true);
     }
-    server.stop().await;
+}
+
+/// The mission path from speech, as far as the interim model carries it: the
+/// customer's "I want to cancel my account this is the third time it broke."
+/// comes out word for word, as cancel_service and negative, and every
+/// customer turn gets its intent from the words the engine heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synthesized_call_customer_intents_and_sentiment_through_the_engine() {
+    let (meta, finals) = transcribe_test_call().await;
+    for (needle, intents) in CUSTOMER_TURNS {
+        check_customer_turn(&meta, &finals, needle, intents, false);
+    }
+    let (needle, intents) = CUSTOMER_TURNS[0];
+    let (turn, r) = check_customer_turn(&meta, &finals, needle, intents, true);
+    let (errors, words) = word_errors(&turn.text, &r.transcript);
+    assert_eq!(
+        errors, 0,
+        "{:?} heard as {:?} ({errors} errors in {words} words)",
+        turn.text, r.transcript
+    );
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The one-machine run that made the committed model: synthesis on all cores,
+# training on the GPU as soon as the first shards exist (it takes later
+# shards in at each evaluation), then the q8_0 export of the best weights.
+#
+#   ASR_WORK=/tmp/asr bash models/asr-synth/run_gpu.sh MINUTES [SENTENCES_DIR]
+#
+# MINUTES is the training time (the learning rate's cosine follows it).
+# SENTENCES_DIR holds sentences-{train,heldout}.txt from an earlier
+# synth.py run, for a machine without the datasets under $CALLSENSE_ASSETS.
+# espeak-ng is taken from $ESPEAK_NG (default: espeak-ng on PATH).
+# Environment knobs: JOBS (synthesis processes, default nproc-2), WORKERS
+# (batch-building processes, default nproc-2), DEVICE (default cuda),
+# MIN_SHARDS (training shards to wait for, default 4), TRAIN_ARGS (more
+# train.py flags).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work="${ASR_WORK:-/tmp/asr-synth}"
+export ASR_WORK="$work"
+minutes="${1:?usage: run_gpu.sh MINUTES [SENTENCES_DIR]}"
+sentences="${2:-}"
+cores="$(nproc)"
+jobs="${JOBS:-$((cores > 2 ? cores - 2 : 1))}"
+workers="${WORKERS:-$((cores > 2 ? cores - 2 : 1))}"
+py="${PYTHON:-python3}"
+mkdir -p "$work"
+
+synth_args=(--jobs "$jobs")
+[ -n "$sentences" ] && synth_args+=(--sentences "$sentences")
+"$py" "$here/synth.py" "${synth_args[@]}" >"$work/synth.log" 2>&1 &
+synth=$!
+
+# training starts once the held-out shard and a few training shards are done
+ready() {
+  [ -f "$work/heldout-0000.npz" ] && [ "$(ls "$work"/train-*.npz 2>/dev/null | grep -vc "\.tmp\.npz$")" -ge "${MIN_SHARDS:-4}" ]
+}
+synth_failed() { echo "synthesis failed:"; tail "$work/synth.log"; exit 1; }
+synth_done=0
+until ready; do
+  if ! kill -0 "$synth" 2>/dev/null; then
+    wait "$synth" || synth_failed
+    synth_done=1
+    ready || synth_failed
+    break
+  fi
+  sleep 2
+done
+echo "synthesis under way ($(ls "$work"/train-*.npz | grep -vc "\.tmp\.npz$") training shards); training starts"
+# shellcheck disable=SC2086
+"$py" "$here/train.py" --device "${DEVICE:-cuda}" --workers "$workers" --minutes "$minutes" --lr-by-time \
+  --eval-min 3 --ckpt-min 3 ${TRAIN_ARGS:-} 2>&1 | tee -a "$work/train.log"
+[ "$synth_done" = 1 ] || wait "$synth" || synth_failed
+"$py" "$here/export.py" "$work/best.pt" "$work/ggml-callsense-synth-en-q8_0.bin" --ftype q8_0

@@ -23,6 +23,8 @@ from scipy import signal
 import model as m
 
 MIN_SAMPLES_16K = 16_000  # the engine pads shorter utterances to 1 s
+SPEED_SHARE = 0.7  # share of draws played at another speed
+SPEED_DOWN = (88, 113)  # resample_poly(x, 100, down): 100/down = 0.88..1.12x as fast
 
 
 def mulaw_roundtrip(x: np.ndarray) -> np.ndarray:
@@ -56,8 +58,8 @@ def coloured_noise(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
 def telephone(clip8k: np.ndarray, rng: np.random.Generator, clean: bool = False) -> np.ndarray:
     """int16 8 kHz clip -> float32 16 kHz audio after the channel."""
     x = clip8k.astype(np.float64) / 32768.0
-    if not clean and rng.random() < 0.7:
-        x = signal.resample_poly(x, 100, int(rng.integers(88, 113)))
+    if not clean and rng.random() < SPEED_SHARE:
+        x = signal.resample_poly(x, 100, int(rng.integers(*SPEED_DOWN)))
     if not clean:
         x = x * 10 ** (rng.uniform(-20, 2) / 20)
         if rng.random() < 0.3:

@@ -6,7 +6,7 @@
 #   ASR_WORK=/tmp/asr bash models/asr-synth/run_gpu.sh MINUTES [SENTENCES_DIR]
 #
 # MINUTES is the training time (the learning rate's cosine follows it).
-# SENTENCES_DIR holds sentences-{train,heldout}.txt from an earlier
+# SENTENCES_DIR holds sentences-{train,novel,heldout}.txt from an earlier
 # synth.py run, for a machine without the datasets under $CALLSENSE_ASSETS.
 # espeak-ng is taken from $ESPEAK_NG (default: espeak-ng on PATH).
 # Environment knobs: JOBS (synthesis processes, default nproc-2), WORKERS

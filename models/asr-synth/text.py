@@ -300,9 +300,10 @@ def novel_sentences(train: list[str], taken: set[str], n_chain: int, n_words: in
             w.append(nxt)
         if 3 <= len(w) - 2 <= 24:
             add(w[2:], rng.random() < 0.1)
-    target = len(out) + n_words
-    while len(out) < target:
-        add(rng.sample(words, rng.randint(2, 10)), False)
+    target, tries = len(out) + n_words, 0
+    while len(out) < target and tries < 20 * n_words:
+        tries += 1
+        add(rng.sample(words, min(len(words), rng.randint(2, 10))), False)
     return out
 
 

@@ -14,6 +14,8 @@ use serde::Deserialize;
 pub const ENV_PREFIX: &str = "CALLSENSE__";
 /// Most classifier model directories loaded at once (one thread each).
 pub const MAX_CLASSIFIER_MODELS: usize = 8;
+/// Most beams `asr.beam_size` may ask for (whisper.cpp keeps one decoder per beam).
+pub const MAX_BEAM_SIZE: u32 = 8;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -174,6 +176,9 @@ pub struct AsrConfig {
     pub min_tokens: u32,
     /// Drop a result whose no-speech probability is above this.
     pub no_speech_threshold: f32,
+    /// Decoder search: 1 = greedy (fastest), 2..=MAX_BEAM_SIZE = beam search
+    /// with that many beams (fewer errors, decode time grows with the beams).
+    pub beam_size: u32,
     /// Use the GPU if whisper.cpp was built with one.
     pub use_gpu: bool,
 }
@@ -198,6 +203,7 @@ impl Default for AsrConfig {
             tokens_per_second: 6.0,
             min_tokens: 16,
             no_speech_threshold: 0.6,
+            beam_size: 1,
             use_gpu: true,
         }
     }
@@ -371,6 +377,12 @@ impl Config {
         if r.tokens_per_second <= 0.0 || !(0.0..=1.0).contains(&r.no_speech_threshold) {
             return bad("asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]");
         }
+        if r.beam_size == 0 || r.beam_size > MAX_BEAM_SIZE {
+            return bad(&format!(
+                "asr.beam_size must be 1 (greedy) to {MAX_BEAM_SIZE} (beam search), not {}",
+                r.beam_size
+            ));
+        }
         let c = &self.classifier;
         if c.model_dirs.is_empty() || c.model_dirs.len() > MAX_CLASSIFIER_MODELS {
             return bad(&format!(
@@ -492,5 +504,12 @@ mod tests {
         let e = Config::load_with_env(None, env(&[("CALLSENSE__AUDIO__END_SILENCE_MS", "50")]))
             .unwrap_err();
         assert!(e.to_string().contains("end_silence_ms"), "{e}");
+        for beams in ["0", "9"] {
+            let e = Config::load_with_env(None, env(&[("CALLSENSE__ASR__BEAM_SIZE", beams)]))
+                .unwrap_err();
+            assert!(e.to_string().contains("asr.beam_size"), "{e}");
+        }
+        let cfg = Config::load_with_env(None, env(&[("CALLSENSE__ASR__BEAM_SIZE", "5")])).unwrap();
+        assert_eq!(cfg.asr.beam_size, 5);
     }
 }

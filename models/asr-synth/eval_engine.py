@@ -2,7 +2,7 @@
 model, `callsense stream` of an 8 kHz mu-law call over gRPC, UtteranceResult
 transcripts scored against what was spoken.
 
-    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--json-out F]
+    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--beam N] [--json-out F]
 
 CALL.wav comes with CALL.json (make_test_call.py). Scoring is per channel on
 the concatenation of the final transcripts in time order against the
@@ -41,11 +41,13 @@ def field(d: dict, snake: str):
     return d.get(snake, d.get(camel))
 
 
-def run_engine(call: Path, model: Path | None, workers: int):
+def run_engine(call: Path, model: Path | None, workers: int, beam: int | None):
     port = free_port()
     env = dict(os.environ, CALLSENSE__SERVER__LISTEN=f"127.0.0.1:{port}", CALLSENSE__ASR__WORKERS=str(workers))
     if model:
         env["CALLSENSE__ASR__MODEL"] = str(model)
+    if beam:
+        env["CALLSENSE__ASR__BEAM_SIZE"] = str(beam)
     import tempfile
     log_path = Path(tempfile.gettempdir()) / f"callsense-eval-{port}.log"
     log = open(log_path, "w")
@@ -78,14 +80,17 @@ def main():
     ap.add_argument("call")
     ap.add_argument("--model", help="ggml model (default: the engine's own choice, asr.model)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--beam", type=int, help="asr.beam_size (default: the engine's, 1 = greedy)")
     ap.add_argument("--json-out")
     ap.add_argument("--show", action="store_true", help="include what was spoken and heard")
     a = ap.parse_args()
     call = Path(a.call).resolve()
     meta = json.loads(call.with_suffix(".json").read_text())
     t0 = time.time()
-    finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers)
-    report = dict(call=str(call), model=a.model or "engine default", utterances=len(finals), channels={})
+    finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers, a.beam)
+    report = dict(call=str(call), model=a.model or "engine default",
+                  beam_size=a.beam or int(os.environ.get("CALLSENSE__ASR__BEAM_SIZE", 1)),
+                  utterances=len(finals), channels={})
     tot_e = tot_n = 0
     for ch in (0, 1):
         refs = [t["text"] for t in sorted(meta["turns"], key=lambda t: t["offset_ms"]) if t["channel"] == ch]

@@ -120,7 +120,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--renders", type=int, default=3, help="voicings per training sentence")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--seed", type=int, default=11, help="voice settings and clip order")
+    ap.add_argument("--text-seed", type=int, default=13,
+                    help="the generated sentences (a new seed gives new walks and word strings for a "
+                         "further run from an earlier model; the held-out sentences never change)")
     ap.add_argument("--max-train", type=int, default=60_000, help="training sentences at most")
     ap.add_argument("--novel", type=int, default=40_000,
                     help="generated training sentences (word-trigram walks), spoken once each")
@@ -139,7 +142,8 @@ def main():
     else:
         assets = Path(os.environ.get("CALLSENSE_ASSETS", HERE.parents[2] / "shared/assets"))
         train, held = text.build(assets, max_train=a.max_train)
-        novel = text.novel_sentences(train, {text.key(s) for s in train + held}, a.novel, a.word_strings)
+        novel = text.novel_sentences(train, {text.key(s) for s in train + held}, a.novel, a.word_strings,
+                                     seed=a.text_seed)
     for name, sents in (("train", train), ("novel", novel), ("heldout", held)):
         (work / f"sentences-{name}.txt").write_text("\n".join(sents) + "\n")
     check_variants()

@@ -116,6 +116,8 @@ pub struct DecodeOptions {
     pub tokens_per_second: f32,
     pub min_tokens: u32,
     pub no_speech_threshold: f32,
+    /// 1: greedy; more: beam search with this many beams.
+    pub beam_size: u32,
 }
 
 impl From<&AsrConfig> for DecodeOptions {
@@ -127,6 +129,7 @@ impl From<&AsrConfig> for DecodeOptions {
             tokens_per_second: c.tokens_per_second,
             min_tokens: c.min_tokens,
             no_speech_threshold: c.no_speech_threshold,
+            beam_size: c.beam_size,
         }
     }
 }
@@ -142,6 +145,18 @@ pub struct Transcript {
 }
 
 impl DecodeOptions {
+    /// Greedy for one beam, else beam search (whisper.cpp's default patience).
+    pub fn strategy(&self) -> SamplingStrategy {
+        if self.beam_size > 1 {
+            SamplingStrategy::BeamSearch {
+                beam_size: self.beam_size as i32,
+                patience: -1.0,
+            }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        }
+    }
+
     /// Encoder positions for `samples` of audio (≈ 50 per second plus margin).
     pub fn audio_ctx(&self, samples: usize, model_ctx: usize) -> usize {
         if !self.dynamic_audio_ctx {
@@ -184,7 +199,7 @@ pub fn transcribe(
         None | Some("") | Some("auto") => "auto",
         Some(l) => l,
     };
-    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    let mut params = FullParams::new(opts.strategy());
     params.set_n_threads(opts.threads as i32);
     params.set_language(Some(lang));
     params.set_translate(false);
@@ -277,6 +292,20 @@ mod tests {
             ..o.clone()
         };
         assert_eq!(full.audio_ctx(16_000, 1500), 1500);
+    }
+
+    #[test]
+    fn beam_size_picks_the_search() {
+        let o = DecodeOptions::from(&AsrConfig::default());
+        assert!(matches!(
+            o.strategy(),
+            SamplingStrategy::Greedy { best_of: 1 }
+        ));
+        let beams = DecodeOptions { beam_size: 5, ..o };
+        assert!(matches!(
+            beams.strategy(),
+            SamplingStrategy::BeamSearch { beam_size: 5, .. }
+        ));
     }
 
     #[test]

@@ -42,8 +42,9 @@ fn overlapping<'a>(finals: &'a [UtteranceResult], t: &Turn) -> Vec<&'a Utterance
         .collect()
 }
 
-/// The test call's final results, through the engine with the committed model.
-async fn transcribe_test_call() -> (CallMeta, Vec<UtteranceResult>) {
+/// The test call's final results, through the engine with the committed
+/// model and `beam_size` decoder beams (1: greedy, the default).
+async fn transcribe_test_call(beam_size: u32) -> (CallMeta, Vec<UtteranceResult>) {
     let meta: CallMeta =
         serde_json::from_str(&std::fs::read_to_string("tests/fixtures/asr_call.json").unwrap())
             .unwrap();
@@ -53,6 +54,7 @@ async fn transcribe_test_call() -> (CallMeta, Vec<UtteranceResult>) {
     assert_eq!((clip.sample_rate, clip.channels.len()), (8000, 2));
     let mut config = test_config();
     config.asr.model = callsense::asr::SYNTH_MODEL.into();
+    config.asr.beam_size = beam_size;
     let server = TestServer::start(config).await;
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "asr-e2e"))
         .await
@@ -126,7 +128,7 @@ fn check_customer_turn<'a>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "issue 5: the interim model scores 44 % (agent) and 6 % (customer) WER on this call; target 10 %"]
 async fn synthesized_call_words_within_the_wer_target_through_the_engine() {
-    let (meta, finals) = transcribe_test_call().await;
+    let (meta, finals) = transcribe_test_call(1).await;
     for (ch, role) in meta.channels.iter().enumerate() {
         let spoken: Vec<&str> = meta
             .turns
@@ -155,18 +157,37 @@ async fn synthesized_call_words_within_the_wer_target_through_the_engine() {
 /// customer's "I want to cancel my account this is the third time it broke."
 /// comes out word for word, as cancel_service and negative, and every
 /// customer turn gets its intent from the words the engine heard.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn synthesized_call_customer_intents_and_sentiment_through_the_engine() {
-    let (meta, finals) = transcribe_test_call().await;
+fn check_customer_mission_path(meta: &CallMeta, finals: &[UtteranceResult]) {
     for (needle, intents) in CUSTOMER_TURNS {
-        check_customer_turn(&meta, &finals, needle, intents, false);
+        check_customer_turn(meta, finals, needle, intents, false);
     }
     let (needle, intents) = CUSTOMER_TURNS[0];
-    let (turn, r) = check_customer_turn(&meta, &finals, needle, intents, true);
+    let (turn, r) = check_customer_turn(meta, finals, needle, intents, true);
     let (errors, words) = word_errors(&turn.text, &r.transcript);
     assert_eq!(
         errors, 0,
         "{:?} heard as {:?} ({errors} errors in {words} words)",
         turn.text, r.transcript
     );
+}
+
+/// The default decoder (greedy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synthesized_call_customer_intents_and_sentiment_through_the_engine() {
+    let (meta, finals) = transcribe_test_call(1).await;
+    check_customer_mission_path(&meta, &finals);
+}
+
+/// `asr.beam_size = 5`: whisper.cpp's beam search through the same path
+/// gives every turn a result and the same mission path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synthesized_call_through_the_engine_with_beam_search() {
+    let (meta, finals) = transcribe_test_call(5).await;
+    assert_eq!(
+        finals.len(),
+        meta.turns.len(),
+        "one result per turn: {:#?}",
+        finals.iter().map(|r| &r.transcript).collect::<Vec<_>>()
+    );
+    check_customer_mission_path(&meta, &finals);
 }

@@ -14,7 +14,8 @@ use serde::Deserialize;
 pub const ENV_PREFIX: &str = "CALLSENSE__";
 /// Most classifier model directories loaded at once (one thread each).
 pub const MAX_CLASSIFIER_MODELS: usize = 8;
-/// Most beams `asr.beam_size` may ask for (whisper.cpp keeps one decoder per beam).
+/// Most beams `asr.beam_size` may ask for: whisper.cpp keeps one decoder per
+/// beam and allows at most `WHISPER_MAX_DECODERS` (8).
 pub const MAX_BEAM_SIZE: u32 = 8;
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -46,7 +46,7 @@ def run_engine(call: Path, model: Path | None, workers: int, beam: int | None):
     env = dict(os.environ, CALLSENSE__SERVER__LISTEN=f"127.0.0.1:{port}", CALLSENSE__ASR__WORKERS=str(workers))
     if model:
         env["CALLSENSE__ASR__MODEL"] = str(model)
-    if beam:
+    if beam is not None:
         env["CALLSENSE__ASR__BEAM_SIZE"] = str(beam)
     import tempfile
     log_path = Path(tempfile.gettempdir()) / f"callsense-eval-{port}.log"
@@ -89,7 +89,7 @@ def main():
     t0 = time.time()
     finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers, a.beam)
     report = dict(call=str(call), model=a.model or "engine default",
-                  beam_size=a.beam or int(os.environ.get("CALLSENSE__ASR__BEAM_SIZE", 1)),
+                  beam_size=a.beam if a.beam is not None else "engine default",
                   utterances=len(finals), channels={})
     tot_e = tot_n = 0
     for ch in (0, 1):

@@ -1,6 +1,12 @@
 """Writes a trained checkpoint as a whisper.cpp ggml model file, and reads one back.
 
     python models/asr-synth/export.py [$ASR_WORK/best.pt] models/asr-synth/ggml-callsense-synth-en-q8_0.bin [--ftype q8_0|f16]
+        [--average OTHER.pt|OTHER.bin ...]
+
+`--average` writes the uniform mean of the checkpoint's weights and those of
+the other checkpoints or exported model files (weight averaging of models that
+share a starting point, e.g. the last checkpoints of one run, or a run and the
+model it was continued from).
 
 File layout (whisper.cpp `whisper_model_load`, legacy ggml):
   magic 'ggml'; 11 int32 hparams (n_vocab, n_audio_ctx, n_audio_state,
@@ -185,12 +191,43 @@ def main():
     ap.add_argument("checkpoint")
     ap.add_argument("out")
     ap.add_argument("--ftype", choices=sorted(FTYPE), default="q8_0")
+    ap.add_argument("--average", nargs="+", default=[], metavar="MODEL",
+                    help="average the weights with these checkpoints (.pt) or model files (.bin)")
     a = ap.parse_args()
     c = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
     bpe = Bpe()
     assert c["n_text"] == bpe.n_text, "checkpoint and tokenizer.json disagree"
-    write_ggml(c["model"], c["dims"], bpe, Path(a.out), a.ftype)
-    print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB, {a.ftype}, step {c['state']['step']})")
+    sd = c["model"]
+    if a.average:
+        sd = average([sd] + [load_weights(Path(p), bpe.n_text) for p in a.average], a.average)
+    write_ggml(sd, c["dims"], bpe, Path(a.out), a.ftype)
+    print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB, {a.ftype}, step {c['state']['step']}"
+          + (f", averaged with {len(a.average)} more" if a.average else "") + ")")
+
+
+def load_weights(path: Path, n_text: int) -> dict:
+    """A checkpoint's or an exported model's weights as train.py's compact state dict."""
+    if path.suffix == ".pt":
+        c = torch.load(path, map_location="cpu", weights_only=False)
+        if c["n_text"] != n_text:
+            raise SystemExit(f"{path}: {c['n_text']} text tokens, the tokenizer has {n_text}")
+        return c["model"]
+    return read_ggml(path, n_text)
+
+
+def average(sds: list, names: list) -> dict:
+    """Uniform mean of the tensors all of them have; the first state dict's others are kept as they are."""
+    out = {}
+    for k, v in sds[0].items():
+        others = [sd.get(k) for sd in sds[1:]]
+        if not v.is_floating_point() or any(o is None for o in others):
+            out[k] = v  # training-only (the CTC head): model files do not have it, and the export drops it
+            continue
+        for name, o in zip(names, others):
+            if o.shape != v.shape:
+                raise SystemExit(f"{name}: tensor {k} is {tuple(o.shape)}, the checkpoint's is {tuple(v.shape)}")
+        out[k] = torch.stack([v.float()] + [o.float().to(v.device) for o in others]).mean(0).to(v.dtype)
+    return out
 
 
 if __name__ == "__main__":

@@ -59,6 +59,27 @@ def write_mulaw_wav(path: Path, channels: list[np.ndarray]):
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
+def read_mulaw_wav(path: Path) -> np.ndarray:
+    """A WAV written by `write_mulaw_wav` -> int16 samples [frames, channels]."""
+    data = path.read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise SystemExit(f"{path}: not a WAV file")
+    pos, fmt, body = 12, None, None
+    while pos + 8 <= len(data):
+        tag, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if tag == b"fmt ":
+            fmt = struct.unpack_from("<HHI", data, pos + 8)
+        elif tag == b"data":
+            body = data[pos + 8:pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    if fmt is None or body is None or fmt[0] != 7 or fmt[2] != RATE:
+        raise SystemExit(f"{path}: expected {RATE} Hz G.711 mu-law (format 7), found format/rate {fmt}")
+    u = ~np.frombuffer(body, np.uint8)
+    seg, mant = (u >> 4) & 0x07, u & 0x0F
+    mag = (((mant.astype(np.int32) << 3) + 0x84) << seg) - 0x84
+    return np.where(u & 0x80, -mag, mag).astype(np.int16).reshape(-1, fmt[1])
+
+
 def read_wav(path: Path) -> np.ndarray:
     """16-bit PCM WAV (mono) -> float at 8 kHz."""
     import wave

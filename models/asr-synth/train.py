@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -215,6 +216,8 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--ckpt-min", type=float, default=10)
     ap.add_argument("--eval-min", type=float, default=15)
+    ap.add_argument("--keep-ckpts", type=int, default=0, metavar="N",
+                    help="also keep the last N checkpoints as ckpt-STEP.pt (for export.py --average)")
     ap.add_argument("--init-ggml", default="", help="start from an exported model's weights")
     ap.add_argument("--init-spike", default="",
                     help="start from a byte-token whisper-format model with d=256 (the feasibility spike, "
@@ -401,6 +404,10 @@ def main():
         if now - t_ckpt >= a.ckpt_min * 60 or done:
             state["seconds"] = base_seconds + now - t_start
             save(ckpt)
+            if a.keep_ckpts:  # copies for `export.py --average`: the mean of a run's last checkpoints
+                shutil.copyfile(ckpt, work / f"ckpt-{state['step']:07d}.pt")
+                for old in sorted(work.glob("ckpt-*.pt"))[:-a.keep_ckpts]:
+                    old.unlink()
             t_ckpt = time.time()
         if done:
             break

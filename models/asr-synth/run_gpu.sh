@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one-machine run that made the committed model: synthesis on all cores,
 # training on the GPU as soon as the first shards exist (it takes later
-# shards in at each evaluation), then the q8_0 export of the best weights.
+# shards in at each evaluation), then q8_0 exports of the best weights and of the
+# mean of the last 4 checkpoints.
 #
 #   ASR_WORK=/tmp/asr bash models/asr-synth/run_gpu.sh MINUTES [SENTENCES_DIR]
 #

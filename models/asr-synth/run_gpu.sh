@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one-machine run that made the committed model: synthesis on all cores,
+# The one-machine run that made run E (the start of the committed model): synthesis on all cores,
 # training on the GPU as soon as the first shards exist (it takes later
 # shards in at each evaluation), then q8_0 exports of the best weights and of the
 # mean of the last 4 checkpoints.

@@ -2,13 +2,16 @@
 model, `callsense stream` of an 8 kHz mu-law call over gRPC, UtteranceResult
 transcripts scored against what was spoken.
 
-    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--beam N] [--json-out F]
+    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--beam N] [--json-out F] [--by-voice]
 
 CALL.wav comes with CALL.json (make_test_call.py). Scoring is per channel on
 the concatenation of the final transcripts in time order against the
 concatenation of the spoken sentences, so the VAD's choice of where one
 utterance ends cannot hide or invent errors. Text is normalised (lower case,
-punctuation dropped) before counting. Needs a release build
+punctuation dropped) before counting. `--by-voice` adds WER by what is new
+to the model in each turn (a held-out accent, or a training accent with a
+held-out variant) and by espeak-ng voice; for that each result is assigned to
+the turn its time overlaps most, so those figures do depend on the VAD. Needs a release build
 (`cargo build --release`) and the runtime files from scripts/setup.sh.
 """
 from __future__ import annotations
@@ -75,6 +78,41 @@ def run_engine(call: Path, model: Path | None, workers: int, beam: int | None):
     return finals
 
 
+def by_voice(turns: list[dict], finals: list[dict]) -> dict:
+    """WER per group of turns: each final result goes to the turn (same
+    channel) it overlaps most in time."""
+    import synth
+    heard = [[] for _ in turns]
+    for r in finals:
+        ch, a = field(r, "channel") or 0, field(r, "start_ms") or 0
+        b = field(r, "end_ms") or a
+        best, k = 0, None
+        for i, t in enumerate(turns):
+            if t["channel"] != ch:
+                continue
+            ov = min(b, t["offset_ms"] + t["duration_ms"]) - max(a, t["offset_ms"])
+            if ov > best:
+                best, k = ov, i
+        if k is not None:
+            heard[k].append(field(r, "transcript") or "")
+    groups: dict[str, list[int]] = {}
+    for t, h in zip(turns, heard):
+        voice, _, variant = t.get("voice", "?").partition("+")
+        if voice in synth.HELDOUT_VOICES:
+            kind = "held-out accent"
+        elif variant in synth.HELDOUT_VARIANTS:
+            kind = "training accent, held-out variant"
+        else:
+            kind = "training voice setting"
+        ref = norm_words(t["text"])
+        e = edits(ref, norm_words(" ".join(h)))
+        for key in (kind, f"voice {voice}"):
+            g = groups.setdefault(key, [0, 0])
+            g[0] += e
+            g[1] += len(ref)
+    return {k: dict(words=n, wer=round(e / max(1, n), 4)) for k, (e, n) in sorted(groups.items())}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("call")
@@ -83,6 +121,8 @@ def main():
     ap.add_argument("--beam", type=int, help="asr.beam_size (default: the engine's, 1 = greedy)")
     ap.add_argument("--json-out")
     ap.add_argument("--show", action="store_true", help="include what was spoken and heard")
+    ap.add_argument("--by-voice", action="store_true",
+                    help="add WER by held-out kind and by espeak-ng voice (results assigned to turns by time)")
     a = ap.parse_args()
     call = Path(a.call).resolve()
     meta = json.loads(call.with_suffix(".json").read_text())
@@ -107,6 +147,8 @@ def main():
         if a.show:
             report["channels"][meta["channels"][ch]].update(spoken=refs, heard=hyps)
     report["wer"] = round(tot_e / max(1, tot_n), 4)
+    if a.by_voice:
+        report["by_voice"] = by_voice(meta["turns"], finals)
     report["seconds"] = round(time.time() - t0, 1)
     print(json.dumps(report, indent=1))
     if a.json_out:

@@ -12,8 +12,8 @@
 # espeak-ng is taken from $ESPEAK_NG (default: espeak-ng on PATH).
 # Environment knobs: JOBS (synthesis processes, default nproc-2), WORKERS
 # (batch-building processes, default nproc-2), DEVICE (default cuda),
-# MIN_SHARDS (training shards to wait for, default 4), TRAIN_ARGS (more
-# train.py flags).
+# MIN_SHARDS (training shards to wait for, default 4), SYNTH_ARGS (more
+# synth.py flags, e.g. "--accents 40"), TRAIN_ARGS (more train.py flags).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${ASR_WORK:-/tmp/asr-synth}"
@@ -28,6 +28,8 @@ mkdir -p "$work"
 
 synth_args=(--jobs "$jobs")
 [ -n "$sentences" ] && synth_args+=(--sentences "$sentences")
+# shellcheck disable=SC2206
+synth_args+=(${SYNTH_ARGS:-})
 "$py" "$here/synth.py" "${synth_args[@]}" >"$work/synth.log" 2>&1 &
 synth=$!
 

@@ -7,7 +7,11 @@ voice, variant, rate, pitch and word gap drawn from the TRAIN settings, and
 each generated sentence (`text.novel_sentences`: new word sequences, so the
 decoder learns to listen instead of recalling training sentences) once; each
 held-out sentence is spoken once with a HELDOUT voice or variant, never used
-in training. The audio is band-limited (a random telephone band inside
+in training. With `--accents N`, N generated accents (espeak-ng voice files
+recombining the training voices' phoneme tables, spelling-rule groups,
+phoneme replacements and stress settings; nothing of a held-out voice) speak
+`--accent-clips` more training or generated sentences, in shards after the
+others. The audio is band-limited (a random telephone band inside
 200-3600 Hz) and resampled to 8 kHz; the rest of the channel (level, noise,
 G.711 round trip, silence, 16 kHz) is applied at training time by
 `channel.py`, differently every epoch.
@@ -57,6 +61,71 @@ TRAIN_VARIANTS = [
 ]
 
 
+# Generated accents (`--accents`): espeak-ng voice files that recombine what
+# the TRAINING voices are made of (phoneme table, spelling-rule groups,
+# phoneme replacements, stress lengths and amplitudes), so training hears more
+# than seven accents. Nothing specific to a held-out voice is used: its phoneme
+# table (`en-wm`), its h-dropping, its intonation and its rule set alone
+# (`dictrules 6` with no other group) never appear.
+ACCENT_PHONEMES = ["", "en-wi", "en-sc", "en-n", "en-rp", "en-us", "en-us-nyc"]  # "" = the plain voice's table
+ACCENT_DICTRULES = [2, 3, 5, 6, 7, 8]
+ACCENT_REPLACE = {  # phoneme -> the replacements training voices make (level, from, to)
+    "D": ["00 D d"], "T": ["00 T t["], "U@": ["00 U@ o@"], "@": ["03 @ a#", "03 @ V"], "3": ["03 3 a#"],
+    "N": ["03 N n"], "I": ["03 I i"], "I2": ["03 I2 i"], "aI": ["01 aI aI2"], "a": ["02 a a/"],
+    "u:": ["02 u: U"], "o@": ["00 o@ O@"], "i": ["03 i I2"],
+}
+ACCENT_STRESS = ["", "175 175  175 175  220 220  250 290", "180 130 200 200 0 0 250 270",
+                 "160 150  180 180  220 220  290 290", "140 120 190 170 0 0 255 300"]
+ACCENT_DIR = "callsense"  # voices/callsense/accNN in the copied espeak-ng-data
+
+
+def accent_file(rng: random.Random, k: int) -> str:
+    lines = [f"name callsense generated accent {k:02d}", "language en 99"]
+    ph = rng.choice(ACCENT_PHONEMES)
+    if ph:
+        lines.append(f"phonemes {ph}")
+    rules = sorted(rng.sample(ACCENT_DICTRULES, rng.randint(0, 3)))
+    if rules == [6]:
+        rules = sorted({6, rng.choice([2, 3, 5, 7, 8])})
+    if rules:
+        lines.append("dictrules " + " ".join(map(str, rules)))
+    for options in ACCENT_REPLACE.values():
+        if rng.random() < 0.3:
+            lines.append("replace " + rng.choice(options))
+    stress = rng.choice(ACCENT_STRESS)
+    if stress:
+        lines.append(f"stressLength {stress}")
+    if rng.random() < 0.3:
+        lines.append("stressAmp  17 16  19 19  19 19  21 19")
+    return "\n".join(lines) + "\n"
+
+
+def make_accents(work: Path, n: int, seed: int) -> tuple[list[str], Path]:
+    """Copies this espeak-ng's data and writes n generated accents into it;
+    returns their voice names and the data path (for ESPEAK_DATA_PATH)."""
+    import re
+    import shutil
+    out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "--version"], check=True,
+                         capture_output=True, text=True).stdout
+    m = re.search(r"Data at: (.+)$", out.strip())
+    if not m:
+        raise SystemExit(f"cannot find espeak-ng's data directory in {out!r}")
+    root = work / "espeak-accents"
+    data = root / "espeak-ng-data"
+    if not data.exists():
+        shutil.copytree(m.group(1).strip(), data)
+    (data / "voices" / ACCENT_DIR).mkdir(exist_ok=True)
+    rng = random.Random(seed)
+    names = []
+    for k in range(n):
+        (data / "voices" / ACCENT_DIR / f"acc{k:02d}").write_text(accent_file(rng, k))
+        names.append(f"{ACCENT_DIR}/acc{k:02d}")
+    return names, root
+
+
+ACCENT_DATA = ""  # ESPEAK_DATA_PATH holding the generated accents (set by main)
+
+
 def check_variants() -> None:
     """Every variant named above must exist in this espeak-ng."""
     out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "--voices=variant"], check=True,
@@ -70,14 +139,14 @@ def check_variants() -> None:
         raise SystemExit("a variant is both trained on and held out")
 
 
-def settings(rng: random.Random, heldout: bool) -> dict:
+def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None) -> dict:
     if heldout:
         if rng.random() < 0.5:
             voice, variant = rng.choice(HELDOUT_VOICES), rng.choice(TRAIN_VARIANTS + HELDOUT_VARIANTS)
         else:
             voice, variant = rng.choice(TRAIN_VOICES + HELDOUT_VOICES), rng.choice(HELDOUT_VARIANTS)
     else:
-        voice, variant = rng.choice(TRAIN_VOICES), rng.choice(TRAIN_VARIANTS)
+        voice, variant = rng.choice(accents or TRAIN_VOICES), rng.choice(TRAIN_VARIANTS)
     return dict(voice=voice + (f"+{variant}" if variant else ""), rate=rng.randint(115, 215),
                 pitch=rng.randint(10, 90), gap=rng.choice([0, 0, 0, 1, 2, 4]),
                 lo=rng.randint(200, 400), hi=rng.randint(3000, 3600))
@@ -85,9 +154,12 @@ def settings(rng: random.Random, heldout: bool) -> dict:
 
 def speak(sentence: str, s: dict) -> np.ndarray:
     """espeak-ng -> band-limited int16 at 8 kHz."""
+    env = None
+    if s["voice"].startswith(ACCENT_DIR + "/"):
+        env = dict(os.environ, ESPEAK_DATA_PATH=ACCENT_DATA)
     out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "-v", s["voice"], "-s", str(s["rate"]), "-p", str(s["pitch"]),
                           "-g", str(s["gap"]), "--stdout", sentence],
-                         check=True, capture_output=True).stdout
+                         check=True, capture_output=True, env=env).stdout
     # RIFF header: espeak-ng writes a 44-byte canonical header at 22050 Hz mono s16
     if out[:4] != b"RIFF" or int.from_bytes(out[24:28], "little") != 22050:
         raise RuntimeError(f"unexpected espeak-ng output for {s}")
@@ -117,6 +189,7 @@ def _work(args):
 
 
 def main():
+    global ACCENT_DATA
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--renders", type=int, default=3, help="voicings per training sentence")
     ap.add_argument("--jobs", type=int, default=2)
@@ -132,6 +205,10 @@ def main():
     ap.add_argument("--sentences", default="", metavar="DIR",
                     help="read sentences-{train,novel,heldout}.txt from DIR (written by an earlier run) instead "
                          "of building the corpus from $CALLSENSE_ASSETS: for a machine without the datasets")
+    ap.add_argument("--accents", type=int, default=0, metavar="N",
+                    help="write N generated accents (recombined training voices) and speak --accent-clips "
+                         "more training sentences with them, in shards after the others")
+    ap.add_argument("--accent-clips", type=int, default=30_000)
     a = ap.parse_args()
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     work.mkdir(parents=True, exist_ok=True)
@@ -154,10 +231,21 @@ def main():
         if split == "train":
             items += [(s, settings(rng, False)) for s in novel]
         random.Random(a.seed + 1).shuffle(items)
-        for k in range(0, len(items), SHARD):
-            p = work / f"{split}-{k // SHARD:04d}.npz"
-            if not p.exists():
-                jobs.append((p, items[k:k + SHARD]))
+        groups = [items]
+        if split == "train" and a.accents:
+            # in shards of their own after the others, which stay as without --accents
+            names, root = make_accents(work, a.accents, a.seed + 2)
+            ACCENT_DATA = str(root)
+            arng = random.Random(a.seed + 3)
+            pool = train + novel
+            groups.append([(arng.choice(pool), settings(arng, False, names)) for _ in range(a.accent_clips)])
+        first = 0
+        for group in groups:
+            for k in range(0, len(group), SHARD):
+                p = work / f"{split}-{first + k // SHARD:04d}.npz"
+                if not p.exists():
+                    jobs.append((p, group[k:k + SHARD]))
+            first += -(-len(group) // SHARD)
     print(f"{len(train)} train, {len(novel)} generated and {len(held)} held-out sentences; "
           f"{len(jobs)} shards to write", flush=True)
     with Pool(a.jobs) as pool:

@@ -194,7 +194,8 @@ def lr_at(step, peak, warm, total, floor=0.05):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=60, help="stop after this much training time")
+    ap.add_argument("--minutes", type=float, default=60, help="the run's training time in all: a resumed run stops (and its learning-rate "
+                         "cosine ends) when its earlier and new training time add up to this")
     ap.add_argument("--total-steps", type=int, default=30_000, help="length of the learning-rate schedule")
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=500)
@@ -345,7 +346,7 @@ def main():
                 trained = base_seconds + time.time() - t_start
                 g["lr"] = lr_at(min(state["step"], a.warmup), a.lr, a.warmup, a.warmup + 1000)
                 if state["step"] >= a.warmup:
-                    p = min(1.0, trained / (base_seconds + a.minutes * 60))
+                    p = min(1.0, trained / (a.minutes * 60))
                     g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
             else:
                 g["lr"] = lr_at(state["step"], a.lr, a.warmup, a.total_steps)
@@ -379,7 +380,9 @@ def main():
             print(f"step {state['step']} loss {ema:.3f} ctc {ema_ctc:.3f} lr {opt.param_groups[0]['lr']:.2e} "
                   f"{seen / el:.1f} clips/s batch {nb}x{mel.shape[-1] // 2} data {t_data / el:.0%} "
                   f"sync {t_sync / el:.0%}", flush=True)
-        done = (now - t_start) / 60 >= a.minutes or (not a.lr_by_time and state["step"] >= a.total_steps)
+        # --minutes is the whole run's training time, also after a resume
+        done = ((base_seconds + now - t_start) / 60 >= a.minutes
+                or (not a.lr_by_time and state["step"] >= a.total_steps))
         if now - t_eval >= a.eval_min * 60 or done:
             w, c, pairs = evaluate(net, bpe, hclips, htexts, device=a.device)
             state["seconds"] = base_seconds + now - t_start

@@ -194,7 +194,8 @@ def lr_at(step, peak, warm, total, floor=0.05):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=60, help="the run's training time in all: a resumed run stops (and its learning-rate "
+    ap.add_argument("--minutes", type=float, default=60,
+                    help="the run's training time in all: a resumed run stops (and its learning-rate "
                          "cosine ends) when its earlier and new training time add up to this")
     ap.add_argument("--total-steps", type=int, default=30_000, help="length of the learning-rate schedule")
     ap.add_argument("--lr", type=float, default=1.5e-3)

@@ -54,8 +54,8 @@ echo "synthesis under way ($(ls "$work"/train-*.npz | grep -vc "\.tmp\.npz$") tr
   --eval-min 3 --ckpt-min 3 --keep-ckpts 4 ${TRAIN_ARGS:-} 2>&1 | tee -a "$work/train.log"
 [ "$synth_done" = 1 ] || wait "$synth" || synth_failed
 "$py" "$here/export.py" "$work/best.pt" "$work/ggml-callsense-synth-en-q8_0.bin" --ftype q8_0
-# the mean of the last checkpoints (run I: 2 to 2.5 points better through the engine than the last or the best single one);
-# choose between the two files with eval_engine.py on a held-out call
+# the mean of the last checkpoints (run I: 2 to 2.5 points better through the engine than the last or the best
+# single one; run J: 1 point worse); choose between the two files with eval_engine.py on a held-out call
 mapfile -t kept < <(ls "$work"/ckpt-*.pt | sort)
 if [ "${#kept[@]}" -gt 1 ]; then
   "$py" "$here/export.py" "${kept[-1]}" "$work/ggml-callsense-synth-en-q8_0-avg.bin" --ftype q8_0 --average "${kept[@]:0:${#kept[@]}-1}"

@@ -210,6 +210,8 @@ def main():
                          "more training sentences with them, in shards after the others")
     ap.add_argument("--accent-clips", type=int, default=30_000)
     a = ap.parse_args()
+    if a.accents < 0 or (a.accents and a.accent_clips < 1):
+        ap.error("--accents must be 0 (none) or more, and --accent-clips at least 1 with it")
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     work.mkdir(parents=True, exist_ok=True)
     if a.sentences:

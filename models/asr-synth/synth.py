@@ -9,9 +9,10 @@ decoder learns to listen instead of recalling training sentences) once; each
 held-out sentence is spoken once with a HELDOUT voice or variant, never used
 in training. With `--accents N`, N generated accents (espeak-ng voice files
 recombining the training voices' phoneme tables, spelling-rule groups,
-phoneme replacements and stress settings; nothing of a held-out voice) speak
-`--accent-clips` more training or generated sentences, in shards after the
-others. The audio is band-limited (a random telephone band inside
+phoneme replacements and stress settings, and with `--vowel-shifts` vowels
+moved to a neighbour; nothing of a held-out voice) speak `--accent-clips`
+more training or generated sentences, in shards after the others (written
+in turn with them). The audio is band-limited (a random telephone band inside
 200-3600 Hz) and resampled to 8 kHz; the rest of the channel (level, noise,
 G.711 round trip, silence, 16 kHz) is applied at training time by
 `channel.py`, differently every epoch.
@@ -74,12 +75,46 @@ ACCENT_REPLACE = {  # phoneme -> the replacements training voices make (level, f
     "N": ["03 N n"], "I": ["03 I i"], "I2": ["03 I2 i"], "aI": ["01 aI aI2"], "a": ["02 a a/"],
     "u:": ["02 u: U"], "o@": ["00 o@ O@"], "i": ["03 i I2"],
 }
+# phonemes that only some tables have: elsewhere espeak-ng drops the sound
+# silently ("I want" spoken as "want"), so a replacement to them needs one of these
+ONLY_IN = {"a/": {"en-sc"}, "aI2": {"en-sc"}}
 ACCENT_STRESS = ["", "175 175  175 175  220 220  250 290", "180 130 200 200 0 0 250 270",
                  "160 150  180 180  220 220  290 290", "140 120 190 170 0 0 255 300"]
 ACCENT_DIR = "callsense"  # voices/callsense/accNN in the copied espeak-ng-data
 
+# Vowel shifts (`--vowel-shifts K`): the seven phoneme tables give training
+# only seven vowel systems, and an accent differs from another mostly in its
+# vowels. So a generated accent may also move up to K of espeak-ng's English
+# vowels to a neighbour. The neighbours are computed, not chosen: each vowel
+# has a place on the vowel chart (height 0 close .. 3 open, backness 0 front ..
+# 2 back; a diphthong is its start and end), and a vowel's neighbours are the
+# monophthongs within VOWEL_STEP of it and the diphthongs with the same end
+# whose start is within VOWEL_STEP. A diphthong may also lose its glide.
+VOWEL_CHART = {
+    "i:": (0.0, 0.0), "I": (0.7, 0.4), "E": (2.0, 0.0), "a": (3.0, 0.2), "aa": (3.0, 0.8), "A:": (3.0, 2.0),
+    "0": (2.7, 2.0), "O:": (2.0, 2.0), "U": (0.7, 1.6), "u:": (0.0, 2.0), "V": (2.3, 1.6), "3:": (1.5, 1.0),
+}
+DIPHTHONGS = {"eI": ("E", "I"), "aI": ("a", "I"), "OI": ("O:", "I"), "aU": ("a", "U"), "oU": ("O:", "U"),
+              "i@3": ("I", "3:"), "e@": ("E", "3:"), "U@": ("U", "3:")}
+VOWEL_STEP = 1.2
 
-def accent_file(rng: random.Random, k: int) -> str:
+
+def _dist(p: str, q: str) -> float:
+    (h1, b1), (h2, b2) = VOWEL_CHART[p], VOWEL_CHART[q]
+    return ((h1 - h2) ** 2 + (b1 - b2) ** 2) ** 0.5
+
+
+def vowel_neighbours() -> dict[str, list[str]]:
+    out = {}
+    for v in VOWEL_CHART:
+        out[v] = [w for w in VOWEL_CHART if w != v and _dist(v, w) <= VOWEL_STEP]
+    for d, (start, end) in DIPHTHONGS.items():
+        out[d] = [e for e, (s2, e2) in DIPHTHONGS.items() if e != d and e2 == end and _dist(start, s2) <= VOWEL_STEP]
+        out[d].append(start)
+    return out
+
+
+def accent_file(rng: random.Random, k: int, vowel_shifts: int = 0) -> str:
     lines = [f"name callsense generated accent {k:02d}", "language en 99"]
     ph = rng.choice(ACCENT_PHONEMES)
     if ph:
@@ -91,16 +126,23 @@ def accent_file(rng: random.Random, k: int) -> str:
         lines.append("dictrules " + " ".join(map(str, rules)))
     for options in ACCENT_REPLACE.values():
         if rng.random() < 0.3:
-            lines.append("replace " + rng.choice(options))
+            options = [o for o in options if ph in ONLY_IN.get(o.split()[2], {ph})]
+            if options:
+                lines.append("replace " + rng.choice(options))
     stress = rng.choice(ACCENT_STRESS)
     if stress:
         lines.append(f"stressLength {stress}")
     if rng.random() < 0.3:
         lines.append("stressAmp  17 16  19 19  19 19  21 19")
+    if vowel_shifts:
+        near = vowel_neighbours()
+        for v in rng.sample(sorted(near), rng.randint(0, vowel_shifts)):
+            # 00: everywhere; 02: in unstressed syllables only
+            lines.append(f"replace {rng.choice(['00', '00', '02'])} {v} {rng.choice(near[v])}")
     return "\n".join(lines) + "\n"
 
 
-def make_accents(work: Path, n: int, seed: int) -> tuple[list[str], Path]:
+def make_accents(work: Path, n: int, seed: int, vowel_shifts: int = 0) -> tuple[list[str], Path]:
     """Copies this espeak-ng's data and writes n generated accents into it;
     returns their voice names and the data path (for ESPEAK_DATA_PATH)."""
     import re
@@ -118,9 +160,36 @@ def make_accents(work: Path, n: int, seed: int) -> tuple[list[str], Path]:
     rng = random.Random(seed)
     names = []
     for k in range(n):
-        (data / "voices" / ACCENT_DIR / f"acc{k:02d}").write_text(accent_file(rng, k))
+        (data / "voices" / ACCENT_DIR / f"acc{k:02d}").write_text(accent_file(rng, k, vowel_shifts))
         names.append(f"{ACCENT_DIR}/acc{k:02d}")
+    check_accents(root, names)
     return names, root
+
+
+def check_accents(root: Path, names: list[str]) -> None:
+    """Every replacement in a generated accent must leave a sound: espeak-ng
+    drops a phoneme its table lacks without a word, and the audio would then
+    miss words the text has. Each (table, replacement) is tried once with a
+    probe voice that makes it everywhere."""
+    env = dict(os.environ, ESPEAK_DATA_PATH=str(root))
+    probe = root / "espeak-ng-data" / "voices" / ACCENT_DIR / "probe"
+    seen = set()
+    for name in names:
+        lines = (root / "espeak-ng-data" / "voices" / name).read_text().splitlines()
+        table = next((x.split()[1] for x in lines if x.startswith("phonemes ")), "")
+        for line in lines:
+            if not line.startswith("replace ") or (table, line.split(None, 2)[2]) in seen:
+                continue
+            src, dst = line.split()[2:4]
+            seen.add((table, line.split(None, 2)[2]))
+            probe.write_text(f"name probe\nlanguage en 99\n" + (f"phonemes {table}\n" if table else "")
+                             + f"replace 00 {src} {dst}\n")
+            out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "-q", "-x", "-v", f"{ACCENT_DIR}/probe",
+                                  f"[[b'{src}d]]"], check=True, capture_output=True, text=True, env=env).stdout
+            if out.strip().replace("'", "").replace(",", "") == "bd":
+                raise SystemExit(f"generated accent {name}: '{line}' drops the sound (table "
+                                 f"{table or 'en'} lacks {dst}); see ONLY_IN")
+    probe.unlink(missing_ok=True)
 
 
 ACCENT_DATA = ""  # ESPEAK_DATA_PATH holding the generated accents (set by main)
@@ -209,9 +278,14 @@ def main():
                     help="write N generated accents (recombined training voices) and speak --accent-clips "
                          "more training sentences with them, in shards after the others")
     ap.add_argument("--accent-clips", type=int, default=30_000)
+    ap.add_argument("--vowel-shifts", type=int, default=0, metavar="K",
+                    help="each generated accent also moves up to K vowels to a neighbour on the vowel chart "
+                         "(see VOWEL_CHART)")
     a = ap.parse_args()
     if a.accents < 0 or (a.accents and a.accent_clips < 1):
         ap.error("--accents must be 0 (none) or more, and --accent-clips at least 1 with it")
+    if a.vowel_shifts < 0 or (a.vowel_shifts and not a.accents):
+        ap.error("--vowel-shifts must be 0 or more, and needs --accents")
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     work.mkdir(parents=True, exist_ok=True)
     if a.sentences:
@@ -236,18 +310,23 @@ def main():
         groups = [items]
         if split == "train" and a.accents:
             # in shards of their own after the others, which stay as without --accents
-            names, root = make_accents(work, a.accents, a.seed + 2)
+            names, root = make_accents(work, a.accents, a.seed + 2, a.vowel_shifts)
             ACCENT_DATA = str(root)
             arng = random.Random(a.seed + 3)
             pool = train + novel
             groups.append([(arng.choice(pool), settings(arng, False, names)) for _ in range(a.accent_clips)])
-        first = 0
+        first, lanes = 0, []
         for group in groups:
+            lanes.append([])
             for k in range(0, len(group), SHARD):
                 p = work / f"{split}-{first + k // SHARD:04d}.npz"
                 if not p.exists():
-                    jobs.append((p, group[k:k + SHARD]))
+                    lanes[-1].append((p, group[k:k + SHARD]))
             first += -(-len(group) // SHARD)
+        # write the groups' shards in turn, so that a run training while this
+        # one writes hears the generated accents from the start
+        for k in range(max(map(len, lanes))):
+            jobs += [lane[k] for lane in lanes if k < len(lane)]
     print(f"{len(train)} train, {len(novel)} generated and {len(held)} held-out sentences; "
           f"{len(jobs)} shards to write", flush=True)
     with Pool(a.jobs) as pool:

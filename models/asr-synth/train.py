@@ -83,16 +83,21 @@ def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random, max
         yield from out
 
 
-def spec_augment(mel: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def spec_augment(mel: torch.Tensor, g: torch.Generator, max_f: int = 8, max_t: int = 7,
+                 per_clip: bool = False) -> torch.Tensor:
+    """Two frequency masks of 0..max_f mel bins and two time masks of
+    0..max_t frames, set to the batch's floor; the same for the whole batch,
+    or with `per_clip` drawn for each clip."""
     b, f, t = mel.shape
     floor = mel.amin(dim=(1, 2), keepdim=True)
-    for _ in range(2):
-        w = int(torch.randint(0, 9, (1,), generator=g))
-        f0 = int(torch.randint(0, f - w + 1, (1,), generator=g))
-        mel[:, f0:f0 + w, :] = floor
-        w = int(torch.randint(0, 8, (1,), generator=g))
-        t0 = int(torch.randint(0, max(1, t - w), (1,), generator=g))
-        mel[:, :, t0:t0 + w] = floor
+    for r in range(b) if per_clip else [slice(None)]:
+        for _ in range(2):
+            w = int(torch.randint(0, max_f + 1, (1,), generator=g))
+            f0 = int(torch.randint(0, f - w + 1, (1,), generator=g))
+            mel[r, f0:f0 + w, :] = floor[r]
+            w = int(torch.randint(0, max_t + 1, (1,), generator=g))
+            t0 = int(torch.randint(0, max(1, t - w), (1,), generator=g))
+            mel[r, :, t0:t0 + w] = floor[r]
     return mel
 
 
@@ -231,6 +236,11 @@ def main():
     ap.add_argument("--profile-at", type=int, default=0, metavar="STEP",
                     help="profile 20 training steps from STEP and print where the time went")
     ap.add_argument("--label-smoothing", type=float, default=0.05)
+    ap.add_argument("--specaug-p", type=float, default=0.5, help="share of batches masked (SpecAugment)")
+    ap.add_argument("--specaug-f", type=int, default=8, help="widest frequency mask, in mel bins (of 80)")
+    ap.add_argument("--specaug-t", type=int, default=7, help="widest time mask, in 10 ms frames")
+    ap.add_argument("--specaug-per-clip", action="store_true",
+                    help="draw the masks for each clip rather than once for the batch")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in float32 (default: bfloat16 autocast, weights stay float32)")
     a = ap.parse_args()
@@ -333,13 +343,13 @@ def main():
         if a.workers:
             audio, tok, tgt, chars = next(gen)
             mel = m.log_mel_batch(audio.to(a.device, non_blocking=True), audio.shape[1] // m.HOP)
-            if torch.rand(1, generator=trng).item() < 0.5:
-                mel = spec_augment(mel, trng)
+            if torch.rand(1, generator=trng).item() < a.specaug_p:
+                mel = spec_augment(mel, trng, a.specaug_f, a.specaug_t, a.specaug_per_clip)
         else:
             idx = next(gen)
             mel, tok, tgt, chars = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
-            if torch.rand(1, generator=trng).item() < 0.5:
-                mel = spec_augment(mel, trng)
+            if torch.rand(1, generator=trng).item() < a.specaug_p:
+                mel = spec_augment(mel, trng, a.specaug_f, a.specaug_t, a.specaug_per_clip)
         nb = mel.shape[0]
         mel, tok, tgt = (x.to(a.device, non_blocking=True) for x in (mel, tok, tgt))
         for g in opt.param_groups:

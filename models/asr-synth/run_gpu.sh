@@ -13,7 +13,7 @@
 # Environment knobs: JOBS (synthesis processes, default nproc-2), WORKERS
 # (batch-building processes, default nproc-2), DEVICE (default cuda),
 # MIN_SHARDS (training shards to wait for, default 4), SYNTH_ARGS (more
-# synth.py flags, e.g. "--accents 40"), TRAIN_ARGS (more train.py flags).
+# synth.py flags, e.g. "--accents 60 --vowel-shifts 4"), TRAIN_ARGS (more train.py flags).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${ASR_WORK:-/tmp/asr-synth}"

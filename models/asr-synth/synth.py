@@ -178,11 +178,11 @@ def check_accents(root: Path, names: list[str]) -> None:
         lines = (root / "espeak-ng-data" / "voices" / name).read_text().splitlines()
         table = next((x.split()[1] for x in lines if x.startswith("phonemes ")), "")
         for line in lines:
-            if not line.startswith("replace ") or (table, line.split(None, 2)[2]) in seen:
+            if not line.startswith("replace ") or (table, *line.split()[2:4]) in seen:
                 continue
             src, dst = line.split()[2:4]
-            seen.add((table, line.split(None, 2)[2]))
-            probe.write_text(f"name probe\nlanguage en 99\n" + (f"phonemes {table}\n" if table else "")
+            seen.add((table, src, dst))
+            probe.write_text("name probe\nlanguage en 99\n" + (f"phonemes {table}\n" if table else "")
                              + f"replace 00 {src} {dst}\n")
             out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "-q", "-x", "-v", f"{ACCENT_DIR}/probe",
                                   f"[[b'{src}d]]"], check=True, capture_output=True, text=True, env=env).stdout

@@ -114,6 +114,9 @@ def vowel_neighbours() -> dict[str, list[str]]:
     return out
 
 
+VOWEL_NEIGHBOURS = vowel_neighbours()
+
+
 def accent_file(rng: random.Random, k: int, vowel_shifts: int = 0) -> str:
     lines = [f"name callsense generated accent {k:02d}", "language en 99"]
     ph = rng.choice(ACCENT_PHONEMES)
@@ -135,7 +138,7 @@ def accent_file(rng: random.Random, k: int, vowel_shifts: int = 0) -> str:
     if rng.random() < 0.3:
         lines.append("stressAmp  17 16  19 19  19 19  21 19")
     if vowel_shifts:
-        near = vowel_neighbours()
+        near = VOWEL_NEIGHBOURS
         for v in rng.sample(sorted(near), rng.randint(0, vowel_shifts)):
             # 00: everywhere; 02: in unstressed syllables only
             lines.append(f"replace {rng.choice(['00', '00', '02'])} {v} {rng.choice(near[v])}")

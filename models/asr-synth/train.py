@@ -89,16 +89,17 @@ def spec_augment(mel: torch.Tensor, g: torch.Generator, max_f: int = 8, max_t: i
     0..max_t frames, set to the batch's floor; the same for the whole batch,
     or with `per_clip` drawn for each clip."""
     b, f, t = mel.shape
+    n = b if per_clip else 1
+
+    def bands(size: int, widest: int) -> torch.Tensor:  # [n, size]: inside one of two random bands
+        w = torch.randint(0, widest + 1, (n, 2), generator=g)
+        start = (torch.rand(n, 2, generator=g) * (size - w + 1).clamp(min=1)).long()
+        pos = torch.arange(size)
+        return ((pos >= start[..., None]) & (pos < (start + w)[..., None])).any(1)
+
+    mask = bands(f, max_f)[:, :, None] | bands(t, max_t)[:, None, :]
     floor = mel.amin(dim=(1, 2), keepdim=True)
-    for r in range(b) if per_clip else [slice(None)]:
-        for _ in range(2):
-            w = int(torch.randint(0, max_f + 1, (1,), generator=g))
-            f0 = int(torch.randint(0, f - w + 1, (1,), generator=g))
-            mel[r, f0:f0 + w, :] = floor[r]
-            w = int(torch.randint(0, max_t + 1, (1,), generator=g))
-            t0 = int(torch.randint(0, max(1, t - w), (1,), generator=g))
-            mel[r, :, t0:t0 + w] = floor[r]
-    return mel
+    return torch.where(mask.to(mel.device), floor, mel)
 
 
 def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_frac: float, clean=False,
@@ -244,6 +245,9 @@ def main():
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in float32 (default: bfloat16 autocast, weights stay float32)")
     a = ap.parse_args()
+    if not 0 <= a.specaug_p <= 1 or not 0 <= a.specaug_f <= m.N_MELS or a.specaug_t < 0:
+        ap.error(f"SpecAugment: --specaug-p must be within 0..1, --specaug-f within 0..{m.N_MELS} mel bins "
+                 "and --specaug-t 0 or more frames")
     if a.workers and a.curriculum:
         ap.error("--curriculum needs --workers 0 (workers cannot see the step)")
     torch.set_num_threads(a.threads)
@@ -343,13 +347,11 @@ def main():
         if a.workers:
             audio, tok, tgt, chars = next(gen)
             mel = m.log_mel_batch(audio.to(a.device, non_blocking=True), audio.shape[1] // m.HOP)
-            if torch.rand(1, generator=trng).item() < a.specaug_p:
-                mel = spec_augment(mel, trng, a.specaug_f, a.specaug_t, a.specaug_per_clip)
         else:
             idx = next(gen)
             mel, tok, tgt, chars = make_batch(net, bpe, clips, texts, idx, nrng, a.noise_frac)
-            if torch.rand(1, generator=trng).item() < a.specaug_p:
-                mel = spec_augment(mel, trng, a.specaug_f, a.specaug_t, a.specaug_per_clip)
+        if torch.rand(1, generator=trng).item() < a.specaug_p:
+            mel = spec_augment(mel, trng, a.specaug_f, a.specaug_t, a.specaug_per_clip)
         nb = mel.shape[0]
         mel, tok, tgt = (x.to(a.device, non_blocking=True) for x in (mel, tok, tgt))
         for g in opt.param_groups:

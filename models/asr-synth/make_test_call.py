@@ -141,6 +141,9 @@ def main():
     ap.add_argument("out", nargs="?", default=str(REPO / "tests/fixtures/asr_call.wav"))
     ap.add_argument("--heldout", type=int, default=0,
                     help="speak this many held-out corpus sentences (alternating channels, held-out voices)")
+    ap.add_argument("--kind", choices=synth.HELDOUT_KINDS, default="mixed",
+                    help="with --heldout: 'variant' (training accents, held-out variants: the model's target "
+                         "set), 'accent' (the held-out accent) or 'mixed' (half each, the calls of runs G-K)")
     ap.add_argument("--real", action="store_true", help="place the shared real-speech clips instead")
     ap.add_argument("--seed", type=int, default=5)
     a = ap.parse_args()
@@ -152,7 +155,7 @@ def main():
         _, held = text.build(assets)
         r = random.Random(a.seed)
         sents = r.sample(held, min(a.heldout, len(held)))
-        turns = [(i % 2, s, synth.settings(r, heldout=True)) for i, s in enumerate(sents)]
+        turns = [(i % 2, s, synth.settings(r, heldout=True, kind=a.kind)) for i, s in enumerate(sents)]
     else:
         turns = [(0 if role == "agent" else 1, s, AGENT_VOICE if role == "agent" else CUSTOMER_VOICE)
                  for role, s in interleave(text.E2E_SENTENCES)]
@@ -160,7 +163,9 @@ def main():
     out = Path(a.out)
     write_mulaw_wav(out, chans)
     meta = dict(rate=RATE, channels=["agent", "customer"], encoding="mulaw",
-                generator="models/asr-synth/make_test_call.py" + (f" --heldout {a.heldout}" if a.heldout else "") + (" --real" if a.real else ""),
+                generator="models/asr-synth/make_test_call.py"
+                + (f" --heldout {a.heldout} --kind {a.kind} --seed {a.seed}" if a.heldout else "")
+                + (" --real" if a.real else ""),
                 turns=placed)
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
     print(f"wrote {out} ({len(chans[0]) / RATE:.1f} s, {len(placed)} turns)")

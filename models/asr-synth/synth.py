@@ -12,7 +12,10 @@ recombining the training voices' phoneme tables, spelling-rule groups,
 phoneme replacements and stress settings, and with `--vowel-shifts` vowels
 moved to a neighbour; nothing of a held-out voice) speak `--accent-clips`
 more training or generated sentences, in shards after the others (written
-in turn with them). The audio is band-limited (a random telephone band inside
+in turn with them). With `--variants N`, N generated variants (speaker
+timbres recombined and jittered from the training variants' voice-quality
+lines; nothing of a held-out variant) take `--variant-share` of the training
+draws' variants. The audio is band-limited (a random telephone band inside
 200-3600 Hz) and resampled to 8 kHz; the rest of the channel (level, noise,
 G.711 round trip, silence, 16 kHz) is applied at training time by
 `channel.py`, differently every epoch.
@@ -145,9 +148,9 @@ def accent_file(rng: random.Random, k: int, vowel_shifts: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_accents(work: Path, n: int, seed: int, vowel_shifts: int = 0) -> tuple[list[str], Path]:
-    """Copies this espeak-ng's data and writes n generated accents into it;
-    returns their voice names and the data path (for ESPEAK_DATA_PATH)."""
+def espeak_data_copy(work: Path) -> Path:
+    """A copy of this espeak-ng's data under $ASR_WORK, for the generated
+    accents and variants (used through ESPEAK_DATA_PATH); returns its root."""
     import re
     import shutil
     out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "--version"], check=True,
@@ -159,6 +162,14 @@ def make_accents(work: Path, n: int, seed: int, vowel_shifts: int = 0) -> tuple[
     data = root / "espeak-ng-data"
     if not data.exists():
         shutil.copytree(m.group(1).strip(), data)
+    return root
+
+
+def make_accents(work: Path, n: int, seed: int, vowel_shifts: int = 0) -> tuple[list[str], Path]:
+    """Writes n generated accents into the copy of espeak-ng's data; returns
+    their voice names and the data path (for ESPEAK_DATA_PATH)."""
+    root = espeak_data_copy(work)
+    data = root / "espeak-ng-data"
     (data / "voices" / ACCENT_DIR).mkdir(exist_ok=True)
     rng = random.Random(seed)
     names = []
@@ -167,6 +178,116 @@ def make_accents(work: Path, n: int, seed: int, vowel_shifts: int = 0) -> tuple[
         names.append(f"{ACCENT_DIR}/acc{k:02d}")
     check_accents(root, names)
     return names, root
+
+
+# Generated variants (`--variants N`): new speaker timbres, so training hears
+# far more than the 89 training variants. Each recombines the voice-quality
+# lines (formants, pitch range, voicing, consonants, breath, tone, flutter,
+# roughness, Klatt source) of two TRAINING variants and
+# jitters the numbers: every formant's frequency by a common vocal-tract
+# scale and its own small change, its height and width, the pitch range,
+# voicing and consonant levels. No held-out variant's file is read, and the
+# one held-out Klatt source (`klatt 2`) is never written.
+VARIANT_PREFIX = "csvar"  # voices/!v/csvarNNN in the copied espeak-ng-data
+HELDOUT_KLATT = {"2"}  # klatt2's whole file is `klatt 2`
+# the voice-quality keys taken over; prosody (stress, intonation) and echo are
+# left out: a parent's stress table or a loud echo in another's company made
+# words unintelligible in a trial
+VARIANT_KEYS = {"pitch", "flutter", "roughness", "voicing", "consonants", "breath", "breathw", "tone", "klatt"}
+VARIANT_CAPS = {"flutter": 20, "roughness": 6}
+
+
+def variant_lines(path: Path) -> dict[str, list[str]]:
+    """A variant file's voice-quality lines by key ("formant 3", "pitch", ...)."""
+    out = {}
+    for raw in path.read_text(errors="replace").splitlines():
+        line = raw.split("//")[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        f = line.split()
+        if (f[0] not in VARIANT_KEYS and f[0] != "formant") or len(f) < 2:
+            continue
+        out[f"formant {f[1]}" if f[0] == "formant" else f[0]] = f[1:] if f[0] != "formant" else f[2:]
+    return out
+
+
+def variant_file(rng: random.Random, k: int, parents: list[dict[str, list[str]]]) -> str:
+    a, b = rng.sample(parents, 2)
+    lines = [f"name callsense generated variant {k:03d}"]
+    keys = sorted(set(a) | set(b), key=lambda x: (x.startswith("formant"), x))
+    scale = rng.uniform(0.9, 1.12)  # vocal-tract length: moves every formant together
+    have_formants = set()
+
+    def jitter(x: str, lo: float, hi: float, floor: int = 0) -> str:
+        return str(max(floor, round(float(x) * rng.uniform(lo, hi))))
+
+    for key in keys:
+        if key in a and key in b:
+            vals = (a if rng.random() < 0.5 else b)[key]
+        elif rng.random() < 0.5:
+            vals = (a if key in a else b)[key]
+        else:
+            continue
+        vals = list(vals)
+        try:
+            if key.startswith("formant"):
+                idx = int(key.split()[1])
+                have_formants.add(idx)
+                vals[0] = jitter(vals[0], 0.95 * (scale if idx >= 1 else 1), 1.05 * (scale if idx >= 1 else 1))
+                for i in (1, 2):
+                    if len(vals) > i:
+                        vals[i] = jitter(vals[i], 0.85, 1.15)
+                lines.append(f"formant {idx} " + " ".join(vals))
+                continue
+            if key == "pitch" and len(vals) >= 2:
+                lo = float(vals[0]) * rng.uniform(0.85, 1.15)
+                vals[:2] = [str(round(lo)), str(round(max(lo + 5, float(vals[1]) * rng.uniform(0.85, 1.15))))]
+            elif key in ("voicing", "consonants"):
+                vals = [jitter(v, 0.85, 1.15) for v in vals]
+            elif key == "klatt" and vals[0] in HELDOUT_KLATT:
+                continue
+            elif key in VARIANT_CAPS:
+                vals[0] = str(min(VARIANT_CAPS[key], int(vals[0])))
+        except ValueError:  # a line this code does not parse: leave it out
+            continue
+        lines.append(f"{key} " + " ".join(vals))
+    for idx in range(1, 6):  # the vocal-tract scale also where neither parent moves a formant
+        if idx not in have_formants:
+            lines.append(f"formant {idx} {round(100 * scale)} 100 100")
+    return "\n".join(lines) + "\n"
+
+
+def make_variants(work: Path, n: int, seed: int) -> tuple[list[str], Path]:
+    """Writes n generated variants into the copy of espeak-ng's data; returns
+    their names (for `voice+name`) and the data path."""
+    root = espeak_data_copy(work)
+    vdir = root / "espeak-ng-data" / "voices" / "!v"
+    parents = [variant_lines(vdir / v) for v in TRAIN_VARIANTS if v]
+    if any(v in HELDOUT_KLATT for p in parents for v in p.get("klatt", [])[:1]):
+        raise SystemExit("a training variant uses a held-out Klatt source")
+    rng = random.Random(seed)
+    names = []
+    for k in range(n):
+        name = f"{VARIANT_PREFIX}{k:03d}"
+        (vdir / name).write_text(variant_file(rng, k, parents))
+        names.append(name)
+    check_variants_speak(root, names)
+    return names, root
+
+
+def check_variants_speak(root: Path, names: list[str]) -> None:
+    """Every generated variant must speak audibly (a formant line of a
+    parent can mute a voice in another's company)."""
+    env = dict(os.environ, ESPEAK_DATA_PATH=str(root))
+    bad = []
+    for name in names:
+        out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "-v", f"en+{name}", "--stdout",
+                              "Please check my account balance."], check=True, capture_output=True, env=env).stdout
+        x = np.frombuffer(out[44:], dtype=np.int16).astype(np.float32)
+        if len(x) < 22050 * 0.8 or np.sqrt(np.mean(x ** 2)) < 300:
+            bad.append(name)
+    if bad:
+        raise SystemExit(f"generated variants {bad} are (nearly) silent")
 
 
 def check_accents(root: Path, names: list[str]) -> None:
@@ -195,7 +316,7 @@ def check_accents(root: Path, names: list[str]) -> None:
     probe.unlink(missing_ok=True)
 
 
-ACCENT_DATA = ""  # ESPEAK_DATA_PATH holding the generated accents (set by main)
+ACCENT_DATA = ""  # ESPEAK_DATA_PATH holding the generated accents and variants (set by main)
 
 
 def check_variants() -> None:
@@ -211,14 +332,30 @@ def check_variants() -> None:
         raise SystemExit("a variant is both trained on and held out")
 
 
-def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None) -> dict:
+HELDOUT_KINDS = ("mixed", "variant", "accent")
+
+
+def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None,
+             variants: list[str] | None = None, variant_share: float = 0.5, kind: str = "mixed") -> dict:
+    """A training draw (a training or generated accent, a training or, with
+    `variants`, generated variant) or a held-out one of `kind`: "variant", a
+    training accent spoken with a held-out variant (a speaker timbre training
+    never heard); "accent", the held-out accent with any variant (an accent
+    training never heard); "mixed", either, half and half (the held-out
+    shards, and the held-out calls of runs G-K)."""
     if heldout:
-        if rng.random() < 0.5:
+        if kind not in HELDOUT_KINDS:
+            raise ValueError(f"held-out kind {kind!r}: one of {HELDOUT_KINDS}")
+        if kind == "variant":
+            voice, variant = rng.choice(TRAIN_VOICES), rng.choice(HELDOUT_VARIANTS)
+        elif kind == "accent" or rng.random() < 0.5:
             voice, variant = rng.choice(HELDOUT_VOICES), rng.choice(TRAIN_VARIANTS + HELDOUT_VARIANTS)
         else:
             voice, variant = rng.choice(TRAIN_VOICES + HELDOUT_VOICES), rng.choice(HELDOUT_VARIANTS)
     else:
         voice, variant = rng.choice(accents or TRAIN_VOICES), rng.choice(TRAIN_VARIANTS)
+        if variants and rng.random() < variant_share:
+            variant = rng.choice(variants)
     return dict(voice=voice + (f"+{variant}" if variant else ""), rate=rng.randint(115, 215),
                 pitch=rng.randint(10, 90), gap=rng.choice([0, 0, 0, 1, 2, 4]),
                 lo=rng.randint(200, 400), hi=rng.randint(3000, 3600))
@@ -227,7 +364,7 @@ def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None
 def speak(sentence: str, s: dict) -> np.ndarray:
     """espeak-ng -> band-limited int16 at 8 kHz."""
     env = None
-    if s["voice"].startswith(ACCENT_DIR + "/"):
+    if s["voice"].startswith(ACCENT_DIR + "/") or "+" + VARIANT_PREFIX in s["voice"]:
         env = dict(os.environ, ESPEAK_DATA_PATH=ACCENT_DATA)
     out = subprocess.run([os.environ.get("ESPEAK_NG", "espeak-ng"), "-v", s["voice"], "-s", str(s["rate"]), "-p", str(s["pitch"]),
                           "-g", str(s["gap"]), "--stdout", sentence],
@@ -284,7 +421,13 @@ def main():
     ap.add_argument("--vowel-shifts", type=int, default=0, metavar="K",
                     help="each generated accent also moves up to K vowels to a neighbour on the vowel chart "
                          "(see VOWEL_CHART)")
+    ap.add_argument("--variants", type=int, default=0, metavar="N",
+                    help="write N generated variants (new timbres recombined from the training variants) and "
+                         "give --variant-share of the training draws one of them")
+    ap.add_argument("--variant-share", type=float, default=0.5)
     a = ap.parse_args()
+    if a.variants < 0 or not 0 <= a.variant_share <= 1:
+        ap.error("--variants must be 0 (none) or more, and --variant-share within 0..1")
     if a.accents < 0 or (a.accents and a.accent_clips < 1):
         ap.error("--accents must be 0 (none) or more, and --accent-clips at least 1 with it")
     if a.vowel_shifts < 0 or (a.vowel_shifts and not a.accents):
@@ -303,12 +446,18 @@ def main():
     for name, sents in (("train", train), ("novel", novel), ("heldout", held)):
         (work / f"sentences-{name}.txt").write_text("\n".join(sents) + "\n")
     check_variants()
+    gen_variants = None
+    if a.variants:
+        gen_variants, root = make_variants(work, a.variants, a.seed + 4)
+        ACCENT_DATA = str(root)
     rng = random.Random(a.seed)
     jobs = []
     for split, sents, renders, ho in (("heldout", held, 1, True), ("train", train, a.renders, False)):
-        items = [(s, settings(rng, ho)) for _ in range(renders) for s in sents]
+        vs = None if ho else gen_variants
+        items = [(s, settings(rng, ho, variants=vs, variant_share=a.variant_share)) for _ in range(renders)
+                 for s in sents]
         if split == "train":
-            items += [(s, settings(rng, False)) for s in novel]
+            items += [(s, settings(rng, False, variants=vs, variant_share=a.variant_share)) for s in novel]
         random.Random(a.seed + 1).shuffle(items)
         groups = [items]
         if split == "train" and a.accents:
@@ -317,7 +466,8 @@ def main():
             ACCENT_DATA = str(root)
             arng = random.Random(a.seed + 3)
             pool = train + novel
-            groups.append([(arng.choice(pool), settings(arng, False, names)) for _ in range(a.accent_clips)])
+            groups.append([(arng.choice(pool), settings(arng, False, names, gen_variants, a.variant_share))
+                           for _ in range(a.accent_clips)])
         first, lanes = 0, []
         for group in groups:
             lanes.append([])

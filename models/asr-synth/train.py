@@ -42,9 +42,11 @@ from wer import cer, wer  # noqa: E402
 loaded: set[str] = set()
 
 
-def load_split(work: Path, split: str, skip=(), only_voices=()):
-    """Clips and texts of the finished shards of a split (those not in `skip`),
-    optionally only those spoken by the espeak-ng voices `only_voices`."""
+def load_split(work: Path, split: str, skip=(), only_voices=(), with_voices=False):
+    """Clips and texts (and with `with_voices` the espeak-ng voice, accent and
+    variant, of each) of the finished shards of a split (those not in
+    `skip`), optionally only those spoken by the espeak-ng voices
+    `only_voices`."""
     clips, texts, voices = [], [], []
     for p in sorted(work.glob(f"{split}-*.npz")):
         if p.name.endswith(".tmp.npz") or p.name in skip:
@@ -57,24 +59,63 @@ def load_split(work: Path, split: str, skip=(), only_voices=()):
         loaded.add(p.name)
     if only_voices:
         keep = [i for i, v in enumerate(voices) if v.split("+")[0] in only_voices]
-        clips, texts = [clips[i] for i in keep], [texts[i] for i in keep]
-    return clips, texts
+        clips, texts, voices = [clips[i] for i in keep], [texts[i] for i in keep], [voices[i] for i in keep]
+    return (clips, texts, voices) if with_voices else (clips, texts)
 
 
-def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random, max_clip_s=None):
+JOIN_PAUSE = (800, 4800)  # samples at 8 kHz between joined clips: 0.1-0.6 s
+
+
+def join_units(lengths, voices, share: float, max_samples: int, rng: random.Random) -> list[tuple[int, ...]]:
+    """One epoch's training items: every clip once, alone or, for a `share`
+    of the items, joined with one or two more clips of the same voice
+    (accent and variant) into one longer utterance of at most `max_samples`
+    (8 kHz, pauses counted at their longest). Training clips are mostly
+    short (median 3 s, 1 % over 10 s), while callers speak for up to the
+    engine's 15-second utterance limit: joined clips teach long alignments."""
+    by_voice: dict[str, list[int]] = {}
+    for i, v in enumerate(voices):
+        by_voice.setdefault(v, []).append(i)
+    units = []
+    for group in by_voice.values():
+        rng.shuffle(group)
+        k = 0
+        while k < len(group):
+            n = rng.choice((2, 3)) if rng.random() < share else 1
+            unit = [group[k]]
+            total = lengths[group[k]]
+            for j in group[k + 1:k + n]:
+                if total + JOIN_PAUSE[1] + lengths[j] > max_samples:
+                    break
+                unit.append(j)
+                total += JOIN_PAUSE[1] + lengths[j]
+            units.append(tuple(unit))
+            k += len(unit)
+    return units
+
+
+def batches(lengths, max_audio_s: float, max_items: int, rng: random.Random, max_clip_s=None, voices=None,
+            join_share: float = 0.0, join_max_s: float = 15.0):
     """Length-bucketed batches holding at most max_audio_s of (padded) audio;
-    only clips up to max_clip_s(step) seconds long (the length curriculum)."""
+    only clips up to max_clip_s(step) seconds long (the length curriculum).
+    Items are tuples of clip indices: one clip, or with `join_share` and
+    `voices` clips joined into one utterance (`join_units`)."""
     while True:
         limit = max_clip_s() if max_clip_s else float("inf")
-        pool = [i for i in range(len(lengths)) if lengths[i] <= limit * 8000]
-        idx = sorted(pool, key=lambda i: lengths[i] * (1 + 0.1 * rng.random()))
+        if join_share and voices:
+            units = join_units(lengths, voices, join_share, int(join_max_s * 8000), rng)
+        else:
+            units = [(i,) for i in range(len(lengths))]
+        size = {u: sum(lengths[i] for i in u) + JOIN_PAUSE[1] * (len(u) - 1) for u in units}
+        pool = [u for u in units if size[u] <= limit * 8000]
+        idx = sorted(pool, key=lambda u: size[u] * (1 + 0.1 * rng.random()))
         out, cur = [], []
-        for i in idx:
-            longest = max([lengths[j] for j in cur] + [lengths[i]]) / 8000 + 1.0
+        for u in idx:
+            longest = max([size[j] for j in cur] + [size[u]]) / 8000 + 1.0
             if cur and (longest * (len(cur) + 1) > max_audio_s or len(cur) >= max_items):
                 out.append(cur)
                 cur = []
-            cur.append(i)
+            cur.append(u)
         if cur:
             out.append(cur)
         rng.shuffle(out)
@@ -109,15 +150,22 @@ def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_fra
     160] and the features are left to `model.log_mel_batch` (on the
     accelerator)."""
     audio, seqs, chars = [], [], []
-    for i in idx:
+    for unit in idx:
+        unit = (unit,) if isinstance(unit, (int, np.integer)) else unit
         if not clean and nrng.random() < noise_frac:
             audio.append(channel.noise_only(nrng))
             seqs.append(None)
             chars.append([])
-        else:
-            audio.append(channel.telephone(clips[i], nrng, clean=clean))
-            seqs.append(bpe.encode(texts[i]))
-            chars.append(m.ctc_targets(texts[i]))
+            continue
+        clip, text = clips[unit[0]], texts[unit[0]]
+        if len(unit) > 1:  # joined clips: one utterance, one channel draw
+            parts = [clips[unit[0]]]
+            for j in unit[1:]:
+                parts += [np.zeros(int(nrng.integers(JOIN_PAUSE[0], JOIN_PAUSE[1] + 1)), np.int16), clips[j]]
+            clip, text = np.concatenate(parts), " ".join(texts[j] for j in unit)
+        audio.append(channel.telephone(clip, nrng, clean=clean))
+        seqs.append(bpe.encode(text))
+        chars.append(m.ctc_targets(text))
     if margin is None:
         margin = int(nrng.integers(0, 17))
     frames = 2 * max(channel.positions(len(a), margin) for a in audio)
@@ -151,8 +199,9 @@ class Batches(torch.utils.data.IterableDataset):
     draws its own length-bucketed batches (its own seed) and runs the channel;
     the training process turns the audio into features on its device."""
 
-    def __init__(self, ids, bpe, clips, texts, a, seed):
+    def __init__(self, ids, bpe, clips, texts, voices, a, seed):
         self.ids, self.bpe, self.clips, self.texts, self.a, self.seed = ids, bpe, clips, texts, a, seed
+        self.voices = voices
         self.lengths = [len(c) for c in clips]
 
     def __iter__(self):
@@ -161,7 +210,8 @@ class Batches(torch.utils.data.IterableDataset):
         torch.set_num_threads(1)
         rng = random.Random(self.seed * 1000 + wid)
         nrng = np.random.default_rng(self.seed * 1000 + wid)
-        for idx in batches(self.lengths, self.a.max_audio_s, self.a.max_items, rng):
+        for idx in batches(self.lengths, self.a.max_audio_s, self.a.max_items, rng, voices=self.voices,
+                           join_share=self.a.join_share, join_max_s=self.a.join_max_s):
             yield make_batch(self.ids, self.bpe, self.clips, self.texts, idx, nrng, self.a.noise_frac, raw=True)
 
 
@@ -242,12 +292,20 @@ def main():
     ap.add_argument("--specaug-t", type=int, default=7, help="widest time mask, in 10 ms frames")
     ap.add_argument("--specaug-per-clip", action="store_true",
                     help="draw the masks for each clip rather than once for the batch")
+    ap.add_argument("--join-share", type=float, default=0.0,
+                    help="share of training items made of 2-3 clips of one voice joined into one longer "
+                         "utterance (long-utterance training; 0: none)")
+    ap.add_argument("--join-max-s", type=float, default=15.0,
+                    help="longest joined utterance, seconds (the engine cuts utterances at "
+                         "audio.max_utterance_ms, 15 s by default)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in float32 (default: bfloat16 autocast, weights stay float32)")
     a = ap.parse_args()
     if not 0 <= a.specaug_p <= 1 or not 0 <= a.specaug_f <= m.N_MELS or a.specaug_t < 0:
         ap.error(f"SpecAugment: --specaug-p must be within 0..1, --specaug-f within 0..{m.N_MELS} mel bins "
                  "and --specaug-t 0 or more frames")
+    if not 0 <= a.join_share <= 1 or not 1 <= a.join_max_s <= 30:
+        ap.error("--join-share must be within 0..1 and --join-max-s within 1..30 seconds")
     if a.workers and a.curriculum:
         ap.error("--curriculum needs --workers 0 (workers cannot see the step)")
     torch.set_num_threads(a.threads)
@@ -262,7 +320,8 @@ def main():
     torch.set_flush_denormal(True)
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     bpe = Bpe()
-    clips, texts = load_split(work, "train", only_voices=a.voices.split(",") if a.voices else ())
+    clips, texts, voices = load_split(work, "train", only_voices=a.voices.split(",") if a.voices else (),
+                                      with_voices=True)
     hclips, htexts = load_split(work, "heldout")
     print(f"{len(clips)} training clips ({sum(map(len, clips)) / 8000 / 3600:.1f} h), {len(hclips)} held-out",
           flush=True)
@@ -307,8 +366,8 @@ def main():
     def make_gen():
         if not a.workers:
             return batches(lengths, a.max_audio_s, a.max_items, random.Random(state["seed"] * 1000 + state["step"]),
-                           max_clip_s)
-        ds = Batches(TokenIds(net), bpe, clips, texts, a, state["seed"] * 1000 + state["step"])
+                           max_clip_s, voices, a.join_share, a.join_max_s)
+        ds = Batches(TokenIds(net), bpe, clips, texts, voices, a, state["seed"] * 1000 + state["step"])
         return iter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=a.workers, prefetch_factor=4,
                                                 pin_memory=a.device.startswith("cuda")))
 
@@ -409,10 +468,13 @@ def main():
             if state["best_wer"] is None or w <= state["best_wer"]:
                 state["best_wer"] = w
                 save(work / "best.pt")
-            more_c, more_t = load_split(work, "train", skip=set(loaded))
+            more_c, more_t, more_v = load_split(work, "train", skip=set(loaded),
+                                                only_voices=a.voices.split(",") if a.voices else (),
+                                                with_voices=True)
             if more_c:  # synth.py is still writing shards: take the new ones in
                 clips += more_c
                 texts += more_t
+                voices += more_v
                 lengths = [len(c) for c in clips]
                 gen = make_gen()
                 print(f"now {len(clips)} training clips", flush=True)

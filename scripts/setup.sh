@@ -4,11 +4,10 @@
 #   2. a release build of the `callsense` binary,
 #   3. runtime files from models/manifest.toml, checksum-verified:
 #      ONNX Runtime (from the PyPI wheel), Silero VAD, and a Whisper model.
-# Whisper: WHISPER_MODEL=whisper-base.en (default) | whisper-tiny.en | synth-spike-en.
-# If the real model cannot be downloaded (no access to Hugging Face), the
-# engine uses a synthetic-speech model (espeak-ng voices only, not real
-# speech): the one committed under models/asr-synth/ when present, else the
-# synth-spike-en stand-in fetched here; the script says so.
+# Whisper: WHISPER_MODEL=whisper-base.en (default) | whisper-tiny.en | none (fetch none).
+# If the real model cannot be downloaded (no access to Hugging Face), or with
+# none, the engine uses the synthetic-speech model committed under
+# models/asr-synth/ (espeak-ng voices only, not real speech); the script says so.
 # Local mirror of upstream files: CALLSENSE_ASSETS (default ../shared/assets if present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,12 +44,16 @@ bin=target/release/callsense
 log "Fetching ONNX Runtime and Silero VAD"
 $bin models fetch onnxruntime silero-vad
 model="${WHISPER_MODEL:-whisper-base.en}"
-log "Fetching Whisper model: $model"
-if ! $bin models fetch "$model"; then
-  log "Could not fetch $model. The engine will use a synthetic-speech model: it transcribes"
-  log "espeak-ng speech only, NOT real voices. Put a real ggml model at"
-  log ".runtime/models/ggml-base.en.bin (or set asr.model) for real calls."
-  [ "$model" = synth-spike-en ] && exit 1
-  $bin models fetch synth-spike-en
+synth=models/asr-synth/ggml-callsense-synth-en-q8_0.bin
+[ -s "$synth" ] || { echo "error: $synth is missing from this checkout" >&2; exit 1; }
+if [ "$model" = none ]; then
+  log "No Whisper model fetched: the engine uses the synthetic-speech model $synth"
+else
+  log "Fetching Whisper model: $model"
+  if ! $bin models fetch "$model"; then
+    log "Could not fetch $model. The engine will use the synthetic-speech model $synth:"
+    log "it transcribes espeak-ng speech only, NOT real voices. Put a real ggml model at"
+    log ".runtime/models/ggml-base.en.bin (or set asr.model) for real calls."
+  fi
 fi
 log "Setup done"

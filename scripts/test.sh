@@ -5,8 +5,9 @@
 # Kafka test; NATS JetStream on 127.0.0.1:4222, started here if none runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The tests use a synthetic-speech Whisper-format model: no real weights are needed.
-WHISPER_MODEL=synth-spike-en bash scripts/setup.sh
+# The tests use the committed synthetic-speech Whisper-format model
+# (models/asr-synth/): no Whisper weights are downloaded.
+WHISPER_MODEL=none bash scripts/setup.sh
 export CALLSENSE_ASSETS="${CALLSENSE_ASSETS:-$(cd ../shared/assets 2>/dev/null && pwd || true)}"
 # The Kafka sink's test needs a Kafka-compatible broker: tansu, built from
 # crates.io into .runtime/bin (once; about 10 minutes on 2 cores).

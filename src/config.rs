@@ -120,7 +120,8 @@ pub struct AudioConfig {
     pub min_speech_ms: u32,
     /// Silence that ends an utterance.
     pub end_silence_ms: u32,
-    /// Longest utterance; longer monologues are split at a pause (or hard at this length).
+    /// Longest utterance; longer monologues are split in the middle of the longest
+    /// pause in their second half (or hard at this length).
     pub max_utterance_ms: u32,
     /// Audio kept before and after speech for the recogniser.
     pub pad_ms: u32,

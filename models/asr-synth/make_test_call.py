@@ -146,6 +146,9 @@ def main():
                          "set), 'accent' (the held-out accent) or 'mixed' (half each, the calls of runs G-K)")
     ap.add_argument("--real", action="store_true", help="place the shared real-speech clips instead")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--exclude", action="append", default=[], metavar="CALL.json",
+                    help="with --heldout: leave out the sentences spoken in this call (repeatable), e.g. "
+                         "for a development call disjoint from the evaluation call")
     a = ap.parse_args()
     import os
     assets = Path(os.environ.get("CALLSENSE_ASSETS", REPO.parent / "shared/assets"))
@@ -153,6 +156,10 @@ def main():
         turns = real_turns(assets)
     elif a.heldout:
         _, held = text.build(assets)
+        spoken = {t["text"] for f in a.exclude for t in json.loads(Path(f).read_text())["turns"]}
+        held = [s for s in held if s not in spoken]
+        if a.exclude and not held:
+            raise SystemExit("--exclude leaves no held-out sentences")
         r = random.Random(a.seed)
         sents = r.sample(held, min(a.heldout, len(held)))
         turns = [(i % 2, s, synth.settings(r, heldout=True, kind=a.kind)) for i, s in enumerate(sents)]
@@ -165,6 +172,7 @@ def main():
     meta = dict(rate=RATE, channels=["agent", "customer"], encoding="mulaw",
                 generator="models/asr-synth/make_test_call.py"
                 + (f" --heldout {a.heldout} --kind {a.kind} --seed {a.seed}" if a.heldout else "")
+                + "".join(f" --exclude {Path(f).name}" for f in a.exclude)
                 + (" --real" if a.real else ""),
                 turns=placed)
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")

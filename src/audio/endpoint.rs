@@ -75,8 +75,11 @@ enum State {
         last_speech_end: u64,
         speech_samples: u64,
         silence_run: u64,
-        /// Start of the most recent weak frame: where a long monologue is split.
-        last_pause: Option<u64>,
+        /// Start of the run of weak frames (below `threshold`) in progress.
+        pause_start: Option<u64>,
+        /// The longest weak run centred in the utterance's second half so far
+        /// (`[start, end)`; the later of equals): where a long monologue is split.
+        best_pause: Option<(u64, u64)>,
         last_interim: u64,
     },
 }
@@ -188,7 +191,8 @@ impl Endpointer {
                         last_speech_end: now,
                         speech_samples: f,
                         silence_run: 0,
-                        last_pause: None,
+                        pause_start: None,
+                        best_pause: None,
                         last_interim: frame_start,
                     };
                 } else {
@@ -200,51 +204,68 @@ impl Endpointer {
                 last_speech_end,
                 speech_samples,
                 silence_run,
-                last_pause,
+                pause_start,
+                best_pause,
                 last_interim,
             } => {
                 if prob >= self.p.continue_threshold {
                     *last_speech_end = now;
                     *silence_run = 0;
-                    if prob >= self.p.threshold {
-                        *speech_samples += f;
-                    } else {
-                        *last_pause = Some(frame_start);
-                    }
                 } else {
                     *silence_run += f;
-                    *last_pause = Some(frame_start);
                 }
-                let (s, lse, sp, sil, pause) = (
+                if prob >= self.p.threshold {
+                    *speech_samples += f;
+                    *pause_start = None;
+                } else {
+                    let run = (*pause_start.get_or_insert(frame_start), now);
+                    let second_half = (run.0 + run.1) / 2 > *start + self.p.max_utterance / 2;
+                    if second_half && best_pause.is_none_or(|(a, b)| run.1 - run.0 >= b - a) {
+                        *best_pause = Some(run);
+                    }
+                }
+                let (s, lse, sp, sil, pause, pause_now) = (
                     *start,
                     *last_speech_end,
                     *speech_samples,
                     *silence_run,
-                    *last_pause,
+                    *best_pause,
+                    *pause_start,
                 );
                 if sil >= self.p.end_silence {
                     self.emit(s, lse, sp, out);
                     self.state = State::Silence;
                     self.trim_to(now.saturating_sub(self.p.pad));
                 } else if now - s >= self.p.max_utterance {
-                    // Split a monologue: at the latest pause in its second half, else here.
-                    let cut = pause
-                        .filter(|&c| c > s + self.p.max_utterance / 2)
-                        .unwrap_or(now);
-                    self.emit(s, cut, sp, out);
+                    // Split a monologue in the middle of the longest pause in its
+                    // second half, each part padded only with that pause's audio
+                    // (not the other part's speech); with no pause, hard here.
+                    let (cut, to, from) = match pause {
+                        Some((a, b)) => {
+                            let cut = (a + b) / 2;
+                            (
+                                cut,
+                                (cut + self.p.pad).min(b),
+                                cut.saturating_sub(self.p.pad).max(a),
+                            )
+                        }
+                        None => (now, now, now.saturating_sub(self.p.pad)),
+                    };
+                    self.emit_to(s, cut, to, sp, out);
                     self.state = State::Speech {
                         start: cut,
                         last_speech_end: now,
                         speech_samples: now - cut,
                         silence_run: 0,
-                        last_pause: None,
+                        pause_start: pause_now.map(|p| p.max(cut)),
+                        best_pause: None,
                         last_interim: cut,
                     };
-                    self.trim_to(cut.saturating_sub(self.p.pad));
+                    self.trim_to(from);
                 } else if let Some(every) = self.p.interim_interval {
                     if now - *last_interim >= every && sp >= self.p.min_speech {
                         *last_interim = now;
-                        out.push(self.snapshot(s, lse, now, false));
+                        out.push(self.snapshot(s, lse, lse + self.p.pad, now, false));
                     }
                 }
             }
@@ -253,14 +274,33 @@ impl Endpointer {
     }
 
     fn emit(&mut self, start: u64, end: u64, speech_samples: u64, out: &mut Vec<Segment>) {
-        if speech_samples >= self.p.min_speech && end > start {
-            out.push(self.snapshot(start, end, self.pos, true));
+        self.emit_to(start, end, end + self.p.pad, speech_samples, out);
+    }
+
+    /// Emits `[start, end)` with its audio running to `audio_to` (padding).
+    fn emit_to(
+        &mut self,
+        start: u64,
+        end: u64,
+        audio_to: u64,
+        speech: u64,
+        out: &mut Vec<Segment>,
+    ) {
+        if speech >= self.p.min_speech && end > start {
+            out.push(self.snapshot(start, end, audio_to, self.pos, true));
         }
     }
 
-    fn snapshot(&self, start: u64, end: u64, decided_at: u64, is_final: bool) -> Segment {
+    fn snapshot(
+        &self,
+        start: u64,
+        end: u64,
+        audio_to: u64,
+        decided_at: u64,
+        is_final: bool,
+    ) -> Segment {
         let from = start.saturating_sub(self.p.pad).max(self.buf_start);
-        let to = (end + self.p.pad).min(self.pos);
+        let to = audio_to.min(self.pos);
         let audio =
             self.buf[(from - self.buf_start) as usize..(to - self.buf_start) as usize].to_vec();
         Segment {
@@ -403,14 +443,45 @@ mod tests {
         let segs = run(p, &audio, 160);
         assert_eq!(segs.len(), 2, "{segs:?}");
         assert_eq!(segs[0].start_ms(), 200);
-        // Cut inside the breath, and the second part starts where the first ended.
+        // Cut in the middle of the breath, and the second part starts where the first ended.
         assert!(
-            (4200..=4400).contains(&segs[0].end_ms()),
+            (4280..=4320).contains(&segs[0].end_ms()),
             "cut at {}",
             segs[0].end_ms()
         );
         assert_eq!(segs[1].start, segs[0].end);
         assert_eq!(segs[1].end_ms(), 8400);
+        // Each part's padding is the breath's audio, never the other part's speech.
+        assert_eq!(segs[0].audio.len() as u64, 4400 * SAMPLES_PER_MS);
+        assert_eq!(
+            segs[1].audio.len() as u64,
+            (8400 + 200 - 4200) * SAMPLES_PER_MS
+        );
+    }
+
+    #[test]
+    fn long_monologue_split_at_its_longest_pause_not_its_latest_dip() {
+        let mut p = params();
+        p.max_utterance = 5000 * SAMPLES_PER_MS;
+        // A 300 ms pause at 3.2 s, then a 60 ms dip at 4.5 s, before the 5 s cap.
+        let audio = script(&[
+            (200, false),
+            (3000, true),
+            (300, false),
+            (1000, true),
+            (60, false),
+            (2000, true),
+            (1000, false),
+        ]);
+        let segs = run(p, &audio, 160);
+        assert_eq!(segs.len(), 2, "{segs:?}");
+        assert!(
+            (3340..=3360).contains(&segs[0].end_ms()),
+            "cut at {}",
+            segs[0].end_ms()
+        );
+        assert_eq!(segs[1].start, segs[0].end);
+        assert_eq!(segs[1].end_ms(), 6560);
     }
 
     #[test]

@@ -19,16 +19,20 @@ use tokio::sync::oneshot;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
-/// The Whisper stand-in most tests use (installed by `callsense models fetch
-/// synth-spike-en`). The end-to-end words test (`asr_synth.rs`) uses the
-/// project's trained model, `callsense::asr::SYNTH_MODEL`, once committed.
-pub const TEST_WHISPER: &str = ".runtime/models/ggml-synth-spike-en.bin";
+/// The Whisper model the tests use: the project's own synthetic-speech model,
+/// committed in the repository (models/asr-synth/), so the tests need no
+/// download and hear real words from the synthesized calls.
+pub const TEST_WHISPER: &str = callsense::asr::SYNTH_MODEL;
 
 pub fn test_config() -> Config {
     let mut c = Config::default();
     assert!(
-        Path::new(TEST_WHISPER).is_file() && Path::new(&c.audio.silero_model).is_file(),
-        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad synth-spike-en`)"
+        Path::new(TEST_WHISPER).is_file(),
+        "{TEST_WHISPER} missing: it is committed in the repository"
+    );
+    assert!(
+        Path::new(&c.audio.silero_model).is_file(),
+        "runtime models missing: run scripts/setup.sh (or `callsense models fetch onnxruntime silero-vad`)"
     );
     c.asr.model = TEST_WHISPER.into();
     c.asr.workers = 2;

@@ -10,7 +10,15 @@ bash scripts/setup.sh
 PORT="${PORT:-50051}"
 LOG="$(mktemp -t callsense-serve.XXXXXX.log)"
 bin=target/release/callsense
-$bin serve --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+# No real Whisper model installed (and none configured): the engine runs the
+# project's synthetic-speech model, with the decoding settings chosen for it.
+profile=()
+if [ -z "${CALLSENSE__ASR__MODEL:-}${CALLSENSE_CONFIG:-}" ] &&
+  [ ! -s .runtime/models/ggml-base.en.bin ] && [ ! -s .runtime/models/ggml-tiny.en.bin ]; then
+  profile=(--config config/synth-asr.toml)
+  echo "==> No real Whisper model installed: serving with config/synth-asr.toml" >&2
+fi
+$bin serve "${profile[@]}" --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

@@ -2,7 +2,7 @@
 model, `callsense stream` of an 8 kHz mu-law call over gRPC, UtteranceResult
 transcripts scored against what was spoken.
 
-    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--beam N] [--json-out F] [--by-voice]
+    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--config FILE] [--beam N] [--json-out F] [--by-voice]
 
 CALL.wav comes with CALL.json (make_test_call.py). Scoring is per channel on
 the concatenation of the final transcripts in time order against the
@@ -44,7 +44,7 @@ def field(d: dict, snake: str):
     return d.get(snake, d.get(camel))
 
 
-def run_engine(call: Path, model: Path | None, workers: int, beam: int | None):
+def run_engine(call: Path, model: Path | None, workers: int, beam: int | None, config: Path | None = None):
     port = free_port()
     env = dict(os.environ, CALLSENSE__SERVER__LISTEN=f"127.0.0.1:{port}", CALLSENSE__ASR__WORKERS=str(workers))
     if model:
@@ -54,7 +54,7 @@ def run_engine(call: Path, model: Path | None, workers: int, beam: int | None):
     import tempfile
     log_path = Path(tempfile.gettempdir()) / f"callsense-eval-{port}.log"
     log = open(log_path, "w")
-    srv = subprocess.Popen([str(BIN), "serve"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    srv = subprocess.Popen([str(BIN), "serve"] + (["--config", str(config)] if config else []), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(240):
             if "Models loaded; serving" in log_path.read_text():
@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--model", help="ggml model (default: the engine's own choice, asr.model)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--beam", type=int, help="asr.beam_size (default: the engine's, 1 = greedy)")
+    ap.add_argument("--config", help="engine config file for `callsense serve --config` (e.g. config/synth-asr.toml)")
     ap.add_argument("--json-out")
     ap.add_argument("--show", action="store_true", help="include what was spoken and heard")
     ap.add_argument("--by-voice", action="store_true",
@@ -127,8 +128,9 @@ def main():
     call = Path(a.call).resolve()
     meta = json.loads(call.with_suffix(".json").read_text())
     t0 = time.time()
-    finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers, a.beam)
-    report = dict(call=str(call), model=a.model or "engine default",
+    finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers, a.beam,
+                        Path(a.config).resolve() if a.config else None)
+    report = dict(call=str(call), model=a.model or "engine default", config=a.config or "engine defaults",
                   beam_size=a.beam if a.beam is not None else "engine default",
                   utterances=len(finals), channels={})
     tot_e = tot_n = 0

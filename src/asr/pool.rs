@@ -249,13 +249,24 @@ fn run_worker(
         shared.busy.fetch_add(1, Ordering::Relaxed);
         let queued = next.enqueued.elapsed();
         let t0 = Instant::now();
-        let result = transcribe(
-            model,
-            &mut state,
-            &next.job.audio,
-            next.job.language.as_deref(),
-            opts,
-        );
+        // whisper.cpp's beam search reads state left by earlier decodes (the
+        // same audio came out differently after other utterances): beams get
+        // a fresh state per utterance, so results depend on the audio alone.
+        // Greedy decoding is repeatable on a reused state.
+        let fresh = if opts.beam_size > 1 {
+            model.new_state().map(|s| state = s)
+        } else {
+            Ok(())
+        };
+        let result = fresh.and_then(|()| {
+            transcribe(
+                model,
+                &mut state,
+                &next.job.audio,
+                next.job.language.as_deref(),
+                opts,
+            )
+        });
         let asr = t0.elapsed();
         shared.busy.fetch_sub(1, Ordering::Relaxed);
         let _ = next.reply.send(result.map(|transcript| AsrOutput {

@@ -231,3 +231,47 @@ async fn synthesized_call_through_the_engine_with_the_synth_profile() {
     }
     check_customer_mission_path(&meta, &finals);
 }
+
+/// Beam search gives the same words for the same audio whatever the worker
+/// decoded before: the test call, the demo call, then both again through one
+/// server (whisper.cpp's beam search reads state left by earlier decodes, so
+/// the pool gives it a fresh state per utterance).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beam_search_transcripts_do_not_depend_on_what_was_decoded_before() {
+    let mut config = synth_profile_config();
+    config.asr.model = callsense::asr::SYNTH_MODEL.into();
+    let server = TestServer::start(config).await;
+    let test_call =
+        callsense::audio::file::AudioClip::read(Path::new("tests/fixtures/asr_call.wav")).unwrap();
+    let demo = crate::common::demo_call();
+    let mut passes = Vec::new();
+    for (i, clip) in [&test_call, &demo, &test_call, &demo]
+        .into_iter()
+        .enumerate()
+    {
+        let responses = call(
+            &mut server.client().await,
+            mulaw_requests(clip, &format!("determinism-{i}")),
+        )
+        .await
+        .unwrap();
+        let mut finals = finals(&responses);
+        finals.sort_by_key(|r| (r.channel, r.start_ms));
+        passes.push(
+            finals
+                .into_iter()
+                .map(|r| (r.channel, r.start_ms, r.transcript))
+                .collect::<Vec<_>>(),
+        );
+    }
+    server.stop().await;
+    assert!(passes[0].len() >= 8 && passes[1].len() >= 10);
+    assert_eq!(
+        passes[0], passes[2],
+        "the test call heard differently the second time"
+    );
+    assert_eq!(
+        passes[1], passes[3],
+        "the demo call heard differently the second time"
+    );
+}

@@ -181,6 +181,19 @@ pub struct AsrConfig {
     /// Decoder search: 1 = greedy (fastest), 2..=MAX_BEAM_SIZE = beam search
     /// with that many beams (fewer errors, decode time grows with the beams).
     pub beam_size: u32,
+    /// How beam search ranks finished beams: -1 divides each beam's
+    /// log-probability by its length (whisper.cpp's default); 0..=2 divides
+    /// by ((5 + length) / 6)^length_penalty instead (as in Google's NMT).
+    pub length_penalty: f32,
+    /// Temperature fallback: 0 (default) decodes once. Above 0, a result
+    /// whose mean token log-probability is below `fallback_logprob_threshold`
+    /// or whose text repeats itself (token entropy below
+    /// `fallback_entropy_threshold`) is decoded again by sampling at this
+    /// temperature, then twice it, … up to 1.0: at most 1/step more decodes
+    /// for such an utterance.
+    pub temperature_fallback: f32,
+    pub fallback_logprob_threshold: f32,
+    pub fallback_entropy_threshold: f32,
     /// Use the GPU if whisper.cpp was built with one.
     pub use_gpu: bool,
 }
@@ -206,6 +219,10 @@ impl Default for AsrConfig {
             min_tokens: 16,
             no_speech_threshold: 0.6,
             beam_size: 1,
+            length_penalty: -1.0,
+            temperature_fallback: 0.0,
+            fallback_logprob_threshold: -1.0,
+            fallback_entropy_threshold: 2.4,
             use_gpu: true,
         }
     }
@@ -385,6 +402,25 @@ impl Config {
                 r.beam_size
             ));
         }
+        if r.length_penalty != -1.0 && !(0.0..=2.0).contains(&r.length_penalty) {
+            return bad(&format!(
+                "asr.length_penalty must be -1 (divide by the length) or 0 to 2, not {}",
+                r.length_penalty
+            ));
+        }
+        if !(0.0..=1.0).contains(&r.temperature_fallback)
+            || (r.temperature_fallback > 0.0 && r.temperature_fallback < 0.1)
+        {
+            return bad(&format!(
+                "asr.temperature_fallback must be 0 (off) or a step of 0.1 to 1.0 (at most 10 more decodes), not {}",
+                r.temperature_fallback
+            ));
+        }
+        if !(-10.0..=0.0).contains(&r.fallback_logprob_threshold)
+            || !(0.0..=10.0).contains(&r.fallback_entropy_threshold)
+        {
+            return bad("asr.fallback_logprob_threshold must be in [-10, 0] and asr.fallback_entropy_threshold in [0, 10]");
+        }
         let c = &self.classifier;
         if c.model_dirs.is_empty() || c.model_dirs.len() > MAX_CLASSIFIER_MODELS {
             return bad(&format!(
@@ -513,5 +549,32 @@ mod tests {
         }
         let cfg = Config::load_with_env(None, env(&[("CALLSENSE__ASR__BEAM_SIZE", "5")])).unwrap();
         assert_eq!(cfg.asr.beam_size, 5);
+        for (key, value, named) in [
+            ("LENGTH_PENALTY", "3", "asr.length_penalty"),
+            ("LENGTH_PENALTY", "-0.5", "asr.length_penalty"),
+            ("TEMPERATURE_FALLBACK", "0.01", "asr.temperature_fallback"),
+            ("TEMPERATURE_FALLBACK", "1.5", "asr.temperature_fallback"),
+            (
+                "FALLBACK_LOGPROB_THRESHOLD",
+                "1",
+                "asr.fallback_logprob_threshold",
+            ),
+        ] {
+            let e = Config::load_with_env(None, env(&[(&format!("CALLSENSE__ASR__{key}"), value)]))
+                .unwrap_err();
+            assert!(e.to_string().contains(named), "{key}={value}: {e}");
+        }
+        let cfg = Config::load_with_env(
+            None,
+            env(&[
+                ("CALLSENSE__ASR__LENGTH_PENALTY", "1"),
+                ("CALLSENSE__ASR__TEMPERATURE_FALLBACK", "0.2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (cfg.asr.length_penalty, cfg.asr.temperature_fallback),
+            (1.0, 0.2)
+        );
     }
 }

@@ -2,7 +2,7 @@
 model, `callsense stream` of an 8 kHz mu-law call over gRPC, UtteranceResult
 transcripts scored against what was spoken.
 
-    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--config FILE] [--beam N] [--json-out F] [--by-voice]
+    python models/asr-synth/eval_engine.py CALL.wav [--model FILE] [--config FILE] [--beam N] [--json-out F] [--by-voice] [--by-source]
 
 CALL.wav comes with CALL.json (make_test_call.py). Scoring is per channel on
 the concatenation of the final transcripts in time order against the
@@ -10,8 +10,9 @@ concatenation of the spoken sentences, so the VAD's choice of where one
 utterance ends cannot hide or invent errors. Text is normalised (lower case,
 punctuation dropped) before counting. `--by-voice` adds WER by what is new
 to the model in each turn (a held-out accent, or a training accent with a
-held-out variant) and by espeak-ng voice; for that each result is assigned to
-the turn its time overlaps most, so those figures do depend on the VAD. Needs a release build
+held-out variant) and by espeak-ng voice, `--by-source` by the sentences'
+dataset: each error of the call's alignment is counted against the spoken
+turn it falls in, so the groups add up to the call's figure. Needs a release build
 (`cargo build --release`) and the runtime files from scripts/setup.sh.
 """
 from __future__ import annotations
@@ -78,25 +79,80 @@ def run_engine(call: Path, model: Path | None, workers: int, beam: int | None, c
     return finals
 
 
-def by_voice(turns: list[dict], finals: list[dict]) -> dict:
-    """WER per group of turns: each final result goes to the turn (same
-    channel) it overlaps most in time."""
+def align(ref: list[str], hyp: list[str]) -> list[tuple[int | None, bool]]:
+    """Levenshtein alignment of hyp to ref: one (ref index, is_error) per edit
+    operation; an insertion carries the index of the reference word before it
+    (or 0)."""
+    n, m = len(ref), len(hyp)
+    d = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        d[i][0] = i
+    for j in range(m + 1):
+        d[0][j] = j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]))
+    i, j, ops = n, m, []
+    while i or j:
+        if i and j and d[i][j] == d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
+            ops.append((i - 1, ref[i - 1] != hyp[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and d[i][j] == d[i - 1][j] + 1:
+            ops.append((i - 1, True))
+            i -= 1
+        else:
+            ops.append((max(0, i - 1), True))
+            j -= 1
+    return ops[::-1]
+
+
+def errors_by_turn(turns: list[dict], finals: list[dict]) -> list[tuple[int, int]]:
+    """(errors, words) for each turn, from the same per-channel alignment the
+    call's WER counts (spoken sentences concatenated in time order against the
+    final transcripts in time order), so the groups add up to the whole and
+    the VAD's cuts do not move errors between turns."""
+    out = [(0, 0)] * len(turns)
+    for ch in sorted({t["channel"] for t in turns}):
+        idx = sorted((i for i, t in enumerate(turns) if t["channel"] == ch), key=lambda i: turns[i]["offset_ms"])
+        ref, owner = [], []
+        for i in idx:
+            w = norm_words(turns[i]["text"])
+            ref += w
+            owner += [i] * len(w)
+            out[i] = (0, len(w))
+        hyp = norm_words(" ".join(field(r, "transcript") or "" for r in
+                                  sorted(finals, key=lambda r: field(r, "start_ms") or 0)
+                                  if (field(r, "channel") or 0) == ch))
+        for k, err in align(ref, hyp):
+            if err and owner:
+                i = owner[min(k, len(owner) - 1)]
+                out[i] = (out[i][0] + 1, out[i][1])
+    return out
+
+
+def sentence_sources() -> dict[str, str]:
+    """Normalised sentence key -> its dataset ("sst2", "banking77", ...), for
+    the sentences read from CALLSENSE_ASSETS; template sentences are absent."""
+    import text
+    assets = Path(os.environ.get("CALLSENSE_ASSETS", HERE.parents[2] / "shared/assets"))
+    src: dict[str, str] = {}
+    for t, s in text.classifier_sentences(assets):
+        n = text.normalise(t)
+        if n:
+            src.setdefault(text.key(n), s)
+    return src
+
+
+def grouped(turns: list[dict], finals: list[dict], by_source: bool) -> dict:
+    """WER by what is new to the model in each turn (a held-out accent, or a
+    training accent with a held-out variant), by espeak-ng voice and, with
+    `by_source`, by where the sentence came from (movie-review phrases of
+    SST-2 against call-centre text)."""
     import synth
-    heard = [[] for _ in turns]
-    for r in finals:
-        ch, a = field(r, "channel") or 0, field(r, "start_ms") or 0
-        b = field(r, "end_ms") or a
-        best, k = 0, None
-        for i, t in enumerate(turns):
-            if t["channel"] != ch:
-                continue
-            ov = min(b, t["offset_ms"] + t["duration_ms"]) - max(a, t["offset_ms"])
-            if ov > best:
-                best, k = ov, i
-        if k is not None:
-            heard[k].append(field(r, "transcript") or "")
+    import text
+    sources = sentence_sources() if by_source else {}
     groups: dict[str, list[int]] = {}
-    for t, h in zip(turns, heard):
+    for t, (e, n) in zip(turns, errors_by_turn(turns, finals)):
         voice, _, variant = t.get("voice", "?").partition("+")
         if voice in synth.HELDOUT_VOICES:
             kind = "held-out accent"
@@ -104,12 +160,15 @@ def by_voice(turns: list[dict], finals: list[dict]) -> dict:
             kind = "training accent, held-out variant"
         else:
             kind = "training voice setting"
-        ref = norm_words(t["text"])
-        e = edits(ref, norm_words(" ".join(h)))
-        for key in (kind, f"voice {voice}"):
-            g = groups.setdefault(key, [0, 0])
+        keys = [kind, f"voice {voice}"]
+        if by_source:
+            s = sources.get(text.key(t["text"]), "templates")
+            keys.append("sentences: movie reviews (sst2)" if s.startswith("sst2")
+                        else "sentences: call-centre (banking77, clinc150, uss, templates)")
+        for k in keys:
+            g = groups.setdefault(k, [0, 0])
             g[0] += e
-            g[1] += len(ref)
+            g[1] += n
     return {k: dict(words=n, wer=round(e / max(1, n), 4)) for k, (e, n) in sorted(groups.items())}
 
 
@@ -123,7 +182,10 @@ def main():
     ap.add_argument("--json-out")
     ap.add_argument("--show", action="store_true", help="include what was spoken and heard")
     ap.add_argument("--by-voice", action="store_true",
-                    help="add WER by held-out kind and by espeak-ng voice (results assigned to turns by time)")
+                    help="add WER by held-out kind and by espeak-ng voice (each error of the call's alignment "
+                         "counted against the spoken turn it falls in)")
+    ap.add_argument("--by-source", action="store_true",
+                    help="with --by-voice, also by the sentences' dataset (reads CALLSENSE_ASSETS)")
     a = ap.parse_args()
     call = Path(a.call).resolve()
     meta = json.loads(call.with_suffix(".json").read_text())
@@ -149,8 +211,8 @@ def main():
         if a.show:
             report["channels"][meta["channels"][ch]].update(spoken=refs, heard=hyps)
     report["wer"] = round(tot_e / max(1, tot_n), 4)
-    if a.by_voice:
-        report["by_voice"] = by_voice(meta["turns"], finals)
+    if a.by_voice or a.by_source:
+        report["by_voice"] = grouped(meta["turns"], finals, a.by_source)
     report["seconds"] = round(time.time() - t0, 1)
     print(json.dumps(report, indent=1))
     if a.json_out:

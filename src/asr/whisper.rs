@@ -107,6 +107,10 @@ impl WhisperModel {
     }
 }
 
+/// Candidates a greedy decoder samples when the temperature fallback re-decodes
+/// an utterance (whisper.cpp's and OpenAI's default).
+pub const FALLBACK_BEST_OF: i32 = 5;
+
 /// Per-utterance decoding limits, from [`AsrConfig`].
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
@@ -118,6 +122,11 @@ pub struct DecodeOptions {
     pub no_speech_threshold: f32,
     /// 1: greedy; more: beam search with this many beams.
     pub beam_size: u32,
+    /// See [`AsrConfig`]: beam ranking and the temperature fallback.
+    pub length_penalty: f32,
+    pub temperature_fallback: f32,
+    pub fallback_logprob_threshold: f32,
+    pub fallback_entropy_threshold: f32,
 }
 
 impl From<&AsrConfig> for DecodeOptions {
@@ -130,6 +139,10 @@ impl From<&AsrConfig> for DecodeOptions {
             min_tokens: c.min_tokens,
             no_speech_threshold: c.no_speech_threshold,
             beam_size: c.beam_size,
+            length_penalty: c.length_penalty,
+            temperature_fallback: c.temperature_fallback,
+            fallback_logprob_threshold: c.fallback_logprob_threshold,
+            fallback_entropy_threshold: c.fallback_entropy_threshold,
         }
     }
 }
@@ -146,6 +159,9 @@ pub struct Transcript {
 
 impl DecodeOptions {
     /// Greedy for one beam, else beam search (whisper.cpp's default patience).
+    /// With the temperature fallback on, a greedy re-decode samples
+    /// `FALLBACK_BEST_OF` candidates and keeps the likeliest; beam search's
+    /// re-decodes sample one (whisper.cpp's default for that strategy).
     pub fn strategy(&self) -> SamplingStrategy {
         if self.beam_size > 1 {
             SamplingStrategy::BeamSearch {
@@ -153,7 +169,13 @@ impl DecodeOptions {
                 patience: -1.0,
             }
         } else {
-            SamplingStrategy::Greedy { best_of: 1 }
+            SamplingStrategy::Greedy {
+                best_of: if self.temperature_fallback > 0.0 {
+                    FALLBACK_BEST_OF
+                } else {
+                    1
+                },
+            }
         }
     }
 
@@ -213,7 +235,11 @@ pub fn transcribe(
     params.set_suppress_blank(true);
     params.set_suppress_nst(true);
     params.set_temperature(0.0);
-    params.set_temperature_inc(0.0); // no fallback re-decodes: latency is bounded
+    // 0: no fallback re-decodes; otherwise at most 1/step more decodes.
+    params.set_temperature_inc(opts.temperature_fallback);
+    params.set_logprob_thold(opts.fallback_logprob_threshold);
+    params.set_entropy_thold(opts.fallback_entropy_threshold);
+    params.set_length_penalty(opts.length_penalty);
     params.set_no_speech_thold(opts.no_speech_threshold);
     params.set_audio_ctx(opts.audio_ctx(input.len(), model.n_audio_ctx) as i32);
     params.set_max_tokens(opts.max_tokens(audio.len()) as i32);
@@ -301,10 +327,23 @@ mod tests {
             o.strategy(),
             SamplingStrategy::Greedy { best_of: 1 }
         ));
-        let beams = DecodeOptions { beam_size: 5, ..o };
+        let beams = DecodeOptions {
+            beam_size: 5,
+            ..o.clone()
+        };
         assert!(matches!(
             beams.strategy(),
             SamplingStrategy::BeamSearch { beam_size: 5, .. }
+        ));
+        let fallback = DecodeOptions {
+            temperature_fallback: 0.2,
+            ..o
+        };
+        assert!(matches!(
+            fallback.strategy(),
+            SamplingStrategy::Greedy {
+                best_of: FALLBACK_BEST_OF
+            }
         ));
     }
 

@@ -190,7 +190,10 @@ pub struct AsrConfig {
     /// or whose text repeats itself (token entropy below
     /// `fallback_entropy_threshold`) is decoded again by sampling at this
     /// temperature, then twice it, … up to 1.0: at most 1/step more decodes
-    /// for such an utterance.
+    /// for such an utterance. whisper.cpp also reads
+    /// `fallback_logprob_threshold` when it judges a segment silent (no-speech
+    /// probability over `no_speech_threshold` and mean log-probability under
+    /// it), fallback or not: -1 is its default.
     pub temperature_fallback: f32,
     pub fallback_logprob_threshold: f32,
     pub fallback_entropy_threshold: f32,

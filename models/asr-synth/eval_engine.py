@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from wer import cer, norm_words, edits  # noqa: E402
+from wer import align, cer, norm_words, edits  # noqa: E402
 
 REPO = HERE.parents[1]
 BIN = REPO / "target/release/callsense"
@@ -77,33 +77,6 @@ def run_engine(call: Path, model: Path | None, workers: int, beam: int | None, c
         if r and field(r, "is_final"):
             finals.append(r)
     return finals
-
-
-def align(ref: list[str], hyp: list[str]) -> list[tuple[int | None, bool]]:
-    """Levenshtein alignment of hyp to ref: one (ref index, is_error) per edit
-    operation; an insertion carries the index of the reference word before it
-    (or 0)."""
-    n, m = len(ref), len(hyp)
-    d = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n + 1):
-        d[i][0] = i
-    for j in range(m + 1):
-        d[0][j] = j
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]))
-    i, j, ops = n, m, []
-    while i or j:
-        if i and j and d[i][j] == d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
-            ops.append((i - 1, ref[i - 1] != hyp[j - 1]))
-            i, j = i - 1, j - 1
-        elif i and d[i][j] == d[i - 1][j] + 1:
-            ops.append((i - 1, True))
-            i -= 1
-        else:
-            ops.append((max(0, i - 1), True))
-            j -= 1
-    return ops[::-1]
 
 
 def errors_by_turn(turns: list[dict], finals: list[dict]) -> list[tuple[int, int]]:
@@ -185,7 +158,7 @@ def main():
                     help="add WER by held-out kind and by espeak-ng voice (each error of the call's alignment "
                          "counted against the spoken turn it falls in)")
     ap.add_argument("--by-source", action="store_true",
-                    help="with --by-voice, also by the sentences' dataset (reads CALLSENSE_ASSETS)")
+                    help="--by-voice plus WER by the sentences' dataset (reads CALLSENSE_ASSETS)")
     a = ap.parse_args()
     call = Path(a.call).resolve()
     meta = json.loads(call.with_suffix(".json").read_text())

@@ -18,6 +18,30 @@ def edits(a, b) -> int:
     return d[len(b)]
 
 
+def align(ref: list[str], hyp: list[str]) -> list[tuple[int, bool]]:
+    """The edit operations of `edits(ref, hyp)`, in order: (ref index, is an
+    error) for each; an insertion carries the index of the reference word
+    before it (0 at the start). Keeps the whole table: O(len(ref) x len(hyp))
+    memory, fine for one call's channel (a few thousand words)."""
+    n, m = len(ref), len(hyp)
+    d = [list(range(m + 1))] + [[i] + [0] * m for i in range(1, n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]))
+    i, j, ops = n, m, []
+    while i or j:
+        if i and j and d[i][j] == d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
+            ops.append((i - 1, ref[i - 1] != hyp[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and d[i][j] == d[i - 1][j] + 1:
+            ops.append((i - 1, True))
+            i -= 1
+        else:
+            ops.append((max(0, i - 1), True))
+            j -= 1
+    return ops[::-1]
+
+
 def wer(refs: list[str], hyps: list[str]) -> float:
     e = sum(edits(norm_words(r), norm_words(h)) for r, h in zip(refs, hyps))
     return e / max(1, sum(len(norm_words(r)) for r in refs))

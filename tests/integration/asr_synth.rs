@@ -275,3 +275,26 @@ async fn beam_search_transcripts_do_not_depend_on_what_was_decoded_before() {
         "the demo call heard differently the second time"
     );
 }
+
+/// `asr.temperature_fallback` reaches whisper.cpp: with a log-probability
+/// threshold no decode can meet, every utterance falls back through the
+/// temperatures to sampling at 1.0, and the words change from greedy's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temperature_fallback_re_decodes_results_below_the_threshold() {
+    let (_, greedy) = transcribe_test_call(1).await;
+    let mut config = test_config();
+    config.asr.temperature_fallback = 0.5;
+    config.asr.fallback_logprob_threshold = 0.0;
+    let (_, sampled) = transcribe_test_call_with(config).await;
+    let words = |finals: &[UtteranceResult]| {
+        finals
+            .iter()
+            .map(|r| r.transcript.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(
+        words(&greedy),
+        words(&sampled),
+        "forced fallback decodes gave greedy's words"
+    );
+}

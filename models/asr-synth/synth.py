@@ -411,6 +411,9 @@ def main():
                     help="generated training sentences (word-trigram walks), spoken once each")
     ap.add_argument("--word-strings", type=int, default=10_000,
                     help="generated strings of random training words, spoken once each")
+    ap.add_argument("--extra-sst", type=int, default=0, metavar="N",
+                    help="N more SST-2 film-review phrases (training side, beyond the 6,000 the corpus keeps; "
+                         "the held-out sentences do not change) among the generated sentences, spoken once each")
     ap.add_argument("--sentences", default="", metavar="DIR",
                     help="read sentences-{train,novel,heldout}.txt from DIR (written by an earlier run) instead "
                          "of building the corpus from $CALLSENSE_ASSETS: for a machine without the datasets")
@@ -426,6 +429,8 @@ def main():
                          "give --variant-share of the training draws one of them")
     ap.add_argument("--variant-share", type=float, default=0.5)
     a = ap.parse_args()
+    if a.extra_sst < 0 or (a.extra_sst and a.sentences):
+        ap.error("--extra-sst must be 0 (none) or more, and reads the datasets (not with --sentences)")
     if a.variants < 0 or not 0 <= a.variant_share <= 1:
         ap.error("--variants must be 0 (none) or more, and --variant-share within 0..1")
     if a.accents < 0 or (a.accents and a.accent_clips < 1):
@@ -443,6 +448,9 @@ def main():
         train, held = text.build(assets, max_train=a.max_train)
         novel = text.novel_sentences(train, {text.key(s) for s in train + held}, a.novel, a.word_strings,
                                      seed=a.text_seed)
+        if a.extra_sst:
+            novel += text.extra_sst(assets, a.extra_sst, {text.key(s) for s in train + held + novel},
+                                    seed=a.text_seed + 4)
     for name, sents in (("train", train), ("novel", novel), ("heldout", held)):
         (work / f"sentences-{name}.txt").write_text("\n".join(sents) + "\n")
     check_variants()

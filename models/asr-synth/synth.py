@@ -412,8 +412,8 @@ def main():
     ap.add_argument("--word-strings", type=int, default=10_000,
                     help="generated strings of random training words, spoken once each")
     ap.add_argument("--extra-sst", type=int, default=0, metavar="N",
-                    help="N more SST-2 film-review phrases (training side, beyond the 6,000 the corpus keeps; "
-                         "the held-out sentences do not change) among the generated sentences, spoken once each")
+                    help=f"N more SST-2 film-review phrases (training side, beyond the {text.SST_CAP:,} the corpus "
+                         "keeps; the held-out sentences do not change) among the generated sentences, spoken once each")
     ap.add_argument("--sentences", default="", metavar="DIR",
                     help="read sentences-{train,novel,heldout}.txt from DIR (written by an earlier run) instead "
                          "of building the corpus from $CALLSENSE_ASSETS: for a machine without the datasets")
@@ -451,6 +451,9 @@ def main():
         if a.extra_sst:
             novel += text.extra_sst(assets, a.extra_sst, {text.key(s) for s in train + held + novel},
                                     seed=a.text_seed + 4)
+    leaked = {text.key(s) for s in train + novel} & {text.key(s) for s in held}
+    if leaked:
+        raise SystemExit(f"{len(leaked)} held-out sentences are among the training text, e.g. {sorted(leaked)[0]!r}")
     for name, sents in (("train", train), ("novel", novel), ("heldout", held)):
         (work / f"sentences-{name}.txt").write_text("\n".join(sents) + "\n")
     check_variants()

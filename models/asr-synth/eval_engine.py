@@ -7,7 +7,9 @@ transcripts scored against what was spoken.
 CALL.wav comes with CALL.json (make_test_call.py). Scoring is per channel on
 the concatenation of the final transcripts in time order against the
 concatenation of the spoken sentences, so the VAD's choice of where one
-utterance ends cannot hide or invent errors. Text is normalised (lower case,
+utterance ends cannot hide or invent errors. The stream's language hint is
+the call's `language` (make_test_call.py --lang; "en" if absent); for
+Mandarin every character counts as a word (wer.py), so its WER is the CER. Text is normalised (lower case,
 punctuation dropped) before counting. `--by-voice` adds WER by what is new
 to the model in each turn (a held-out accent, or a training accent with a
 held-out variant) and by espeak-ng voice, `--by-source` by the sentences'
@@ -45,7 +47,8 @@ def field(d: dict, snake: str):
     return d.get(snake, d.get(camel))
 
 
-def run_engine(call: Path, model: Path | None, workers: int, beam: int | None, config: Path | None = None):
+def run_engine(call: Path, model: Path | None, workers: int, beam: int | None, config: Path | None = None,
+               language: str = "en"):
     port = free_port()
     env = dict(os.environ, CALLSENSE__SERVER__LISTEN=f"127.0.0.1:{port}", CALLSENSE__ASR__WORKERS=str(workers))
     if model:
@@ -64,7 +67,7 @@ def run_engine(call: Path, model: Path | None, workers: int, beam: int | None, c
                 raise SystemExit(f"server exited:\n{log_path.read_text()}")
             time.sleep(0.5)
         out = subprocess.run([str(BIN), "stream", str(call), "--server", f"http://127.0.0.1:{port}", "--as", "mulaw",
-                              "--rate", "8000", "--json", "--language", "en"],
+                              "--rate", "8000", "--json", "--language", language],
                              cwd=REPO, capture_output=True, text=True, check=True).stdout
     finally:
         srv.terminate()
@@ -164,7 +167,7 @@ def main():
     meta = json.loads(call.with_suffix(".json").read_text())
     t0 = time.time()
     finals = run_engine(call, Path(a.model).resolve() if a.model else None, a.workers, a.beam,
-                        Path(a.config).resolve() if a.config else None)
+                        Path(a.config).resolve() if a.config else None, meta.get("language", "en"))
     report = dict(call=str(call), model=a.model or "engine default", config=a.config or "engine defaults",
                   beam_size=a.beam if a.beam is not None else "engine default",
                   utterances=len(finals), channels={})

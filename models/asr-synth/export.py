@@ -44,15 +44,15 @@ F32_TENSORS = {"encoder.conv1.bias", "encoder.conv2.bias", "encoder.positional_e
                "decoder.positional_embedding"}
 
 
-def full_vocab_state(sd: dict, n_text: int) -> dict:
-    """Compact embedding -> the 51864 rows whisper.cpp scores; unused rows get logit UNUSED_LOGIT."""
+def full_vocab_state(sd: dict, n_text: int, lang: str = "en") -> dict:
+    """Compact embedding -> the n_vocab rows whisper.cpp scores (51864 English-only, 51865
+    multilingual); unused rows get logit UNUSED_LOGIT."""
     sd = dict(sd)
     compact = sd["decoder.token_embedding.weight"].float()
     d = compact.shape[1]
-    full = torch.zeros(m.N_VOCAB, d)
+    full = torch.zeros(m.LANGS[lang].n_vocab, d)
     full[:, 0] = m.UNUSED_LOGIT
-    ids = list(range(n_text)) + [m.EOT, m.SOT, m.NOT, m.NOSP]
-    full[ids] = compact
+    full[m.whisper_ids(n_text, lang)] = compact
     sd["decoder.token_embedding.weight"] = full
     return sd
 
@@ -69,8 +69,10 @@ def q8_0(x: np.ndarray) -> bytes:
     return out.tobytes()
 
 
-def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0"):
-    sd = full_vocab_state({k: v for k, v in sd.items() if not k.startswith("ctc.")}, bpe.n_text)
+def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0", lang: str = "en"):
+    if dims["n_vocab"] != m.LANGS[lang].n_vocab:
+        raise SystemExit(f"dims n_vocab {dims['n_vocab']} is not {lang}'s {m.LANGS[lang].n_vocab}")
+    sd = full_vocab_state({k: v for k, v in sd.items() if not k.startswith("ctc.")}, bpe.n_text, lang)
     with open(out, "wb") as f:
         f.write(struct.pack("<i", 0x67676D6C))
         for k in HPARAMS:
@@ -107,11 +109,13 @@ def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0"):
                 f.write(q8_0(a))
 
 
-def read_ggml(path: Path, n_text: int) -> dict:
+def read_ggml(path: Path, n_text: int, lang: str = "en") -> dict:
     """A model file -> the compact state dict train.py uses (for --init-ggml)."""
-    _, sd = read_tensors(path)
+    hp, sd = read_tensors(path)
+    if m.lang_of_vocab(hp[0]) != lang:
+        raise SystemExit(f"{path}: a {m.lang_of_vocab(hp[0])} model (n_vocab {hp[0]}), not {lang}")
     full = sd["decoder.token_embedding.weight"]
-    sd["decoder.token_embedding.weight"] = full[list(range(n_text)) + [m.EOT, m.SOT, m.NOT, m.NOSP]].clone()
+    sd["decoder.token_embedding.weight"] = full[m.whisper_ids(n_text, lang)].clone()
     return sd
 
 
@@ -195,24 +199,27 @@ def main():
                     help="average the weights with these checkpoints (.pt) or model files (.bin)")
     a = ap.parse_args()
     c = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
-    bpe = Bpe()
-    assert c["n_text"] == bpe.n_text, "checkpoint and tokenizer.json disagree"
+    lang = c.get("lang", "en")  # checkpoints from before the Mandarin model are English
+    bpe = Bpe(HERE / m.LANGS[lang].tokenizer)
+    if c["n_text"] != bpe.n_text:
+        raise SystemExit(f"{a.checkpoint}: {c['n_text']} text tokens, {m.LANGS[lang].tokenizer} has {bpe.n_text}")
     sd = c["model"]
     if a.average:
-        sd = average([sd] + [load_weights(Path(p), bpe.n_text) for p in a.average], a.average)
-    write_ggml(sd, c["dims"], bpe, Path(a.out), a.ftype)
+        sd = average([sd] + [load_weights(Path(p), bpe.n_text, lang) for p in a.average], a.average)
+    write_ggml(sd, c["dims"], bpe, Path(a.out), a.ftype, lang)
     print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB, {a.ftype}, step {c['state']['step']}"
           + (f", averaged with {len(a.average)} more" if a.average else "") + ")")
 
 
-def load_weights(path: Path, n_text: int) -> dict:
+def load_weights(path: Path, n_text: int, lang: str = "en") -> dict:
     """A checkpoint's or an exported model's weights as train.py's compact state dict."""
     if path.suffix == ".pt":
         c = torch.load(path, map_location="cpu", weights_only=False)
-        if c["n_text"] != n_text:
-            raise SystemExit(f"{path}: {c['n_text']} text tokens, the tokenizer has {n_text}")
+        if c["n_text"] != n_text or c.get("lang", "en") != lang:
+            raise SystemExit(f"{path}: a {c.get('lang', 'en')} checkpoint with {c['n_text']} text tokens, "
+                             f"not {lang} with {n_text}")
         return c["model"]
-    return read_ggml(path, n_text)
+    return read_ggml(path, n_text, lang)
 
 
 def average(sds: list, names: list) -> dict:

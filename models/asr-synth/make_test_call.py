@@ -5,6 +5,7 @@ calls for `eval_engine.py`.
     python models/asr-synth/make_test_call.py                       # the test fixture
     python models/asr-synth/make_test_call.py --heldout 400 OUT.wav # held-out evaluation call
     python models/asr-synth/make_test_call.py --real OUT.wav        # the shared real-speech clips
+    python models/asr-synth/make_test_call.py --lang zh [--heldout 300 --kind variant] OUT.wav   # Mandarin
 
 The fixture speaks `text.E2E_SENTENCES` (never in training) with voice
 settings training never used (synth.HELDOUT_VOICES / HELDOUT_VARIANTS): agent
@@ -33,6 +34,9 @@ REPO = HERE.parents[1]
 RATE = 8000
 AGENT_VOICE = dict(voice="en-gb-x-gbcwmd+m5", rate=165, pitch=45, gap=0, lo=300, hi=3400)
 CUSTOMER_VOICE = dict(voice="en-us+f3", rate=150, pitch=60, gap=0, lo=300, hi=3400)
+# the Mandarin call (--lang zh): espeak-ng's one Mandarin voice with held-out variants
+ZH_AGENT_VOICE = dict(voice="cmn-latn-pinyin+m5", rate=200, pitch=45, gap=0, lo=300, hi=3400, lang="zh")
+ZH_CUSTOMER_VOICE = dict(voice="cmn-latn-pinyin+f3", rate=190, pitch=60, gap=0, lo=300, hi=3400, lang="zh")
 
 
 def mulaw_encode(x: np.ndarray) -> bytes:
@@ -145,6 +149,9 @@ def main():
                     help="with --heldout: 'variant' (training accents, held-out variants: the model's target "
                          "set), 'accent' (the held-out accent) or 'mixed' (half each, the calls of runs G-K)")
     ap.add_argument("--real", action="store_true", help="place the shared real-speech clips instead")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en",
+                    help="zh: Mandarin (text_zh.py sentences, espeak-ng's pinyin voice; held-out calls are "
+                         "of kind 'variant', the only held-out kind Mandarin has)")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--exclude", action="append", default=[], metavar="CALL.json",
                     help="with --heldout: leave out the sentences spoken in this call (repeatable), e.g. "
@@ -152,25 +159,35 @@ def main():
     a = ap.parse_args()
     import os
     assets = Path(os.environ.get("CALLSENSE_ASSETS", REPO.parent / "shared/assets"))
+    tx = text
+    if a.lang == "zh":
+        import text_zh as tx
+        if a.real or (a.heldout and a.kind != "variant"):
+            ap.error("--lang zh: held-out calls are --kind variant, and there is no --real Mandarin call")
     if a.real:
         turns = real_turns(assets)
     elif a.heldout:
-        _, held = text.build(assets)
+        _, held = tx.build(assets)
         spoken = {t["text"] for f in a.exclude for t in json.loads(Path(f).read_text())["turns"]}
         held = [s for s in held if s not in spoken]
         if a.exclude and not held:
             raise SystemExit("--exclude leaves no held-out sentences")
         r = random.Random(a.seed)
         sents = r.sample(held, min(a.heldout, len(held)))
-        turns = [(i % 2, s, synth.settings(r, heldout=True, kind=a.kind)) for i, s in enumerate(sents)]
+        turns = [(i % 2, s, synth.settings(r, heldout=True, kind=a.kind, lang=a.lang))
+                 for i, s in enumerate(sents)]
+    elif a.lang == "zh":
+        turns = [(0 if role == "agent" else 1, s, ZH_AGENT_VOICE if role == "agent" else ZH_CUSTOMER_VOICE)
+                 for role, s in interleave(tx.E2E_SENTENCES_ZH)]
     else:
         turns = [(0 if role == "agent" else 1, s, AGENT_VOICE if role == "agent" else CUSTOMER_VOICE)
                  for role, s in interleave(text.E2E_SENTENCES)]
     chans, placed = build_call(turns, a.seed)
     out = Path(a.out)
     write_mulaw_wav(out, chans)
-    meta = dict(rate=RATE, channels=["agent", "customer"], encoding="mulaw",
+    meta = dict(rate=RATE, channels=["agent", "customer"], encoding="mulaw", language=a.lang,
                 generator="models/asr-synth/make_test_call.py"
+                + (f" --lang {a.lang}" if a.lang != "en" else "")
                 + (f" --heldout {a.heldout} --kind {a.kind} --seed {a.seed}" if a.heldout else "")
                 + "".join(f" --exclude {Path(f).name}" for f in a.exclude)
                 + (" --real" if a.real else ""),

@@ -13,7 +13,9 @@ from the model file, so this model carries its own byte-level BPE
 (`tokenizer.py`): ids 0-255 are the 256 bytes in GPT-2 order (" " is 220, as
 in Whisper), the merges follow. Training uses a compact embedding holding
 only the text tokens plus eot/sot/notimestamps/nosp; `export.py` spreads it
-to the 51864 rows whisper.cpp expects.
+to the 51864 rows whisper.cpp expects. The Mandarin model (`LANGS["zh"]`) is
+a multilingual one, n_vocab 51865, with its own BPE (`tokenizer-zh.json`)
+and the language and task tokens in its prompt.
 
 Unused rows. The output layer has no bias, and whisper.cpp scores all 51864
 rows. Dimension 0 of the final decoder LayerNorm is pinned to a constant 1
@@ -24,6 +26,7 @@ logit of exactly -30, so whisper.cpp can never choose it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -39,8 +42,66 @@ UNUSED_LOGIT = -30.0
 CTC_CHARS = " abcdefghijklmnopqrstuvwxyz'"
 
 
-def ctc_targets(text: str) -> list[int]:
-    return [CTC_CHARS.index(c) for c in " ".join(text.lower().split()) if c in CTC_CHARS]
+@dataclass(frozen=True)
+class Lang:
+    """One model language's whisper.cpp conventions.
+
+    English is an English-only model (n_vocab 51864, prompt [sot,
+    notimestamps]). Mandarin is a multilingual model (n_vocab 51865, so
+    whisper.cpp shifts eot/sot up by one and the task and no-timestamps
+    tokens by one more, for 99 language tokens): its prompt is [sot, <|zh|>,
+    <|transcribe|>, notimestamps], and with language "auto" whisper.cpp picks
+    the language token the decoder scores highest after [sot], so training
+    also teaches <|zh|> there. `extra` are the whisper ids of the prompt
+    tokens between sot and notimestamps. The CTC head (training only) spells
+    English in letters and Mandarin in toneless-plus-tone pinyin letters."""
+    code: str
+    n_vocab: int
+    eot: int
+    sot: int
+    nosp: int
+    notimestamps: int
+    extra: tuple[int, ...]
+    ctc_chars: str
+    tokenizer: str  # file in this folder
+
+    @property
+    def multilingual(self) -> bool:
+        return self.n_vocab >= 51865
+
+
+LANGS = {
+    "en": Lang("en", N_VOCAB, EOT, SOT, NOSP, NOT, (), CTC_CHARS, "tokenizer.json"),
+    # <|zh|> = sot + 1 + 1 (Whisper's language order: en, zh, ...); <|transcribe|> 50359
+    "zh": Lang("zh", 51865, 50257, 50258, 50362, 50363, (50260, 50359), " abcdefghijklmnopqrstuvwxyz12345",
+               "tokenizer-zh.json"),
+}
+
+
+def dims_for(lang: str) -> dict:
+    return dict(DIMS, n_vocab=LANGS[lang].n_vocab)
+
+
+def whisper_ids(n_text: int, lang: str = "en") -> list[int]:
+    """Compact id (training's embedding row) -> whisper.cpp id."""
+    L = LANGS[lang]
+    return list(range(n_text)) + [L.eot, L.sot, L.notimestamps, L.nosp] + list(L.extra)
+
+
+def lang_of_vocab(n_vocab: int) -> str:
+    """The language whose model files have `n_vocab` rows."""
+    for code, L in LANGS.items():
+        if L.n_vocab == n_vocab:
+            return code
+    raise ValueError(f"n_vocab {n_vocab}: none of {sorted(LANGS)}")
+
+
+def ctc_targets(text: str, lang: str = "en") -> list[int]:
+    chars = LANGS[lang].ctc_chars
+    if lang == "zh":
+        import text_zh  # pypinyin: only the Mandarin model needs it
+        text = text_zh.pinyin(text)
+    return [chars.index(c) for c in " ".join(text.lower().split()) if c in chars]
 
 
 DIMS = dict(n_mels=N_MELS, n_vocab=N_VOCAB, n_audio_ctx=1500, n_audio_state=256, n_audio_head=4,
@@ -204,20 +265,25 @@ class TextDecoder(nn.Module):
 
 
 class Whisper(nn.Module):
-    """`n_tokens` compact rows: text tokens 0..n_text-1, then eot, sot, not, nosp."""
+    """`n_tokens` compact rows: text tokens 0..n_text-1, then eot, sot, not,
+    nosp, then the language's `extra` prompt tokens (Mandarin: <|zh|>,
+    <|transcribe|>)."""
 
-    def __init__(self, dims: dict, n_text: int):
+    def __init__(self, dims: dict, n_text: int, lang: str = "en"):
         super().__init__()
+        self.lang = LANGS[lang]
+        if dims["n_vocab"] != self.lang.n_vocab:
+            raise ValueError(f"dims n_vocab {dims['n_vocab']} is not {lang}'s {self.lang.n_vocab}")
         self.dims = dims
         self.n_text = n_text
         self.encoder = AudioEncoder(dims["n_mels"], dims["n_audio_ctx"], dims["n_audio_state"],
                                     dims["n_audio_head"], dims["n_audio_layer"])
-        self.decoder = TextDecoder(n_text + 4, dims["n_text_ctx"], dims["n_text_state"], dims["n_text_head"],
-                                   dims["n_text_layer"])
-        # training-only CTC head on the encoder over letters (CTC_CHARS, blank
-        # last): it teaches the encoder the sounds long before cross-attention
-        # finds its alignment. Not exported: whisper.cpp never sees it.
-        self.ctc = nn.Linear(dims["n_audio_state"], len(CTC_CHARS) + 1)
+        self.decoder = TextDecoder(n_text + 4 + len(self.lang.extra), dims["n_text_ctx"], dims["n_text_state"],
+                                   dims["n_text_head"], dims["n_text_layer"])
+        # training-only CTC head on the encoder over letters (the language's
+        # ctc_chars, blank last): it teaches the encoder the sounds long before
+        # cross-attention finds its alignment. Not exported: whisper.cpp never sees it.
+        self.ctc = nn.Linear(dims["n_audio_state"], len(self.lang.ctc_chars) + 1)
 
     # compact ids of the special tokens
     @property
@@ -236,9 +302,14 @@ class Whisper(nn.Module):
     def nosp(self):
         return self.n_text + 3
 
+    @property
+    def prompt(self) -> list[int]:
+        """The compact ids whisper.cpp's prompt holds with timestamps off."""
+        return [self.sot] + [self.n_text + 4 + i for i in range(len(self.lang.extra))] + [self.notimestamps]
+
     def whisper_ids(self) -> list[int]:
         """Compact id -> whisper.cpp id."""
-        return list(range(self.n_text)) + [EOT, SOT, NOT, NOSP]
+        return whisper_ids(self.n_text, self.lang.code)
 
     def forward(self, mel, tokens, detach_ctc: bool = False):
         """Token logits and CTC logits; with `detach_ctc` the CTC loss trains
@@ -249,15 +320,15 @@ class Whisper(nn.Module):
     @torch.no_grad()
     def greedy(self, mel: torch.Tensor, max_tokens: int = 120) -> list[list[int]]:
         """Greedy decoding as whisper.cpp does it for the engine (prompt
-        [sot, notimestamps], eot suppressed at the first step)."""
+        `self.prompt`, eot suppressed at the first step)."""
         xa = self.encoder(mel)
         b = mel.shape[0]
-        toks = torch.tensor([[self.sot, self.notimestamps]] * b, device=mel.device)
+        toks = torch.tensor([self.prompt] * b, device=mel.device)
         done = [False] * b
         out = [[] for _ in range(b)]
         for step in range(max_tokens):
             lg = self.decoder(toks, xa)[:, -1]
-            lg[:, self.sot] = lg[:, self.notimestamps] = lg[:, self.nosp] = -1e9
+            lg[:, self.sot:] = -1e9  # sot, notimestamps, nosp and the language's prompt tokens
             if step == 0:
                 lg[:, self.eot] = -1e9
                 lg[:, 220] = -1e9  # suppress_blank: a lone space

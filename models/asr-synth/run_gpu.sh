@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one-machine run that made run E (the start of the committed model): synthesis on all cores,
 # training on the GPU as soon as the first shards exist (it takes later
-# shards in at each evaluation), then q8_0 exports of the best weights and of the
+# shards in at each evaluation; synthesis still running when training ends
+# is stopped), then q8_0 exports of the best weights and of the
 # mean of the last 4 checkpoints.
 #
 #   ASR_WORK=/tmp/asr bash models/asr-synth/run_gpu.sh MINUTES [SENTENCES_DIR]
@@ -12,7 +13,8 @@
 # espeak-ng is taken from $ESPEAK_NG (default: espeak-ng on PATH).
 # Environment knobs: JOBS (synthesis processes, default nproc-2), WORKERS
 # (batch-building processes, default nproc-2), DEVICE (default cuda),
-# MIN_SHARDS (training shards to wait for, default 4), SYNTH_ARGS (more
+# MIN_SHARDS (training shards to wait for, default 4; with SYNTH_ARGS="--shard-size 500"
+# training starts sooner), SYNTH_ARGS (more
 # synth.py flags, e.g. "--accents 60 --vowel-shifts 4"), TRAIN_ARGS (more train.py flags).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -30,7 +32,8 @@ synth_args=(--jobs "$jobs")
 [ -n "$sentences" ] && synth_args+=(--sentences "$sentences")
 # shellcheck disable=SC2206
 synth_args+=(${SYNTH_ARGS:-})
-"$py" "$here/synth.py" "${synth_args[@]}" >"$work/synth.log" 2>&1 &
+# in a session of its own, so that it and its worker processes can be stopped together
+setsid "$py" "$here/synth.py" "${synth_args[@]}" >"$work/synth.log" 2>&1 &
 synth=$!
 
 # training starts once the held-out shard and a few training shards are done
@@ -52,7 +55,14 @@ echo "synthesis under way ($(ls "$work"/train-*.npz | grep -vc "\.tmp\.npz$") tr
 # shellcheck disable=SC2086
 "$py" "$here/train.py" --device "${DEVICE:-cuda}" --workers "$workers" --minutes "$minutes" --lr-by-time \
   --eval-min 3 --ckpt-min 3 --keep-ckpts 4 ${TRAIN_ARGS:-} 2>&1 | tee -a "$work/train.log"
-[ "$synth_done" = 1 ] || wait "$synth" || synth_failed
+# training has its time: clips not yet written would not be heard, so synthesis stops here
+if [ "$synth_done" = 0 ] && kill -0 "$synth" 2>/dev/null; then
+  kill -TERM -- "-$synth" 2>/dev/null || true
+  wait "$synth" 2>/dev/null || true
+  echo "synthesis stopped when training ended ($(ls "$work"/train-*.npz | grep -vc "\.tmp\.npz$") training shards written)"
+elif [ "$synth_done" = 0 ]; then
+  wait "$synth" || synth_failed
+fi
 "$py" "$here/export.py" "$work/best.pt" "$work/ggml-callsense-synth-en-q8_0.bin" --ftype q8_0
 # the mean of the last checkpoints (run I: 2 to 2.5 points better through the engine than the last or the best
 # single one; run J: 1 point worse); choose between the two files with eval_engine.py on a held-out call

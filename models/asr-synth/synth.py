@@ -20,6 +20,9 @@ draws' variants. The audio is band-limited (a random telephone band inside
 G.711 round trip, silence, 16 kHz) is applied at training time by
 `channel.py`, differently every epoch.
 
+With `--lang zh` it speaks the Mandarin corpus (`text_zh.py`) instead, as
+pinyin in espeak-ng's Mandarin voice, with the same variants.
+
 Output under $ASR_WORK (default /tmp/asr-synth): shards
 `{split}-{k:04d}.npz` (int16 audio concatenated, offsets, texts, settings).
 Existing shards are kept, so an interrupted run resumes where it stopped.
@@ -42,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import text  # noqa: E402
 
-SHARD = 2000
+SHARD = 2000  # clips per shard file (--shard-size)
 
 # espeak-ng English voices and variants. Held-out speech uses a voice or a
 # variant that training never hears. Variants are named by their file in
@@ -50,6 +53,12 @@ SHARD = 2000
 # variant with the plain voice, so `check_variants` refuses unknown names).
 TRAIN_VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-029", "en-us-nyc"]
 HELDOUT_VOICES = ["en-gb-x-gbcwmd"]
+# Mandarin (`--lang zh`): espeak-ng's one Mandarin voice, given pinyin with tone
+# numbers (`text_zh.pinyin`): the hanzi voice `cmn` reads many characters as
+# English. So Mandarin has no held-out accent: held-out speech is a held-out
+# variant (a timbre training never heard), as in the English target call.
+ZH_VOICE = "cmn-latn-pinyin"
+ZH_RATES = (140, 260)  # espeak-ng counts each pinyin syllable as a word; Mandarin runs about 4 syllables/s
 HELDOUT_VARIANTS = ["m5", "f3", "klatt2", "Lee", "max", "paul", "belinda", "edward2", "iven3", "steph3"]
 # every other variant of espeak-ng 1.51 except the two whispering ones ("" is the plain voice)
 TRAIN_VARIANTS = [
@@ -336,13 +345,25 @@ HELDOUT_KINDS = ("mixed", "variant", "accent")
 
 
 def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None,
-             variants: list[str] | None = None, variant_share: float = 0.5, kind: str = "mixed") -> dict:
+             variants: list[str] | None = None, variant_share: float = 0.5, kind: str = "mixed",
+             lang: str = "en") -> dict:
     """A training draw (a training or generated accent, a training or, with
     `variants`, generated variant) or a held-out one of `kind`: "variant", a
     training accent spoken with a held-out variant (a speaker timbre training
     never heard); "accent", the held-out accent with any variant (an accent
     training never heard); "mixed", either, half and half (the held-out
-    shards, and the held-out calls of runs G-K)."""
+    shards, and the held-out calls of runs G-K). Mandarin (`lang` "zh") has
+    one voice, so its held-out draws are always of kind "variant"."""
+    if lang == "zh":
+        if heldout:
+            variant = rng.choice(HELDOUT_VARIANTS)
+        else:
+            variant = rng.choice(TRAIN_VARIANTS)
+            if variants and rng.random() < variant_share:
+                variant = rng.choice(variants)
+        return dict(voice=ZH_VOICE + (f"+{variant}" if variant else ""), rate=rng.randint(*ZH_RATES),
+                    pitch=rng.randint(10, 90), gap=rng.choice([0, 0, 0, 1, 2, 4]),
+                    lo=rng.randint(200, 400), hi=rng.randint(3000, 3600), lang="zh")
     if heldout:
         if kind not in HELDOUT_KINDS:
             raise ValueError(f"held-out kind {kind!r}: one of {HELDOUT_KINDS}")
@@ -362,7 +383,10 @@ def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None
 
 
 def speak(sentence: str, s: dict) -> np.ndarray:
-    """espeak-ng -> band-limited int16 at 8 kHz."""
+    """espeak-ng -> band-limited int16 at 8 kHz (Mandarin: the sentence's pinyin)."""
+    if s.get("lang") == "zh":
+        import text_zh
+        sentence = text_zh.pinyin(sentence)
     env = None
     if s["voice"].startswith(ACCENT_DIR + "/") or "+" + VARIANT_PREFIX in s["voice"]:
         env = dict(os.environ, ESPEAK_DATA_PATH=ACCENT_DATA)
@@ -428,7 +452,17 @@ def main():
                     help="write N generated variants (new timbres recombined from the training variants) and "
                          "give --variant-share of the training draws one of them")
     ap.add_argument("--variant-share", type=float, default=0.5)
+    ap.add_argument("--shard-size", type=int, default=SHARD, metavar="N",
+                    help="clips per shard file; smaller shards let a run training beside synthesis start sooner "
+                         "(the shard layout differs, so keep one size per $ASR_WORK)")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en",
+                    help="zh: the Mandarin corpus (text_zh.py) in espeak-ng's pinyin voice with the training "
+                         "(and --variants) variants; needs --novel 0 --word-strings 0, no --accents or --extra-sst; "
+                         "use its own $ASR_WORK")
     a = ap.parse_args()
+    if a.lang == "zh" and (a.novel or a.word_strings or a.accents or a.extra_sst):
+        ap.error("--lang zh has no generated sentences or accents: give --novel 0 --word-strings 0 "
+                 "(and no --accents, --extra-sst)")
     if a.extra_sst < 0 or (a.extra_sst and a.sentences):
         ap.error("--extra-sst must be 0 (none) or more, and reads the datasets (not with --sentences)")
     if a.variants < 0 or not 0 <= a.variant_share <= 1:
@@ -437,26 +471,34 @@ def main():
         ap.error("--accents must be 0 (none) or more, and --accent-clips at least 1 with it")
     if a.vowel_shifts < 0 or (a.vowel_shifts and not a.accents):
         ap.error("--vowel-shifts must be 0 or more, and needs --accents")
+    if not 1 <= a.shard_size <= 100_000:
+        ap.error("--shard-size must be within 1..100000 clips")
+    n_shard = a.shard_size
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     work.mkdir(parents=True, exist_ok=True)
+    tx = text
+    if a.lang == "zh":
+        import text_zh as tx
     if a.sentences:
         src = Path(a.sentences)
         train, novel, held = ((src / f"sentences-{s}.txt").read_text().splitlines()
                               for s in ("train", "novel", "heldout"))
     else:
         assets = Path(os.environ.get("CALLSENSE_ASSETS", HERE.parents[2] / "shared/assets"))
-        train, held = text.build(assets, max_train=a.max_train)
-        novel = text.novel_sentences(train, {text.key(s) for s in train + held}, a.novel, a.word_strings,
+        train, held = tx.build(assets, max_train=a.max_train)
+        novel = [] if a.lang == "zh" else text.novel_sentences(train, {text.key(s) for s in train + held}, a.novel, a.word_strings,
                                      seed=a.text_seed)
         if a.extra_sst:
             novel += text.extra_sst(assets, a.extra_sst, {text.key(s) for s in train + held + novel},
                                     seed=a.text_seed + 4)
-    leaked = {text.key(s) for s in train + novel} & {text.key(s) for s in held}
+    leaked = {tx.key(s) for s in train + novel} & {tx.key(s) for s in held}
     if leaked:
         raise SystemExit(f"{len(leaked)} held-out sentences are among the training text, e.g. {sorted(leaked)[0]!r}")
     for name, sents in (("train", train), ("novel", novel), ("heldout", held)):
         (work / f"sentences-{name}.txt").write_text("\n".join(sents) + "\n")
     check_variants()
+    if a.lang == "zh":
+        tx.check_espeak(train + held)
     gen_variants = None
     if a.variants:
         gen_variants, root = make_variants(work, a.variants, a.seed + 4)
@@ -465,10 +507,11 @@ def main():
     jobs = []
     for split, sents, renders, ho in (("heldout", held, 1, True), ("train", train, a.renders, False)):
         vs = None if ho else gen_variants
-        items = [(s, settings(rng, ho, variants=vs, variant_share=a.variant_share)) for _ in range(renders)
-                 for s in sents]
+        items = [(s, settings(rng, ho, variants=vs, variant_share=a.variant_share, lang=a.lang))
+                 for _ in range(renders) for s in sents]
         if split == "train":
-            items += [(s, settings(rng, False, variants=vs, variant_share=a.variant_share)) for s in novel]
+            items += [(s, settings(rng, False, variants=vs, variant_share=a.variant_share, lang=a.lang))
+                      for s in novel]
         random.Random(a.seed + 1).shuffle(items)
         groups = [items]
         if split == "train" and a.accents:
@@ -482,11 +525,11 @@ def main():
         first, lanes = 0, []
         for group in groups:
             lanes.append([])
-            for k in range(0, len(group), SHARD):
-                p = work / f"{split}-{first + k // SHARD:04d}.npz"
+            for k in range(0, len(group), n_shard):
+                p = work / f"{split}-{first + k // n_shard:04d}.npz"
                 if not p.exists():
-                    lanes[-1].append((p, group[k:k + SHARD]))
-            first += -(-len(group) // SHARD)
+                    lanes[-1].append((p, group[k:k + n_shard]))
+            first += -(-len(group) // n_shard)
         # write the groups' shards in turn, so that a run training while this
         # one writes hears the generated accents from the start
         for k in range(max(map(len, lanes))):

@@ -7,6 +7,7 @@ begin. `vocab_bytes()` is what export.py writes into the ggml file (raw
 bytes per id), so whisper.cpp turns ids back into the same text.
 
     python models/asr-synth/tokenizer.py --size 1536   # trains on $ASR_WORK/sentences-train.txt
+    python models/asr-synth/tokenizer.py --lang zh --size 4000   # the Mandarin model's, tokenizer-zh.json
 """
 from __future__ import annotations
 
@@ -81,16 +82,24 @@ def train(sentences: list[str], size: int, path: Path = DEFAULT_PATH) -> Bpe:
     return Bpe(path)
 
 
+SAMPLE = {"en": "I want to cancel my account this is the third time it broke.",
+          "zh": "我要注销我的账户这已经是第三次坏了"}
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=1536)
+    ap.add_argument("--lang", choices=sorted(SAMPLE), default="en",
+                    help="en: tokenizer.json; zh: tokenizer-zh.json (the Mandarin model's)")
     a = ap.parse_args()
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     sents = (work / "sentences-train.txt").read_text().split("\n")
-    bpe = train([s for s in sents if s], a.size)
+    path = HERE / ("tokenizer.json" if a.lang == "en" else f"tokenizer-{a.lang}.json")
+    bpe = train([s for s in sents if s], a.size, path)
     lens = [len(bpe.encode(s)) for s in sents if s]
-    print(json.dumps(dict(n_text=bpe.n_text, mean_tokens=sum(lens) / len(lens), max_tokens=max(lens))))
-    s = "I want to cancel my account this is the third time it broke."
+    print(json.dumps(dict(path=path.name, n_text=bpe.n_text, mean_tokens=sum(lens) / len(lens),
+                          max_tokens=max(lens))))
+    s = SAMPLE[a.lang]
     ids = bpe.encode(s)
     print(ids, repr(bpe.decode(ids)))
     assert bpe.decode(ids) == s

@@ -3,7 +3,8 @@
     python models/asr-synth/train.py --minutes 120 [--threads 2] [--device cpu|cuda]
 
 Reads the shards synth.py wrote under $ASR_WORK (default /tmp/asr-synth) and
-models/asr-synth/tokenizer.json. Every `--ckpt-min` minutes the whole state
+models/asr-synth/tokenizer.json (with `--lang zh`, the Mandarin model's
+shards and tokenizer-zh.json). Every `--ckpt-min` minutes the whole state
 (weights, optimiser, schedule position, random state) is written atomically
 to $ASR_WORK/ckpt.pt; running the command again continues from it. With
 `--init-ggml FILE` a fresh run starts from the weights of an exported model
@@ -40,6 +41,7 @@ from wer import cer, wer  # noqa: E402
 
 
 loaded: set[str] = set()
+LANG = "en"  # the language being trained (--lang): every shard read must be of it
 
 
 def load_split(work: Path, split: str, skip=(), only_voices=(), with_voices=False):
@@ -52,6 +54,9 @@ def load_split(work: Path, split: str, skip=(), only_voices=(), with_voices=Fals
         if p.name.endswith(".tmp.npz") or p.name in skip:
             continue
         z = np.load(p)
+        lang = json.loads(str(z["settings"][0])).get("lang", "en") if len(z["settings"]) else "en"
+        if lang != LANG:
+            raise SystemExit(f"{p}: {lang} speech, training a {LANG} model: use another $ASR_WORK")
         a, off = z["audio"], z["offsets"]
         clips += [a[off[i]:off[i + 1]] for i in range(len(off) - 1)]
         texts += [str(t) for t in z["texts"]]
@@ -165,7 +170,7 @@ def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_fra
             clip, text = np.concatenate(parts), " ".join(texts[j] for j in unit)
         audio.append(channel.telephone(clip, nrng, clean=clean))
         seqs.append(bpe.encode(text))
-        chars.append(m.ctc_targets(text))
+        chars.append(m.ctc_targets(text, net.lang.code))
     if margin is None:
         margin = int(nrng.integers(0, 17))
     frames = 2 * max(channel.positions(len(a), margin) for a in audio)
@@ -176,14 +181,17 @@ def make_batch(net, bpe, clips, texts, idx, nrng: np.random.Generator, noise_fra
             mel[r, :n] = torch.from_numpy(x[:n])
     else:
         mel = torch.stack([m.log_mel(torch.from_numpy(a), frames) for a in audio])
-    prompt = [net.sot, net.notimestamps]
+    prompt = net.prompt
+    k = len(prompt)
     full = [prompt + (s + [net.eot] if s is not None else [net.nosp]) for s in seqs]
     n = max(len(s) for s in full) - 1
     tok = torch.full((len(full), n), net.eot, dtype=torch.long)
     tgt = torch.full((len(full), n), -100, dtype=torch.long)
     for r, s in enumerate(full):
         tok[r, :len(s) - 1] = torch.tensor(s[:-1])
-        tgt[r, 1:len(s) - 1] = torch.tensor(s[2:])  # predict from the position of <|notimestamps|> on
+        tgt[r, k - 1:len(s) - 1] = torch.tensor(s[k:])  # predict from the position of <|notimestamps|> on
+        if net.lang.multilingual:
+            tgt[r, 0] = s[1]  # the language token after sot: what whisper.cpp's language detection reads
     return mel, tok, tgt, chars
 
 
@@ -192,6 +200,7 @@ class TokenIds:
 
     def __init__(self, net):
         self.sot, self.notimestamps, self.eot, self.nosp = net.sot, net.notimestamps, net.eot, net.nosp
+        self.prompt, self.lang = net.prompt, net.lang
 
 
 class Batches(torch.utils.data.IterableDataset):
@@ -232,13 +241,13 @@ def evaluate(net, bpe, clips, texts, n=120, device="cpu"):
     return wer(refs, hyps), cer(refs, hyps), list(zip(refs, hyps))
 
 
-def ctc_loss(ctc_logits, chars):
+def ctc_loss(ctc_logits, chars, blank: int):
     """CTC of the encoder frames against the letters of each text (blank last)."""
     lp = ctc_logits.float().log_softmax(-1).transpose(0, 1)  # [T, B, C]
     lens = torch.tensor([len(x) for x in chars])
     flat = torch.tensor([c for x in chars for c in x], dtype=torch.long, device=lp.device)
     t = torch.full((lp.shape[1],), lp.shape[0], dtype=torch.long)
-    return F.ctc_loss(lp, flat, t, lens, blank=len(m.CTC_CHARS), zero_infinity=True)
+    return F.ctc_loss(lp, flat, t, lens, blank=blank, zero_infinity=True)
 
 
 def lr_at(step, peak, warm, total, floor=0.05):
@@ -298,6 +307,9 @@ def main():
     ap.add_argument("--join-max-s", type=float, default=15.0,
                     help="longest joined utterance, seconds (the engine cuts utterances at "
                          "audio.max_utterance_ms, 15 s by default)")
+    ap.add_argument("--lang", choices=sorted(m.LANGS), default="en",
+                    help="en: the English-only model (tokenizer.json); zh: the Mandarin model, multilingual "
+                         "in whisper.cpp's terms (tokenizer-zh.json; shards written by synth.py --lang zh)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in float32 (default: bfloat16 autocast, weights stay float32)")
     a = ap.parse_args()
@@ -308,6 +320,8 @@ def main():
         ap.error("--join-share must be within 0..1 and --join-max-s within 1..30 seconds")
     if a.workers and a.curriculum:
         ap.error("--curriculum needs --workers 0 (workers cannot see the step)")
+    global LANG
+    LANG = a.lang
     torch.set_num_threads(a.threads)
     if a.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -319,13 +333,13 @@ def main():
         torch.backends.cuda.enable_cudnn_sdp(False)
     torch.set_flush_denormal(True)
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
-    bpe = Bpe()
+    bpe = Bpe(HERE / m.LANGS[a.lang].tokenizer)
     clips, texts, voices = load_split(work, "train", only_voices=a.voices.split(",") if a.voices else (),
                                       with_voices=True)
     hclips, htexts = load_split(work, "heldout")
     print(f"{len(clips)} training clips ({sum(map(len, clips)) / 8000 / 3600:.1f} h), {len(hclips)} held-out",
           flush=True)
-    net = m.Whisper(m.DIMS, bpe.n_text).to(a.device)
+    net = m.Whisper(m.dims_for(a.lang), bpe.n_text, a.lang).to(a.device)
     m.set_dropout(net, a.dropout)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.01)
     state = dict(step=0, seconds=0.0, best_wer=None, seed=a.seed)
@@ -333,6 +347,9 @@ def main():
     ckpt = work / "ckpt.pt"
     if ckpt.exists():
         c = torch.load(ckpt, map_location=a.device, weights_only=False)
+        if c.get("lang", "en") != a.lang or c["n_text"] != bpe.n_text:
+            raise SystemExit(f"{ckpt} is a {c.get('lang', 'en')} model with {c['n_text']} text tokens, not "
+                             f"{a.lang} with {bpe.n_text}: use another $ASR_WORK")
         sd = {k: v for k, v in c["model"].items() if k not in net.state_dict() or v.shape == net.state_dict()[k].shape}
         missing, _ = net.load_state_dict(sd, strict=False)
         if missing:  # a checkpoint from before a training-only head existed: fresh optimiser
@@ -344,11 +361,13 @@ def main():
         print(f"resumed at step {state['step']} ({state['seconds'] / 60:.0f} min trained)", flush=True)
     elif a.init_ggml:
         import export
-        net.load_state_dict(export.read_ggml(Path(a.init_ggml), bpe.n_text), strict=False)
+        net.load_state_dict(export.read_ggml(Path(a.init_ggml), bpe.n_text, a.lang), strict=False)
         # the export has no CTC head: train the fresh one alone for a while
         fresh_ctc_until = state["step"] + 500
         print(f"initialised from {a.init_ggml} (CTC head alone for 500 steps)", flush=True)
     elif a.init_spike:
+        if a.lang != "en":
+            ap.error("--init-spike is the English byte-token spike")
         import export
         export.init_from_byte_model(net, Path(a.init_spike), bpe)
         print(f"initialised from the byte-token model {a.init_spike}", flush=True)
@@ -385,7 +404,7 @@ def main():
     def save(path):
         tmp = path.with_suffix(".tmp")
         torch.save(dict(model=net.state_dict(), opt=opt.state_dict(), state=state, py_rng=random.getstate(),
-                        dims=m.DIMS, n_text=bpe.n_text), tmp)
+                        dims=net.dims, n_text=bpe.n_text, lang=a.lang), tmp)
         os.replace(tmp, path)
 
     net.train()
@@ -427,7 +446,7 @@ def main():
             logits, ctc_logits = net(mel, tok, detach_ctc=state["step"] < fresh_ctc_until)
         att = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt.reshape(-1), ignore_index=-100,
                               label_smoothing=a.label_smoothing)
-        ctc = ctc_loss(ctc_logits, chars)
+        ctc = ctc_loss(ctc_logits, chars, len(net.lang.ctc_chars))
         loss = (1 - a.ctc_weight) * att + a.ctc_weight * ctc
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,6 +1,6 @@
 """Writes a trained checkpoint as a whisper.cpp ggml model file, and reads one back.
 
-    python models/asr-synth/export.py [$ASR_WORK/best.pt] models/asr-synth/ggml-callsense-synth-en-q8_0.bin [--ftype q8_0|f16]
+    python models/asr-synth/export.py [$ASR_WORK/best.pt|MODEL.bin] models/asr-synth/ggml-callsense-synth-en-q8_0.bin [--ftype q8_0|f16]
         [--average OTHER.pt|OTHER.bin ...]
 
 `--average` writes the uniform mean of the checkpoint's weights and those of
@@ -122,6 +122,8 @@ def read_ggml(path: Path, n_text: int, lang: str = "en") -> dict:
 def read_tensors(path: Path) -> tuple[tuple, dict]:
     """All tensors of a ggml model file as float32 (hparams, {name: tensor})."""
     data = path.read_bytes()
+    if len(data) < 48 or struct.unpack_from("<I", data)[0] != 0x67676D6C:
+        raise SystemExit(f"{path}: not a ggml model file")
     hp = struct.unpack_from("<11i", data, 4)
     pos = 4 + 44
     n_mel, n_fft = struct.unpack_from("<ii", data, pos)
@@ -192,15 +194,25 @@ def init_from_byte_model(net, path: Path, bpe: Bpe):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("checkpoint")
+    ap.add_argument("checkpoint", help="a train.py checkpoint (.pt) or an exported model file (.bin)")
     ap.add_argument("out")
     ap.add_argument("--ftype", choices=sorted(FTYPE), default="q8_0")
     ap.add_argument("--average", nargs="+", default=[], metavar="MODEL",
                     help="average the weights with these checkpoints (.pt) or model files (.bin)")
     a = ap.parse_args()
-    c = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
-    lang = c.get("lang", "en")  # checkpoints from before the Mandarin model are English
-    bpe = Bpe(HERE / m.LANGS[lang].tokenizer)
+    src = Path(a.checkpoint)
+    if src.suffix not in (".pt", ".bin"):
+        ap.error(f"{src}: give a train.py checkpoint (.pt) or an exported model file (.bin)")
+    if src.suffix == ".bin":  # an exported model file (e.g. to average two runs' exports)
+        hp, _ = read_tensors(src)
+        lang = m.lang_of_vocab(hp[0])
+        bpe = Bpe(HERE / m.LANGS[lang].tokenizer)
+        c = dict(model=read_ggml(src, bpe.n_text, lang), dims=m.dims_for(lang), n_text=bpe.n_text,
+                 state=dict(step="of " + src.name))
+    else:
+        c = torch.load(src, map_location="cpu", weights_only=False)
+        lang = c.get("lang", "en")  # checkpoints from before the Mandarin model are English
+        bpe = Bpe(HERE / m.LANGS[lang].tokenizer)
     if c["n_text"] != bpe.n_text:
         raise SystemExit(f"{a.checkpoint}: {c['n_text']} text tokens, {m.LANGS[lang].tokenizer} has {bpe.n_text}")
     sd = c["model"]

@@ -2,10 +2,10 @@
 # Packs this machine's espeak-ng (Debian/Ubuntu package) into a folder that
 # runs on another x86-64 Linux machine without the package or a network (a
 # GPU machine for run_gpu.sh): the binary, libespeak-ng and libsonic, the
-# English voice data only, and a stand-in libpcaudio (audio output is never
+# English and Mandarin (cmn, for --lang zh) dictionaries only, and a stand-in libpcaudio (audio output is never
 # used: synth.py reads --stdout), so no PulseAudio/ALSA libraries are needed.
 #
-#   bash models/asr-synth/bundle_espeak.sh DIR        # about 3 MB
+#   bash models/asr-synth/bundle_espeak.sh DIR        # about 5 MB
 #   # there:
 #   export ESPEAK_NG=DIR/bin/espeak-ng LD_LIBRARY_PATH=DIR/lib ESPEAK_DATA_PATH=DIR/share
 set -euo pipefail
@@ -17,7 +17,7 @@ data="$(dirname "$lib")/espeak-ng-data"
 mkdir -p "$out/bin" "$out/lib" "$out/share/espeak-ng-data"
 cp "$bin" "$out/bin/"
 cp -L "$lib" "$(ldd "$bin" | awk '/libsonic.so/ {print $3}')" "$out/lib/"
-for f in en_dict intonations lang phondata phondata-manifest phonindex phontab voices; do
+for f in en_dict cmn_dict intonations lang phondata phondata-manifest phonindex phontab voices; do
   cp -r "$data/$f" "$out/share/espeak-ng-data/"
 done
 stub="$(mktemp --suffix=.c)"

@@ -15,7 +15,9 @@
 # (batch-building processes, default nproc-2), DEVICE (default cuda),
 # MIN_SHARDS (training shards to wait for, default 4; with SYNTH_ARGS="--shard-size 500"
 # training starts sooner), SYNTH_ARGS (more
-# synth.py flags, e.g. "--accents 60 --vowel-shifts 4"), TRAIN_ARGS (more train.py flags).
+# synth.py flags, e.g. "--accents 60 --vowel-shifts 4"), TRAIN_ARGS (more train.py flags),
+# ASR_LANG (en, default, or zh: the Mandarin model, from scratch unless TRAIN_ARGS
+# gives --init-ggml; its exports are named -zh-; needs pypinyin).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${ASR_WORK:-/tmp/asr-synth}"
@@ -26,9 +28,17 @@ cores="$(nproc)"
 jobs="${JOBS:-$((cores > 2 ? cores - 2 : 1))}"
 workers="${WORKERS:-$((cores > 2 ? cores - 2 : 1))}"
 py="${PYTHON:-python3}"
+lang="${ASR_LANG:-en}"
+case "$lang" in
+  en) lang_args=() ;;
+  zh) lang_args=(--lang zh) ;;
+  *) echo "ASR_LANG must be en or zh, not $lang" >&2; exit 2 ;;
+esac
 mkdir -p "$work"
 
-synth_args=(--jobs "$jobs")
+synth_args=(--jobs "$jobs" "${lang_args[@]}")
+# Mandarin has no generated sentences (synth.py refuses them)
+[ "$lang" = zh ] && synth_args+=(--novel 0 --word-strings 0)
 [ -n "$sentences" ] && synth_args+=(--sentences "$sentences")
 # shellcheck disable=SC2206
 synth_args+=(${SYNTH_ARGS:-})
@@ -54,7 +64,7 @@ done
 echo "synthesis under way ($(ls "$work"/train-*.npz | grep -vc "\.tmp\.npz$") training shards); training starts"
 # shellcheck disable=SC2086
 "$py" "$here/train.py" --device "${DEVICE:-cuda}" --workers "$workers" --minutes "$minutes" --lr-by-time \
-  --eval-min 3 --ckpt-min 3 --keep-ckpts 4 ${TRAIN_ARGS:-} 2>&1 | tee -a "$work/train.log"
+  --eval-min 3 --ckpt-min 3 --keep-ckpts 4 "${lang_args[@]}" ${TRAIN_ARGS:-} 2>&1 | tee -a "$work/train.log"
 # training has its time: clips not yet written would not be heard, so synthesis stops here
 if [ "$synth_done" = 0 ] && kill -0 "$synth" 2>/dev/null; then
   kill -TERM -- "-$synth" 2>/dev/null || true
@@ -63,10 +73,10 @@ if [ "$synth_done" = 0 ] && kill -0 "$synth" 2>/dev/null; then
 elif [ "$synth_done" = 0 ]; then
   wait "$synth" || synth_failed
 fi
-"$py" "$here/export.py" "$work/best.pt" "$work/ggml-callsense-synth-en-q8_0.bin" --ftype q8_0
+"$py" "$here/export.py" "$work/best.pt" "$work/ggml-callsense-synth-$lang-q8_0.bin" --ftype q8_0
 # the mean of the last checkpoints (run I: 2 to 2.5 points better through the engine than the last or the best
 # single one; run J: 1 point worse); choose between the two files with eval_engine.py on a held-out call
 mapfile -t kept < <(ls "$work"/ckpt-*.pt | sort)
 if [ "${#kept[@]}" -gt 1 ]; then
-  "$py" "$here/export.py" "${kept[-1]}" "$work/ggml-callsense-synth-en-q8_0-avg.bin" --ftype q8_0 --average "${kept[@]:0:${#kept[@]}-1}"
+  "$py" "$here/export.py" "${kept[-1]}" "$work/ggml-callsense-synth-$lang-q8_0-avg.bin" --ftype q8_0 --average "${kept[@]:0:${#kept[@]}-1}"
 fi

@@ -147,7 +147,7 @@ fn check_customer_turn<'a>(
 /// The whole target: words within the WER target on both channels, and every
 /// customer turn with its intent and a negative sentiment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 5: with config/synth-asr.toml the model (run Q, 8.04 % on the held-out call) scores 25.6 % (agent, the held-out accent) and 5.9 % (customer) WER on this call; target 10 %"]
+#[ignore = "issue 5: with config/synth-asr.toml the model (run R, 7.84 % on the held-out call) scores 25.6 % (agent, the held-out accent) and 5.9 % (customer) WER on this call; target 10 %"]
 async fn synthesized_call_words_within_the_wer_target_through_the_engine() {
     let (meta, finals) = transcribe_test_call_with(synth_profile_config()).await;
     for (ch, role) in meta.channels.iter().enumerate() {

@@ -38,6 +38,7 @@ BYTE_IDS = {b: i for i, b in enumerate(BYTE_ORDER)}
 HPARAMS = ["n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_text_ctx",
            "n_text_state", "n_text_head", "n_text_layer", "n_mels"]
 GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
+GGML_MAGIC = 0x67676D6C  # "ggml", as whisper.cpp reads it (a little-endian int)
 FTYPE = {"f16": 1, "q8_0": 7}  # ggml_ftype: MOSTLY_F16, MOSTLY_Q8_0
 QNT_VERSION = 2
 F32_TENSORS = {"encoder.conv1.bias", "encoder.conv2.bias", "encoder.positional_embedding",
@@ -74,7 +75,7 @@ def write_ggml(sd: dict, dims: dict, bpe: Bpe, out: Path, ftype: str = "q8_0", l
         raise SystemExit(f"dims n_vocab {dims['n_vocab']} is not {lang}'s {m.LANGS[lang].n_vocab}")
     sd = full_vocab_state({k: v for k, v in sd.items() if not k.startswith("ctc.")}, bpe.n_text, lang)
     with open(out, "wb") as f:
-        f.write(struct.pack("<i", 0x67676D6C))
+        f.write(struct.pack("<i", GGML_MAGIC))
         for k in HPARAMS:
             f.write(struct.pack("<i", dims[k]))
         f.write(struct.pack("<i", FTYPE[ftype] + (QNT_VERSION * 1000 if ftype == "q8_0" else 0)))
@@ -122,7 +123,7 @@ def read_ggml(path: Path, n_text: int, lang: str = "en") -> dict:
 def read_tensors(path: Path) -> tuple[tuple, dict]:
     """All tensors of a ggml model file as float32 (hparams, {name: tensor})."""
     data = path.read_bytes()
-    if len(data) < 48 or struct.unpack_from("<I", data)[0] != 0x67676D6C:
+    if len(data) < 48 or struct.unpack_from("<I", data)[0] != GGML_MAGIC:
         raise SystemExit(f"{path}: not a ggml model file")
     hp = struct.unpack_from("<11i", data, 4)
     pos = 4 + 44
@@ -204,8 +205,11 @@ def main():
     if src.suffix not in (".pt", ".bin"):
         ap.error(f"{src}: give a train.py checkpoint (.pt) or an exported model file (.bin)")
     if src.suffix == ".bin":  # an exported model file (e.g. to average two runs' exports)
-        hp, _ = read_tensors(src)
-        lang = m.lang_of_vocab(hp[0])
+        with open(src, "rb") as f:
+            head = f.read(8)
+        if len(head) < 8 or struct.unpack("<I", head[:4])[0] != GGML_MAGIC:
+            raise SystemExit(f"{src}: not a ggml model file")
+        lang = m.lang_of_vocab(struct.unpack("<i", head[4:])[0])
         bpe = Bpe(HERE / m.LANGS[lang].tokenizer)
         c = dict(model=read_ggml(src, bpe.n_text, lang), dims=m.dims_for(lang), n_text=bpe.n_text,
                  state=dict(step="of " + src.name))

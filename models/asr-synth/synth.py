@@ -58,6 +58,7 @@ HELDOUT_VOICES = ["en-gb-x-gbcwmd"]
 # English. So Mandarin has no held-out accent: held-out speech is a held-out
 # variant (a timbre training never heard), as in the English target call.
 ZH_VOICE = "cmn-latn-pinyin"
+EN_RATES = (115, 215)  # words per minute
 ZH_RATES = (140, 260)  # espeak-ng counts each pinyin syllable as a word; Mandarin runs about 4 syllables/s
 HELDOUT_VARIANTS = ["m5", "f3", "klatt2", "Lee", "max", "paul", "belinda", "edward2", "iven3", "steph3"]
 # every other variant of espeak-ng 1.51 except the two whispering ones ("" is the plain voice)
@@ -354,32 +355,27 @@ def settings(rng: random.Random, heldout: bool, accents: list[str] | None = None
     training never heard); "mixed", either, half and half (the held-out
     shards, and the held-out calls of runs G-K). Mandarin (`lang` "zh") has
     one voice, so its held-out draws are always of kind "variant"."""
-    if lang == "zh":
-        if heldout:
-            variant = rng.choice(HELDOUT_VARIANTS)
-        else:
-            variant = rng.choice(TRAIN_VARIANTS)
-            if variants and rng.random() < variant_share:
-                variant = rng.choice(variants)
-        return dict(voice=ZH_VOICE + (f"+{variant}" if variant else ""), rate=rng.randint(*ZH_RATES),
-                    pitch=rng.randint(10, 90), gap=rng.choice([0, 0, 0, 1, 2, 4]),
-                    lo=rng.randint(200, 400), hi=rng.randint(3000, 3600), lang="zh")
+    zh = lang == "zh"
+    voices = [ZH_VOICE] if zh else TRAIN_VOICES
     if heldout:
         if kind not in HELDOUT_KINDS:
             raise ValueError(f"held-out kind {kind!r}: one of {HELDOUT_KINDS}")
-        if kind == "variant":
-            voice, variant = rng.choice(TRAIN_VOICES), rng.choice(HELDOUT_VARIANTS)
+        if kind == "variant" or zh:
+            voice, variant = rng.choice(voices), rng.choice(HELDOUT_VARIANTS)
         elif kind == "accent" or rng.random() < 0.5:
             voice, variant = rng.choice(HELDOUT_VOICES), rng.choice(TRAIN_VARIANTS + HELDOUT_VARIANTS)
         else:
             voice, variant = rng.choice(TRAIN_VOICES + HELDOUT_VOICES), rng.choice(HELDOUT_VARIANTS)
     else:
-        voice, variant = rng.choice(accents or TRAIN_VOICES), rng.choice(TRAIN_VARIANTS)
+        voice, variant = rng.choice(accents or voices), rng.choice(TRAIN_VARIANTS)
         if variants and rng.random() < variant_share:
             variant = rng.choice(variants)
-    return dict(voice=voice + (f"+{variant}" if variant else ""), rate=rng.randint(115, 215),
-                pitch=rng.randint(10, 90), gap=rng.choice([0, 0, 0, 1, 2, 4]),
-                lo=rng.randint(200, 400), hi=rng.randint(3000, 3600))
+    out = dict(voice=voice + (f"+{variant}" if variant else ""), rate=rng.randint(*(ZH_RATES if zh else EN_RATES)),
+               pitch=rng.randint(10, 90), gap=rng.choice([0, 0, 0, 1, 2, 4]),
+               lo=rng.randint(200, 400), hi=rng.randint(3000, 3600))
+    if zh:
+        out["lang"] = "zh"
+    return out
 
 
 def speak(sentence: str, s: dict) -> np.ndarray:

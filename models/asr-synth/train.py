@@ -41,10 +41,9 @@ from wer import cer, wer  # noqa: E402
 
 
 loaded: set[str] = set()
-LANG = "en"  # the language being trained (--lang): every shard read must be of it
 
 
-def load_split(work: Path, split: str, skip=(), only_voices=(), with_voices=False):
+def load_split(work: Path, split: str, lang: str, skip=(), only_voices=(), with_voices=False):
     """Clips and texts (and with `with_voices` the espeak-ng voice, accent and
     variant, of each) of the finished shards of a split (those not in
     `skip`), optionally only those spoken by the espeak-ng voices
@@ -54,9 +53,9 @@ def load_split(work: Path, split: str, skip=(), only_voices=(), with_voices=Fals
         if p.name.endswith(".tmp.npz") or p.name in skip:
             continue
         z = np.load(p)
-        lang = json.loads(str(z["settings"][0])).get("lang", "en") if len(z["settings"]) else "en"
-        if lang != LANG:
-            raise SystemExit(f"{p}: {lang} speech, training a {LANG} model: use another $ASR_WORK")
+        spoken = json.loads(str(z["settings"][0])).get("lang", "en") if len(z["settings"]) else "en"
+        if spoken != lang:  # every shard read must be of the language being trained
+            raise SystemExit(f"{p}: {spoken} speech, training a {lang} model: use another $ASR_WORK")
         a, off = z["audio"], z["offsets"]
         clips += [a[off[i]:off[i + 1]] for i in range(len(off) - 1)]
         texts += [str(t) for t in z["texts"]]
@@ -323,8 +322,6 @@ def main():
         ap.error("--join-share must be within 0..1 and --join-max-s within 1..30 seconds")
     if a.workers and a.curriculum:
         ap.error("--curriculum needs --workers 0 (workers cannot see the step)")
-    global LANG
-    LANG = a.lang
     torch.set_num_threads(a.threads)
     if a.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -337,9 +334,9 @@ def main():
     torch.set_flush_denormal(True)
     work = Path(os.environ.get("ASR_WORK", "/tmp/asr-synth"))
     bpe = Bpe(HERE / m.LANGS[a.lang].tokenizer)
-    clips, texts, voices = load_split(work, "train", only_voices=a.voices.split(",") if a.voices else (),
+    clips, texts, voices = load_split(work, "train", a.lang, only_voices=a.voices.split(",") if a.voices else (),
                                       with_voices=True)
-    hclips, htexts = load_split(work, "heldout")
+    hclips, htexts = load_split(work, "heldout", a.lang)
     print(f"{len(clips)} training clips ({sum(map(len, clips)) / 8000 / 3600:.1f} h), {len(hclips)} held-out",
           flush=True)
     net = m.Whisper(m.dims_for(a.lang), bpe.n_text, a.lang).to(a.device)
@@ -490,7 +487,7 @@ def main():
             if state["best_wer"] is None or w <= state["best_wer"]:
                 state["best_wer"] = w
                 save(work / "best.pt")
-            more_c, more_t, more_v = load_split(work, "train", skip=set(loaded),
+            more_c, more_t, more_v = load_split(work, "train", a.lang, skip=set(loaded),
                                                 only_voices=a.voices.split(",") if a.voices else (),
                                                 with_voices=True)
             if more_c:  # synth.py is still writing shards: take the new ones in

@@ -4,6 +4,9 @@ calls for `eval_engine.py`.
 
     python models/asr-synth/make_test_call.py                       # the test fixture
     python models/asr-synth/make_test_call.py --heldout 400 OUT.wav # held-out evaluation call
+    python models/asr-synth/make_test_call.py --heldout 192 --kind variant --seed 17 --e2e \
+        --exclude heldout_variant.json --exclude dev_variant.json tests/fixtures/asr_heldout_call.wav
+                                                                    # the per-role WER test's call
     python models/asr-synth/make_test_call.py --real OUT.wav        # the shared real-speech clips
     python models/asr-synth/make_test_call.py --lang zh [--heldout 300 --kind variant] OUT.wav   # Mandarin
 
@@ -13,6 +16,13 @@ on channel 0, customer on channel 1, one turn at a time, 0.9-1.4 s apart,
 with faint line noise on both channels. The file is 8 kHz G.711 mu-law
 stereo (WAV format tag 7), as a telephony platform would send it.
 Deterministic for a given espeak-ng version.
+
+`--e2e` with `--heldout N` opens a held-out call with the fixture's eight
+sentences (agent first, alternating) before the N drawn ones, every turn in
+a held-out voice setting of `--kind`: the call the end-to-end per-role WER
+test streams (tests/fixtures/asr_heldout_call.wav), a sample of the same
+target set as the held-out evaluation call, disjoint from it and from the
+development call by `--exclude`.
 """
 from __future__ import annotations
 
@@ -152,6 +162,9 @@ def main():
     ap.add_argument("--lang", choices=("en", "zh"), default="en",
                     help="zh: Mandarin (text_zh.py sentences, espeak-ng's pinyin voice; held-out calls are "
                          "of kind 'variant', the only held-out kind Mandarin has)")
+    ap.add_argument("--e2e", action="store_true",
+                    help="with --heldout: open the call with the end-to-end test's sentences (E2E_SENTENCES), "
+                         "spoken in held-out voice settings like the drawn ones")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--exclude", action="append", default=[], metavar="CALL.json",
                     help="with --heldout: leave out the sentences spoken in this call (repeatable), e.g. "
@@ -164,16 +177,21 @@ def main():
         import text_zh as tx
         if a.real or (a.heldout and a.kind != "variant"):
             ap.error("--lang zh: held-out calls are --kind variant, and there is no --real Mandarin call")
+    if a.e2e and not a.heldout:
+        ap.error("--e2e goes with --heldout N")
+    e2e = [s for _, s in interleave(tx.E2E_SENTENCES_ZH if a.lang == "zh" else text.E2E_SENTENCES)]
     if a.real:
         turns = real_turns(assets)
     elif a.heldout:
         _, held = tx.build(assets)
         spoken = {t["text"] for f in a.exclude for t in json.loads(Path(f).read_text())["turns"]}
-        held = [s for s in held if s not in spoken]
+        held = [s for s in held if s not in spoken and not (a.e2e and s in e2e)]
         if a.exclude and not held:
             raise SystemExit("--exclude leaves no held-out sentences")
+        if a.heldout > len(held):
+            raise SystemExit(f"--heldout {a.heldout}: only {len(held)} held-out sentences are left to draw")
         r = random.Random(a.seed)
-        sents = r.sample(held, min(a.heldout, len(held)))
+        sents = (e2e if a.e2e else []) + r.sample(held, a.heldout)
         turns = [(i % 2, s, synth.settings(r, heldout=True, kind=a.kind, lang=a.lang))
                  for i, s in enumerate(sents)]
     elif a.lang == "zh":
@@ -189,6 +207,7 @@ def main():
                 generator="models/asr-synth/make_test_call.py"
                 + (f" --lang {a.lang}" if a.lang != "en" else "")
                 + (f" --heldout {a.heldout} --kind {a.kind} --seed {a.seed}" if a.heldout else "")
+                + (" --e2e" if a.e2e else "")
                 + "".join(f" --exclude {Path(f).name}" for f in a.exclude)
                 + (" --real" if a.real else ""),
                 turns=placed)

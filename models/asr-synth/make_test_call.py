@@ -1,11 +1,12 @@
-"""Writes the synthesized two-channel call the engine's end-to-end ASR test
-streams (tests/fixtures/asr_call.wav + asr_call.json), and longer held-out
-calls for `eval_engine.py`.
+"""Writes the synthesized two-channel calls the engine's end-to-end ASR tests
+stream (tests/fixtures/asr_call.wav + asr_call.json, the mission sentences;
+tests/fixtures/asr_heldout_call.wav, the per-role WER test's held-out call),
+and longer held-out calls for `eval_engine.py`.
 
-    python models/asr-synth/make_test_call.py                       # the test fixture
+    python models/asr-synth/make_test_call.py                       # the short mission call
     python models/asr-synth/make_test_call.py --heldout 400 OUT.wav # held-out evaluation call
     python models/asr-synth/make_test_call.py --heldout 192 --kind variant --seed 17 --e2e \
-        --exclude heldout_variant.json --exclude dev_variant.json tests/fixtures/asr_heldout_call.wav
+        --exclude /tmp/heldout_variant.json --exclude /tmp/dev_variant.json tests/fixtures/asr_heldout_call.wav
                                                                     # the per-role WER test's call
     python models/asr-synth/make_test_call.py --real OUT.wav        # the shared real-speech clips
     python models/asr-synth/make_test_call.py --lang zh [--heldout 300 --kind variant] OUT.wav   # Mandarin

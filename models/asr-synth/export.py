@@ -120,6 +120,30 @@ def read_ggml(path: Path, n_text: int, lang: str = "en") -> dict:
     return sd
 
 
+def read_ggml_transfer(path: Path, fresh_embedding: torch.Tensor, lang: str) -> dict:
+    """Another language's model file -> a state dict for a `lang` model
+    (train.py --transfer-from): the encoder and the decoder's blocks, positions
+    and final norm as they are; of the token embedding only the rows of the
+    special tokens both languages have (eot, sot, notimestamps, nosp), copied
+    into `fresh_embedding` (the new model's own, freshly initialised) whose
+    text and language rows stay as they are."""
+    hp, sd = read_tensors(path)
+    src = m.lang_of_vocab(hp[0])
+    if src == lang:
+        raise SystemExit(f"{path}: already a {lang} model: use --init-ggml")
+    full, emb = sd["decoder.token_embedding.weight"], fresh_embedding.detach().clone()
+    if full.shape[1] != emb.shape[1]:
+        raise SystemExit(f"{path}: width {full.shape[1]}, the {lang} model's is {emb.shape[1]}")
+    S, D = m.LANGS[src], m.LANGS[lang]
+    n_text = emb.shape[0] - 4 - len(D.extra)
+    for k, (s_id, d_id) in enumerate(zip((S.eot, S.sot, S.notimestamps, S.nosp),
+                                         (D.eot, D.sot, D.notimestamps, D.nosp))):
+        assert m.whisper_ids(n_text, lang)[n_text + k] == d_id
+        emb[n_text + k] = full[s_id]
+    sd["decoder.token_embedding.weight"] = emb
+    return sd
+
+
 def read_tensors(path: Path) -> tuple[tuple, dict]:
     """All tensors of a ggml model file as float32 (hparams, {name: tensor})."""
     data = path.read_bytes()

@@ -288,6 +288,10 @@ def main():
     ap.add_argument("--keep-ckpts", type=int, default=0, metavar="N",
                     help="also keep the last N checkpoints as ckpt-STEP.pt (for export.py --average)")
     ap.add_argument("--init-ggml", default="", help="start from an exported model's weights")
+    ap.add_argument("--transfer-from", default="", metavar="GGML",
+                    help="start from another language's exported model: its encoder and decoder blocks, "
+                         "with a fresh token embedding but for the shared special tokens (e.g. a zh model "
+                         "from the committed English one)")
     ap.add_argument("--init-spike", default="",
                     help="start from a byte-token whisper-format model with d=256 (the feasibility spike, "
                          "ggml-synth-spike-en.bin): its layers fill ours, extra layers start as identity")
@@ -365,6 +369,15 @@ def main():
         # the export has no CTC head: train the fresh one alone for a while
         fresh_ctc_until = state["step"] + 500
         print(f"initialised from {a.init_ggml} (CTC head alone for 500 steps)", flush=True)
+    elif a.transfer_from:
+        import export
+        sd = export.read_ggml_transfer(Path(a.transfer_from), net.decoder.token_embedding.weight, a.lang)
+        missing, unexpected = net.load_state_dict(sd, strict=False)
+        if unexpected or any(not k.startswith("ctc.") for k in missing):
+            raise SystemExit(f"{a.transfer_from}: tensors do not match ({missing}, {unexpected})")
+        fresh_ctc_until = state["step"] + 500
+        print(f"transferred from {a.transfer_from}: fresh token embedding and CTC head "
+              "(CTC head alone for 500 steps)", flush=True)
     elif a.init_spike:
         if a.lang != "en":
             ap.error("--init-spike is the English byte-token spike")

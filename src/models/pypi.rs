@@ -103,6 +103,7 @@ impl Unpack<'_> {
         let name = self.entry.name.as_str();
         let file = wheel.url.rsplit('/').next().unwrap_or(&wheel.url);
         let what = format!("{what} {file}");
+        progress(&format!("{name}: fetching {what}"));
         // one wheel at a time, removed once unpacked
         let whl = self.work.join("wheel.whl");
         let (origin, size) = Artifact {

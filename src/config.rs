@@ -171,8 +171,27 @@ pub struct AsrConfig {
     pub per_call_queue: usize,
     /// Size the encoder window to the utterance (a ~10× speed-up on short audio).
     pub dynamic_audio_ctx: bool,
-    /// Encoder positions added to the sized window.
-    pub audio_ctx_margin: u32,
+    /// Encoder positions (20 ms each) of trailing silence added to the sized
+    /// window. Unset: 50 (1 s) for real Whisper models, which must see the
+    /// speech end to stop writing; 8 for the synthetic-speech model.
+    pub audio_ctx_margin: Option<u32>,
+    /// When a decode loops (says a run of words again right after itself, or
+    /// runs to the token budget), the utterance is decoded once more with
+    /// this many positions of trailing silence (200: 4 s); repeats still
+    /// left are cut to one copy. 0: no second decode.
+    pub loop_audio_ctx_margin: u32,
+    /// Let Whisper write timestamp tokens while decoding (they are not
+    /// shown). Unset: on for real Whisper models (their text ends reliably
+    /// with them), off for the synthetic-speech model (trained without).
+    pub timestamp_tokens: Option<bool>,
+    /// Script of Mandarin transcripts: "simplified" (default; Whisper often
+    /// writes traditional forms) or "as_decoded".
+    pub chinese_script: ChineseScript,
+    /// Words every call is likely to contain (product, plan and brand
+    /// names), given to Whisper as preceding text so it spells them right;
+    /// a call adds its own (`CallConfig.vocabulary`). At most
+    /// `MAX_VOCABULARY_CHARS` characters in all.
+    pub vocabulary: Vec<String>,
     /// Token budget per second of audio (plus `min_tokens`).
     pub tokens_per_second: f32,
     pub min_tokens: u32,
@@ -217,7 +236,11 @@ impl Default for AsrConfig {
             queue_capacity: 256,
             per_call_queue: 16,
             dynamic_audio_ctx: true,
-            audio_ctx_margin: 8,
+            audio_ctx_margin: None,
+            loop_audio_ctx_margin: 200,
+            timestamp_tokens: None,
+            chinese_script: ChineseScript::Simplified,
+            vocabulary: Vec::new(),
             tokens_per_second: 6.0,
             min_tokens: 16,
             no_speech_threshold: 0.6,
@@ -230,6 +253,20 @@ impl Default for AsrConfig {
         }
     }
 }
+
+/// How Mandarin transcripts are written (`asr.chinese_script`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChineseScript {
+    /// Traditional characters converted to simplified ones.
+    Simplified,
+    /// As Whisper wrote them.
+    AsDecoded,
+}
+
+/// Longest vocabulary prompt (server-wide plus a call's), in characters:
+/// Whisper reads at most 224 tokens of preceding text.
+pub const MAX_VOCABULARY_CHARS: usize = 600;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -395,6 +432,15 @@ impl Config {
             return bad(
                 "asr.workers, threads_per_worker, queue_capacity and per_call_queue must be ≥ 1",
             );
+        }
+        if r.audio_ctx_margin.is_some_and(|m| m > 1500) || r.loop_audio_ctx_margin > 1500 {
+            return bad("asr.audio_ctx_margin and asr.loop_audio_ctx_margin must be 0 to 1500 (Whisper's window)");
+        }
+        let vocabulary: usize = r.vocabulary.iter().map(|w| w.chars().count() + 2).sum();
+        if vocabulary > MAX_VOCABULARY_CHARS {
+            return bad(&format!(
+                "asr.vocabulary holds {vocabulary} characters; at most {MAX_VOCABULARY_CHARS} (Whisper reads 224 tokens of prompt)"
+            ));
         }
         if r.tokens_per_second <= 0.0 || !(0.0..=1.0).contains(&r.no_speech_threshold) {
             return bad("asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]");

@@ -2,9 +2,12 @@
 //!
 //! `whisper` wraps the model and one utterance's decode; `pool` owns N
 //! Whisper states on N OS threads behind a bounded queue that is fair across
-//! calls. Nothing here runs on the async runtime.
+//! calls; `repetition` catches Whisper's loops; `script` writes Mandarin in
+//! simplified characters. Nothing here runs on the async runtime.
 
 pub mod pool;
+pub mod repetition;
+pub mod script;
 pub mod whisper;
 
 pub use pool::{AsrJob, AsrOutput, AsrPool};

@@ -26,6 +26,9 @@ pub struct AsrJob {
     pub language: Option<String>,
     /// Interim snapshots run only when no final utterance waits.
     pub interim: bool,
+    /// The call's vocabulary as preceding text for the decoder (see
+    /// [`super::whisper::transcribe`]).
+    pub prompt: Option<Arc<str>>,
 }
 
 /// A finished job.
@@ -264,6 +267,7 @@ fn run_worker(
                 &mut state,
                 &next.job.audio,
                 next.job.language.as_deref(),
+                next.job.prompt.as_deref(),
                 opts,
             )
         });
@@ -289,6 +293,7 @@ mod tests {
                 audio: vec![tag as f32],
                 language: None,
                 interim: false,
+                prompt: None,
             },
             reply,
             enqueued: Instant::now(),

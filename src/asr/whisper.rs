@@ -1,9 +1,13 @@
 //! whisper-rs wrapped for utterance-sized work.
 //!
 //! Owns: loading a ggml model, and running one utterance through one Whisper
-//! state with the parameters that matter for live calls (encoder window sized
-//! to the utterance, token budget from its duration, no-speech and
-//! empty-text guards). Synchronous; runs only on ASR worker threads.
+//! state with the parameters that matter for live calls: the encoder window
+//! sized to the utterance plus the trailing silence the model needs to end
+//! its text, timestamp tokens for real Whisper, a token budget from the
+//! utterance's duration, loop repair (re-decoding with a wider window, then
+//! cutting repeats), the call's vocabulary as a prompt, the Chinese script,
+//! and no-speech and empty-text guards. Synchronous; runs only on ASR worker
+//! threads.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,8 +16,10 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
+use super::repetition::{collapse_loops, find_loop};
+use super::script::to_simplified;
 use super::AsrError;
-use crate::config::AsrConfig;
+use crate::config::{AsrConfig, ChineseScript};
 
 /// The project's own whisper-format model, trained on espeak-ng speech
 /// through a telephone channel (models/asr-synth/MODEL_CARD.md). Committed, so
@@ -34,11 +40,22 @@ const SAMPLES_PER_AUDIO_CTX: usize = 320;
 /// Shortest input handed to whisper.cpp (it is padded with silence).
 const MIN_SAMPLES: usize = 16_000;
 
+/// Encoder positions of trailing context for a real Whisper model: 1 s of
+/// silence after the utterance. With only a few positions Whisper does not
+/// see the speech end and says it again and again (on the development clips:
+/// 8 positions loop 9 of 16 utterances without timestamp tokens, 3 with
+/// them; 25 and 50 positions with timestamp tokens loop none, within 4 errors
+/// in 147 words of the full 30 s window; README, "Decoding real Whisper").
+pub const REAL_AUDIO_CTX_MARGIN: u32 = 50;
+/// The synthetic-speech model was trained on windows sized to the clip.
+pub const SYNTH_AUDIO_CTX_MARGIN: u32 = 8;
+
 /// A loaded ggml Whisper model, shared by every worker's state.
 pub struct WhisperModel {
     ctx: WhisperContext,
     path: PathBuf,
     multilingual: bool,
+    synthetic: bool,
     n_audio_ctx: usize,
 }
 
@@ -80,6 +97,7 @@ impl WhisperModel {
             ctx,
             path: path.into(),
             multilingual,
+            synthetic: is_synthetic_speech_model(path),
             n_audio_ctx,
         }))
     }
@@ -94,6 +112,12 @@ impl WhisperModel {
 
     pub fn is_multilingual(&self) -> bool {
         self.multilingual
+    }
+
+    /// Whether this is the project's synthetic-speech model (which decodes
+    /// with its own defaults: see [`DecodeOptions::for_model`]).
+    pub fn is_synthetic(&self) -> bool {
+        self.synthetic
     }
 
     /// A fresh decoding state (one per worker thread).
@@ -111,12 +135,18 @@ impl WhisperModel {
 /// an utterance (whisper.cpp's and OpenAI's default).
 pub const FALLBACK_BEST_OF: i32 = 5;
 
-/// Per-utterance decoding limits, from [`AsrConfig`].
+/// Per-utterance decoding limits, from [`AsrConfig`] and the model.
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
     pub threads: usize,
     pub dynamic_audio_ctx: bool,
+    /// Encoder positions after the utterance's own.
     pub audio_ctx_margin: usize,
+    /// Margin of the second decode when the first loops (0: none).
+    pub loop_audio_ctx_margin: usize,
+    /// Let Whisper write timestamp tokens (real models end their text
+    /// reliably with them; the synthetic model was trained without).
+    pub timestamp_tokens: bool,
     pub tokens_per_second: f32,
     pub min_tokens: u32,
     pub no_speech_threshold: f32,
@@ -127,14 +157,33 @@ pub struct DecodeOptions {
     pub temperature_fallback: f32,
     pub fallback_logprob_threshold: f32,
     pub fallback_entropy_threshold: f32,
+    /// Write Mandarin in simplified characters.
+    pub simplified_chinese: bool,
 }
 
-impl From<&AsrConfig> for DecodeOptions {
-    fn from(c: &AsrConfig) -> Self {
+impl DecodeOptions {
+    /// The options for `config` with the model's defaults filled in: real
+    /// Whisper gets [`REAL_AUDIO_CTX_MARGIN`] and timestamp tokens, the
+    /// synthetic-speech model [`SYNTH_AUDIO_CTX_MARGIN`] and none, unless
+    /// the configuration sets them.
+    pub fn for_model(c: &AsrConfig, model: &WhisperModel) -> Self {
+        Self::for_kind(c, model.is_synthetic())
+    }
+
+    /// [`DecodeOptions::for_model`] for a real (`synthetic = false`) or
+    /// synthetic-speech model.
+    pub fn for_kind(c: &AsrConfig, synthetic: bool) -> Self {
+        let margin = c.audio_ctx_margin.unwrap_or(if synthetic {
+            SYNTH_AUDIO_CTX_MARGIN
+        } else {
+            REAL_AUDIO_CTX_MARGIN
+        });
         Self {
             threads: c.threads_per_worker,
             dynamic_audio_ctx: c.dynamic_audio_ctx,
-            audio_ctx_margin: c.audio_ctx_margin as usize,
+            audio_ctx_margin: margin as usize,
+            loop_audio_ctx_margin: c.loop_audio_ctx_margin as usize,
+            timestamp_tokens: c.timestamp_tokens.unwrap_or(!synthetic),
             tokens_per_second: c.tokens_per_second,
             min_tokens: c.min_tokens,
             no_speech_threshold: c.no_speech_threshold,
@@ -143,6 +192,7 @@ impl From<&AsrConfig> for DecodeOptions {
             temperature_fallback: c.temperature_fallback,
             fallback_logprob_threshold: c.fallback_logprob_threshold,
             fallback_entropy_threshold: c.fallback_entropy_threshold,
+            simplified_chinese: c.chinese_script == ChineseScript::Simplified,
         }
     }
 }
@@ -155,6 +205,11 @@ pub struct Transcript {
     pub language: String,
     /// Highest no-speech probability over the segments.
     pub no_speech_probability: f32,
+    /// The first decode looped and the utterance was decoded again with a
+    /// wider window.
+    pub redecoded: bool,
+    /// Repeats were still there and were cut to one copy.
+    pub loop_collapsed: bool,
 }
 
 impl DecodeOptions {
@@ -181,10 +236,14 @@ impl DecodeOptions {
 
     /// Encoder positions for `samples` of audio (≈ 50 per second plus margin).
     pub fn audio_ctx(&self, samples: usize, model_ctx: usize) -> usize {
+        self.audio_ctx_with(samples, model_ctx, self.audio_ctx_margin)
+    }
+
+    fn audio_ctx_with(&self, samples: usize, model_ctx: usize, margin: usize) -> usize {
         if !self.dynamic_audio_ctx {
             return model_ctx;
         }
-        (samples.div_ceil(SAMPLES_PER_AUDIO_CTX) + self.audio_ctx_margin).min(model_ctx)
+        (samples.div_ceil(SAMPLES_PER_AUDIO_CTX) + margin).min(model_ctx)
     }
 
     /// Token budget for `samples` of audio.
@@ -194,8 +253,23 @@ impl DecodeOptions {
     }
 }
 
+/// One decode's outcome.
+struct Decoded {
+    text: String,
+    no_speech: f32,
+    /// The decoder stopped at the token budget rather than at its own end.
+    hit_budget: bool,
+}
+
 /// Transcribes one utterance. `Ok(None)`: Whisper judged it non-speech (or
-/// produced no text) — the utterance must not become a result.
+/// produced no text) — the utterance must not become a result. `prompt`:
+/// words the call expects (product and plan names), given to the decoder as
+/// preceding text.
+///
+/// A decode that loops (a run of words said again right after itself, or
+/// text up to the token budget) is decoded once more with
+/// `loop_audio_ctx_margin` positions of trailing context; repeats still
+/// left are cut to their first copy.
 ///
 /// # Errors
 /// Empty audio, or whisper.cpp failed.
@@ -204,6 +278,7 @@ pub fn transcribe(
     state: &mut WhisperState,
     audio: &[f32],
     language: Option<&str>,
+    prompt: Option<&str>,
     opts: &DecodeOptions,
 ) -> Result<Option<Transcript>, AsrError> {
     if audio.is_empty() {
@@ -221,12 +296,60 @@ pub fn transcribe(
         None | Some("") | Some("auto") => "auto",
         Some(l) => l,
     };
+    let budget = opts.max_tokens(audio.len());
+    let decode = |state: &mut WhisperState, margin: usize| {
+        decode_once(model, state, input, lang, prompt, opts, margin, budget)
+    };
+    let mut d = decode(state, opts.audio_ctx_margin)?;
+    let mut redecoded = false;
+    let loops = |d: &Decoded| d.hit_budget || find_loop(&d.text).is_some();
+    let wider = opts.audio_ctx_with(input.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
+    if loops(&d) && wider > opts.audio_ctx(input.len(), model.n_audio_ctx) {
+        d = decode(state, opts.loop_audio_ctx_margin)?;
+        redecoded = true;
+    }
+    let language = if model.multilingual {
+        whisper_rs::get_lang_str(state.full_lang_id_from_state())
+            .unwrap_or("auto")
+            .to_string()
+    } else {
+        "en".to_string()
+    };
+    let collapsed = collapse_loops(&d.text);
+    let loop_collapsed = collapsed != d.text;
+    let mut text = collapsed;
+    if opts.simplified_chinese && language == "zh" {
+        text = to_simplified(&text);
+    }
+    if text.is_empty() || d.no_speech > opts.no_speech_threshold {
+        return Ok(None);
+    }
+    Ok(Some(Transcript {
+        text,
+        language,
+        no_speech_probability: d.no_speech,
+        redecoded,
+        loop_collapsed,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_once(
+    model: &WhisperModel,
+    state: &mut WhisperState,
+    input: &[f32],
+    lang: &str,
+    prompt: Option<&str>,
+    opts: &DecodeOptions,
+    margin: usize,
+    budget: u32,
+) -> Result<Decoded, AsrError> {
     let mut params = FullParams::new(opts.strategy());
     params.set_n_threads(opts.threads as i32);
     params.set_language(Some(lang));
     params.set_translate(false);
     params.set_no_context(true);
-    params.set_no_timestamps(true);
+    params.set_no_timestamps(!opts.timestamp_tokens);
     params.set_single_segment(true);
     params.set_print_special(false);
     params.set_print_progress(false);
@@ -241,8 +364,11 @@ pub fn transcribe(
     params.set_entropy_thold(opts.fallback_entropy_threshold);
     params.set_length_penalty(opts.length_penalty);
     params.set_no_speech_thold(opts.no_speech_threshold);
-    params.set_audio_ctx(opts.audio_ctx(input.len(), model.n_audio_ctx) as i32);
-    params.set_max_tokens(opts.max_tokens(audio.len()) as i32);
+    params.set_audio_ctx(opts.audio_ctx_with(input.len(), model.n_audio_ctx, margin) as i32);
+    params.set_max_tokens(budget as i32);
+    if let Some(p) = prompt.filter(|p| !p.trim().is_empty()) {
+        params.set_initial_prompt(p);
+    }
 
     state
         .full(params, input)
@@ -250,32 +376,25 @@ pub fn transcribe(
 
     let mut text = String::new();
     let mut no_speech: f32 = 0.0;
+    let mut tokens = 0usize;
     for segment in state.as_iter() {
         no_speech = no_speech.max(segment.no_speech_probability());
+        tokens += segment.n_tokens().max(0) as usize;
         if let Ok(t) = segment.to_str_lossy() {
             text.push_str(&t);
         }
     }
-    let text = clean_text(&text);
-    let language = if model.multilingual {
-        whisper_rs::get_lang_str(state.full_lang_id_from_state())
-            .unwrap_or("auto")
-            .to_string()
-    } else {
-        "en".to_string()
-    };
-    if text.is_empty() || no_speech > opts.no_speech_threshold {
-        return Ok(None);
-    }
-    Ok(Some(Transcript {
-        text,
-        language,
-        no_speech_probability: no_speech,
-    }))
+    Ok(Decoded {
+        text: clean_text(&text),
+        no_speech,
+        // Each segment also holds its timestamp and special tokens.
+        hit_budget: tokens >= budget as usize,
+    })
 }
 
-/// Removes Whisper's non-speech annotations ("[BLANK_AUDIO]", "(music)") and
-/// collapses whitespace.
+/// Removes Whisper's non-speech annotations ("[BLANK_AUDIO]", "(music)"),
+/// music notes, and the replacement characters of a multi-byte character cut
+/// by the token budget, and collapses whitespace.
 pub fn clean_text(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut depth = 0usize;
@@ -283,6 +402,7 @@ pub fn clean_text(raw: &str) -> String {
         match c {
             '[' | '(' => depth += 1,
             ']' | ')' if depth > 0 => depth -= 1,
+            '\u{fffd}' | '♪' | '♫' | '♬' => {}
             _ if depth == 0 => out.push(c),
             _ => {}
         }
@@ -310,7 +430,7 @@ mod tests {
 
     #[test]
     fn audio_ctx_is_sized_to_the_utterance() {
-        let o = DecodeOptions::from(&AsrConfig::default());
+        let o = DecodeOptions::for_kind(&AsrConfig::default(), true);
         assert_eq!(o.audio_ctx(16_000 * 3, 1500), 150 + 8);
         assert_eq!(o.audio_ctx(16_000 * 40, 1500), 1500);
         let full = DecodeOptions {
@@ -322,7 +442,7 @@ mod tests {
 
     #[test]
     fn beam_size_picks_the_search() {
-        let o = DecodeOptions::from(&AsrConfig::default());
+        let o = DecodeOptions::for_kind(&AsrConfig::default(), true);
         assert!(matches!(
             o.strategy(),
             SamplingStrategy::Greedy { best_of: 1 }
@@ -349,7 +469,7 @@ mod tests {
 
     #[test]
     fn token_budget_grows_with_duration() {
-        let o = DecodeOptions::from(&AsrConfig::default());
+        let o = DecodeOptions::for_kind(&AsrConfig::default(), true);
         assert_eq!(o.max_tokens(16_000 * 2), 16 + 12);
         assert!(o.max_tokens(16_000 * 10) > o.max_tokens(16_000 * 2));
     }
@@ -362,5 +482,7 @@ mod tests {
             "I want to cancel"
         );
         assert_eq!(clean_text("no ) brackets"), "no ) brackets");
+        assert_eq!(clean_text("甚至出现交易几\u{fffd}"), "甚至出现交易几");
+        assert_eq!(clean_text(" ♪ ♪ "), "");
     }
 }

@@ -41,6 +41,8 @@ pub struct CallSpec {
     pub roles: Vec<SpeakerRole>,
     /// `None`: detect.
     pub language: Option<String>,
+    /// Server and call vocabulary as a decoder prompt (`None`: no words).
+    pub prompt: Option<Arc<str>>,
     pub interim: bool,
     pub setup: FrontendSetup,
 }
@@ -135,7 +137,7 @@ pub async fn run_call<S>(
                     let role = spec.roles.get(ch).copied().unwrap_or(SpeakerRole::RoleUnknown);
                     tasks.spawn(process_utterance(
                         Arc::clone(&engine), key, spec.call_id.clone(), role, spec.language.clone(),
-                        utterance, end_of_speech, Arc::clone(&per_call),
+                        spec.prompt.clone(), utterance, end_of_speech, Arc::clone(&per_call),
                     ));
                 }
                 Some(FrontendEvent::Failed(e)) => {
@@ -257,6 +259,7 @@ async fn process_utterance(
     call_id: String,
     role: SpeakerRole,
     language: Option<String>,
+    prompt: Option<Arc<str>>,
     mut u: Utterance,
     end_of_speech: Instant,
     per_call: Arc<Semaphore>,
@@ -268,6 +271,7 @@ async fn process_utterance(
         audio: std::mem::take(&mut u.segment.audio),
         language: language.clone(),
         interim: !is_final,
+        prompt,
     };
     let asr = if is_final {
         let _slot = per_call.acquire().await.ok()?;

@@ -147,11 +147,18 @@ impl Engine {
                  (`callsense models fetch whisper-base.en`) or set asr.model"
             );
         }
+        let decode = DecodeOptions::for_model(&config.asr, &whisper);
+        tracing::info!(
+            audio_ctx_margin = decode.audio_ctx_margin,
+            loop_audio_ctx_margin = decode.loop_audio_ctx_margin,
+            timestamp_tokens = decode.timestamp_tokens,
+            "Whisper decoding"
+        );
         let asr = AsrPool::start(
             whisper,
             config.asr.workers,
             config.asr.queue_capacity,
-            DecodeOptions::from(&config.asr),
+            decode,
         )?;
         let frontend = FrontendPool::start(
             config.audio.frontend_threads,

@@ -7,7 +7,9 @@
 use crate::connect::CallContext;
 
 use crate::audio::{EndpointParams, FrontendSetup};
-use crate::config::Config;
+use std::sync::Arc;
+
+use crate::config::{Config, MAX_VOCABULARY_CHARS};
 use crate::pipeline::call::Inbound;
 use crate::pipeline::{CallError, CallSpec};
 use crate::proto::CallDisposition;
@@ -130,6 +132,7 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
             ));
         }
     }
+    let prompt = vocabulary_prompt(&cfg.asr.vocabulary, &c.vocabulary)?;
     let width = if encoding == AudioEncoding::Linear16 {
         2
     } else {
@@ -149,6 +152,7 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
             customer: serde_json::Value::Object(Default::default()),
             roles,
             language,
+            prompt,
             interim: c.interim_results,
             setup: FrontendSetup {
                 encoding,
@@ -160,6 +164,43 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
         bytes_per_frame,
         max_bytes,
     })
+}
+
+/// Longest entry of `CallConfig.vocabulary`, in characters.
+const MAX_VOCABULARY_ENTRY: usize = 100;
+
+/// The server's and the call's vocabulary as one decoder prompt ("Acme
+/// Fibre, Premium Plus, …"), or `None` when both are empty.
+///
+/// # Errors
+/// An empty, over-long or control-character entry, or more than
+/// [`MAX_VOCABULARY_CHARS`] in all.
+fn vocabulary_prompt(server: &[String], call: &[String]) -> Result<Option<Arc<str>>, String> {
+    for (i, w) in call.iter().enumerate() {
+        let n = w.trim().chars().count();
+        if n == 0 || n > MAX_VOCABULARY_ENTRY || w.chars().any(char::is_control) {
+            return Err(format!(
+                "config.vocabulary[{i}] must be 1 to {MAX_VOCABULARY_ENTRY} characters without control characters"
+            ));
+        }
+    }
+    let words: Vec<&str> = server
+        .iter()
+        .chain(call)
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Ok(None);
+    }
+    let prompt = words.join(", ");
+    let n = prompt.chars().count();
+    if n > MAX_VOCABULARY_CHARS {
+        return Err(format!(
+            "config.vocabulary with the server's asr.vocabulary comes to {n} characters; at most {MAX_VOCABULARY_CHARS}"
+        ));
+    }
+    Ok(Some(Arc::from(prompt)))
 }
 
 /// "" / "auto" → `None`; "en-US" → `Some("en")`.

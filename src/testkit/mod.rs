@@ -392,21 +392,29 @@ mod tests {
 }
 
 /// Words of `text` as ASR scoring compares them: lower case, letters, digits
-/// and apostrophes only.
+/// and apostrophes only, and each Chinese character a word of its own (Chinese
+/// has no spaces between words, so its "WER" is the character error rate, as
+/// models/asr-synth/wer.py scores it).
 pub fn score_words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in text.to_lowercase().chars() {
+        let cjk = ('\u{4e00}'..='\u{9fff}').contains(&c);
+        if !cjk && (c.is_alphanumeric() || c == '\'') {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if cjk {
+            words.push(c.to_string());
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// Word-level edit distance (substitutions + deletions + insertions) between a
@@ -432,6 +440,16 @@ pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
 #[cfg(test)]
 mod wer_tests {
     use super::*;
+
+    #[test]
+    fn chinese_characters_are_scored_one_by_one() {
+        assert_eq!(
+            score_words("我想把账户注销掉, ok? It's 3"),
+            ["我", "想", "把", "账", "户", "注", "销", "掉", "ok", "it's", "3"]
+        );
+        assert_eq!(score_words("登录abc不了"), ["登", "录", "abc", "不", "了"]);
+        assert_eq!(word_errors("我登录不了", "我登陆不了了"), (2, 5));
+    }
 
     #[test]
     fn word_errors_count_substitutions_deletions_and_insertions() {

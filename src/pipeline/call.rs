@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use super::call_rules::CallRules;
 use super::engine::{Engine, Gauge};
 use super::metrics::Metrics;
+use super::prompt::CallPrompts;
 use super::summary::SummaryBuilder;
 use super::CallError;
 use crate::asr::{AsrError, AsrJob};
@@ -85,6 +86,12 @@ pub async fn run_call<S>(
         }
     };
     let per_call = Arc::new(Semaphore::new(engine.config.asr.per_call_queue));
+    let prompts = Arc::new(CallPrompts::new(
+        spec.prompt.clone(),
+        spec.roles.len(),
+        engine.config.asr.previous_text_max_gap_ms,
+        engine.config.asr.previous_text_max_chars,
+    ));
     let mut tasks: JoinSet<Option<(UtteranceResult, Instant)>> = JoinSet::new();
     let mut summary = SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone());
     let mut rules = CallRules::new(spec.context.clone(), spec.customer.clone());
@@ -137,7 +144,7 @@ pub async fn run_call<S>(
                     let role = spec.roles.get(ch).copied().unwrap_or(SpeakerRole::RoleUnknown);
                     tasks.spawn(process_utterance(
                         Arc::clone(&engine), key, spec.call_id.clone(), role, spec.language.clone(),
-                        spec.prompt.clone(), utterance, end_of_speech, Arc::clone(&per_call),
+                        Arc::clone(&prompts), utterance, end_of_speech, Arc::clone(&per_call),
                     ));
                 }
                 Some(FrontendEvent::Failed(e)) => {
@@ -259,7 +266,7 @@ async fn process_utterance(
     call_id: String,
     role: SpeakerRole,
     language: Option<String>,
-    prompt: Option<Arc<str>>,
+    prompts: Arc<CallPrompts>,
     mut u: Utterance,
     end_of_speech: Instant,
     per_call: Arc<Semaphore>,
@@ -271,7 +278,7 @@ async fn process_utterance(
         audio: std::mem::take(&mut u.segment.audio),
         language: language.clone(),
         interim: !is_final,
-        prompt,
+        prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
     };
     let asr = if is_final {
         let _slot = per_call.acquire().await.ok()?;
@@ -293,6 +300,9 @@ async fn process_utterance(
         }
         return None;
     };
+    if is_final {
+        prompts.record_final(u.channel, u.segment.end_ms(), &transcript.text);
+    }
     let mut result = UtteranceResult {
         call_id: call_id.clone(),
         seq: u.seq,

@@ -1,10 +1,12 @@
 //! One call end to end: the loaded [`Engine`], the call loop in [`call`],
-//! and the end-of-call [`summary`].
+//! the decoder's context per channel in [`prompt`], and the end-of-call
+//! [`summary`].
 
 pub mod call;
 pub mod call_rules;
 pub mod engine;
 pub mod metrics;
+pub mod prompt;
 pub mod summary;
 
 pub use call::{classification_proto, prediction_to_proto, run_call, CallOutput, CallSpec};

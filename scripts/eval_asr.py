@@ -45,8 +45,8 @@ What it does
 3. Engine: one `callsense serve` on a free port with CALLSENSE__SERVER__LISTEN,
    CALLSENSE__ASR__MODEL=<ggml file> and every --set-config a.b=v as
    CALLSENSE__A__B=v; each call streamed with `callsense stream --as mulaw
-   --rate 8000 --json --language en|zh --roles customer,agent` as fast as the
-   server takes it (models/asr-synth/eval_engine.py's approach and helpers).
+   --rate 8000 --json --language en|zh --roles customer,agent --realtime`
+   paced like a live call (--fast: as fast as the server takes it) (models/asr-synth/eval_engine.py's approach and helpers).
 4. Peers, on the same turns: each turn cut (+-0.2 s) from the call's decoded
    mu-law channel, upsampled 2x to 16 kHz WAV. whisper-cli: its defaults (full
    30 s window, beam 5, best-of 5, temperature fallback), `-t 2`, `-l en|zh`,
@@ -322,9 +322,10 @@ def engine_server(binary: Path, model: Path, overrides: dict[str, str]):
             srv.kill()
 
 
-def engine_stream(binary: Path, server: str, call: Path, language: str) -> list[dict]:
+def engine_stream(binary: Path, server: str, call: Path, language: str, realtime: bool = True) -> list[dict]:
+    pace = ["--realtime"] if realtime else []
     out = subprocess.run([str(binary), "stream", str(call), "--server", server, "--as", "mulaw", "--rate", str(RATE),
-                          "--json", "--language", language, "--roles", "customer,agent"],
+                          "--json", "--language", language, "--roles", "customer,agent", *pace],
                          cwd=REPO, capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(f"callsense stream failed ({out.returncode}): {out.stderr[-2000:]}")
@@ -594,6 +595,9 @@ def main():
     ap.add_argument("--ct2", help="faster-whisper (CTranslate2) model dir (default: from --model, in EVAL_ASR_CT2_DIR)")
     ap.add_argument("--peers", default="whisper-cli,faster-whisper", help="comma list; empty for none")
     ap.add_argument("--engine-only", action="store_true", help="no peers")
+    ap.add_argument("--fast", action="store_true",
+                    help="stream calls as fast as the engine takes them instead of in real time (a channel's "
+                         "utterances then overlap in recognition, so the previous-text context is mostly absent)")
     ap.add_argument("--skip-engine", action="store_true", help="peers only")
     ap.add_argument("--set-config", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="engine config override, passed as CALLSENSE__SECTION__KEY=VALUE (repeatable)")
@@ -688,7 +692,7 @@ def main():
                 def engine_units(call, meta):
                     return [dict(channel=r["channel"], start_s=r["start_ms"] / 1000, end_s=r["end_ms"] / 1000,
                                  text=r["text"], language=r["language"])
-                            for r in engine_stream(binary, server, call, lang)]
+                            for r in engine_stream(binary, server, call, lang, not a.fast)]
                 run_system("callsense", engine_units,
                            "engine defaults" + "".join(f", {k}={v}" for k, v in overrides.items()))
         except RuntimeError as e:

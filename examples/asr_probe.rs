@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use callsense::asr::{whisper::transcribe, DecodeOptions, WhisperModel};
+use callsense::asr::whisper::{transcribe, LanguageDetector};
+use callsense::asr::{DecodeOptions, WhisperModel};
 use callsense::audio::codec::{linear_to_ulaw, ulaw_to_linear};
 use callsense::audio::file::AudioClip;
 use callsense::audio::resample::resample_offline;
@@ -57,6 +58,11 @@ fn main() -> Result<()> {
     let model = WhisperModel::load(Path::new(&args[0]), false)?;
     let opts = DecodeOptions::for_model(&config.asr, &model);
     let mut state = model.new_state()?;
+    let mut detector = if model.is_multilingual() {
+        Some(LanguageDetector::new(&model, &opts.languages)?)
+    } else {
+        None
+    };
     let list = std::fs::read_to_string(&args[1]).context("clips list")?;
     let (mut errs, mut words, mut total_ms) = (0usize, 0usize, 0f64);
     let mut times = Vec::new();
@@ -74,7 +80,15 @@ fn main() -> Result<()> {
         let mut best = f64::MAX;
         for _ in 0..repeat {
             let t0 = Instant::now();
-            let t = transcribe(&model, &mut state, &input, Some(lang), None, &opts)?;
+            let t = transcribe(
+                &model,
+                &mut state,
+                detector.as_mut(),
+                &input,
+                Some(lang),
+                None,
+                &opts,
+            )?;
             best = best.min(t0.elapsed().as_secs_f64() * 1000.0);
             text = t.map(|t| t.text).unwrap_or_default();
         }

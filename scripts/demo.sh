@@ -14,7 +14,7 @@ bin=target/release/callsense
 # project's synthetic-speech model, with the decoding settings chosen for it.
 profile=()
 if [ -z "${CALLSENSE__ASR__MODEL:-}${CALLSENSE_CONFIG:-}" ] &&
-  [ ! -s .runtime/models/ggml-base.en.bin ] && [ ! -s .runtime/models/ggml-tiny.en.bin ]; then
+  [ ! -s .runtime/models/ggml-base.bin ] && [ ! -s .runtime/models/ggml-base.en.bin ] && [ ! -s .runtime/models/ggml-tiny.en.bin ]; then
   profile=(--config config/synth-asr.toml)
   echo "==> No real Whisper model installed: serving with config/synth-asr.toml" >&2
 fi

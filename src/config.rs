@@ -155,12 +155,19 @@ impl Default for AudioConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AsrConfig {
-    /// ggml Whisper model file, or "auto": the first of `auto_candidates` that exists.
+    /// ggml Whisper model file, or "auto": the first of `auto_candidates`
+    /// that exists, real Whisper models before synthetic-speech ones.
     pub model: String,
-    /// Models tried in order when `model = "auto"`.
+    /// Models tried in order when `model = "auto"` (a synthetic-speech model
+    /// is only taken when no real one is installed).
     pub auto_candidates: Vec<PathBuf>,
     /// Default language ("en", "zh", … or "auto") when the call gives no hint.
     pub language: String,
+    /// Languages "auto" may detect (ISO 639-1 codes, e.g. ["en", "zh"]):
+    /// a telephone line's noise can look like a language no caller speaks.
+    /// Empty (default): any language Whisper knows. Multilingual models only;
+    /// detection looks at each utterance's first 4 s.
+    pub languages: Vec<String>,
     /// Whisper states, each on its own thread.
     pub workers: usize,
     /// Threads per Whisper state.
@@ -233,12 +240,14 @@ impl Default for AsrConfig {
         Self {
             model: "auto".into(),
             auto_candidates: vec![
+                PathBuf::from(".runtime/models/ggml-base.bin"),
                 PathBuf::from(".runtime/models/ggml-base.en.bin"),
                 PathBuf::from(".runtime/models/ggml-tiny.en.bin"),
                 PathBuf::from(crate::asr::SYNTH_MODEL),
                 PathBuf::from(".runtime/models/ggml-synth-spike-en.bin"),
             ],
             language: "auto".into(),
+            languages: Vec::new(),
             workers: 2,
             threads_per_worker: 1,
             queue_capacity: 256,

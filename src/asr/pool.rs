@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::whisper::{transcribe, DecodeOptions, Transcript, WhisperModel};
+use super::whisper::{transcribe, DecodeOptions, LanguageDetector, Transcript, WhisperModel};
 use super::AsrError;
 
 /// One utterance to transcribe.
@@ -127,13 +127,20 @@ impl AsrPool {
             );
             std::thread::Builder::new()
                 .name(format!("asr-{i}"))
-                .spawn(move || match m.new_state() {
-                    Ok(state) => {
-                        let _ = tx.send(Ok(()));
-                        run_worker(&m, state, &s, &o);
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
+                .spawn(move || {
+                    let detector = if m.is_multilingual() {
+                        LanguageDetector::new(&m, &o.languages).map(Some)
+                    } else {
+                        Ok(None)
+                    };
+                    match detector.and_then(|d| Ok((m.new_state()?, d))) {
+                        Ok((state, detector)) => {
+                            let _ = tx.send(Ok(()));
+                            run_worker(&m, state, detector, &s, &o);
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                        }
                     }
                 })
                 .map_err(|e| AsrError::Inference(format!("cannot spawn ASR thread: {e}")))?;
@@ -230,6 +237,7 @@ impl Drop for AsrPool {
 fn run_worker(
     model: &WhisperModel,
     mut state: whisper_rs::WhisperState,
+    mut detector: Option<LanguageDetector>,
     shared: &Shared,
     opts: &DecodeOptions,
 ) {
@@ -265,6 +273,7 @@ fn run_worker(
             transcribe(
                 model,
                 &mut state,
+                detector.as_mut(),
                 &next.job.audio,
                 next.job.language.as_deref(),
                 next.job.prompt.as_deref(),

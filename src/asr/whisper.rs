@@ -131,6 +131,84 @@ impl WhisperModel {
     }
 }
 
+/// Encoder positions the language detector sees: the utterance's first 4 s
+/// (shorter ones with silence after them).
+pub const LANGUAGE_DETECT_CTX: usize = 200;
+
+/// Detects an utterance's language in a window of [`LANGUAGE_DETECT_CTX`].
+///
+/// whisper.cpp detects the language of an "auto" decode before it applies
+/// that decode's `audio_ctx`, with the window the state's previous decode
+/// left behind (the full 30 s on a fresh state: 5 s of encoder work on one
+/// core for a 4 s utterance with base). This detector keeps a state of its
+/// own whose window is set once, so detection costs one small encoder pass,
+/// and the decode then runs with the detected language.
+pub struct LanguageDetector {
+    state: WhisperState,
+    /// Languages an utterance may be given (empty: any Whisper knows).
+    allowed: Vec<i32>,
+}
+
+impl LanguageDetector {
+    /// A detector for `model` (multilingual models only), choosing among
+    /// `allowed` ISO 639-1 codes (empty: any).
+    ///
+    /// # Errors
+    /// Not multilingual, an unknown code, or whisper.cpp failed.
+    pub fn new(model: &WhisperModel, allowed: &[String]) -> Result<Self, AsrError> {
+        if !model.multilingual {
+            return Err(AsrError::Inference(
+                "language detection needs a multilingual model".into(),
+            ));
+        }
+        let allowed = allowed
+            .iter()
+            .map(|code| {
+                whisper_rs::get_lang_id(code).ok_or_else(|| {
+                    AsrError::Inference(format!("asr.languages: Whisper has no language {code:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut state = model.new_state()?;
+        // One decode of silence with the detection window fixes the state's
+        // window for every later detection.
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_language(Some("en"));
+        params.set_audio_ctx(LANGUAGE_DETECT_CTX.min(model.n_audio_ctx) as i32);
+        params.set_max_tokens(1);
+        params.set_single_segment(true);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        state
+            .full(params, &vec![0.0; MIN_SAMPLES])
+            .map_err(|e| AsrError::Inference(e.to_string()))?;
+        Ok(Self { state, allowed })
+    }
+
+    /// The most probable (allowed) language of `audio` (16 kHz).
+    ///
+    /// # Errors
+    /// whisper.cpp failed.
+    pub fn detect(&mut self, audio: &[f32], threads: usize) -> Result<&'static str, AsrError> {
+        let err = |e: whisper_rs::WhisperError| AsrError::Inference(e.to_string());
+        self.state.pcm_to_mel(audio, threads).map_err(err)?;
+        let (best, probs) = self.state.lang_detect(0, threads).map_err(err)?;
+        let id = if self.allowed.is_empty() {
+            best
+        } else {
+            *self
+                .allowed
+                .iter()
+                .max_by(|a, b| {
+                    let p = |i: i32| probs.get(i as usize).copied().unwrap_or(0.0);
+                    p(**a).total_cmp(&p(**b))
+                })
+                .unwrap_or(&best)
+        };
+        Ok(whisper_rs::get_lang_str(id).unwrap_or("en"))
+    }
+}
+
 /// Candidates a greedy decoder samples when the temperature fallback re-decodes
 /// an utterance (whisper.cpp's and OpenAI's default).
 pub const FALLBACK_BEST_OF: i32 = 5;
@@ -159,6 +237,8 @@ pub struct DecodeOptions {
     pub fallback_entropy_threshold: f32,
     /// Write Mandarin in simplified characters.
     pub simplified_chinese: bool,
+    /// Languages detection may choose (empty: any).
+    pub languages: Vec<String>,
 }
 
 impl DecodeOptions {
@@ -193,6 +273,7 @@ impl DecodeOptions {
             fallback_logprob_threshold: c.fallback_logprob_threshold,
             fallback_entropy_threshold: c.fallback_entropy_threshold,
             simplified_chinese: c.chinese_script == ChineseScript::Simplified,
+            languages: c.languages.clone(),
         }
     }
 }
@@ -261,7 +342,8 @@ struct Decoded {
     hit_budget: bool,
 }
 
-/// Transcribes one utterance. `Ok(None)`: Whisper judged it non-speech (or
+/// Transcribes one utterance. Without a language (or "auto"), `detector`
+/// picks it (whisper.cpp's own detection without one). `Ok(None)`: Whisper judged it non-speech (or
 /// produced no text) — the utterance must not become a result. `prompt`:
 /// words the call expects (product and plan names), given to the decoder as
 /// preceding text.
@@ -276,6 +358,7 @@ struct Decoded {
 pub fn transcribe(
     model: &WhisperModel,
     state: &mut WhisperState,
+    detector: Option<&mut LanguageDetector>,
     audio: &[f32],
     language: Option<&str>,
     prompt: Option<&str>,
@@ -291,10 +374,11 @@ pub fn transcribe(
     } else {
         audio
     };
-    let lang = match language {
+    let lang = match (language, detector) {
         _ if !model.multilingual => "en",
-        None | Some("") | Some("auto") => "auto",
-        Some(l) => l,
+        (None | Some("") | Some("auto"), Some(d)) => d.detect(input, opts.threads)?,
+        (None | Some("") | Some("auto"), None) => "auto",
+        (Some(l), _) => l,
     };
     let budget = opts.max_tokens(audio.len());
     let decode = |state: &mut WhisperState, margin: usize| {

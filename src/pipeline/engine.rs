@@ -71,7 +71,8 @@ pub struct Engine {
     pub(crate) utterance_tasks: Arc<AtomicUsize>,
 }
 
-/// Resolves `asr.model`, trying `asr.auto_candidates` for "auto".
+/// Resolves `asr.model`, trying `asr.auto_candidates` for "auto": the first
+/// real Whisper model installed, else the first synthetic-speech one.
 ///
 /// # Errors
 /// [`EngineError::NoWhisperModel`] when "auto" finds nothing.
@@ -79,17 +80,18 @@ pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
     if config.asr.model != "auto" {
         return Ok(PathBuf::from(&config.asr.model));
     }
-    config
-        .asr
-        .auto_candidates
-        .iter()
-        .find(|p| p.is_file())
+    let candidates = &config.asr.auto_candidates;
+    let installed = |synthetic: bool| {
+        candidates
+            .iter()
+            .find(|p| crate::asr::is_synthetic_speech_model(p) == synthetic && p.is_file())
+    };
+    installed(false)
+        .or_else(|| installed(true))
         .cloned()
         .ok_or_else(|| {
             EngineError::NoWhisperModel(
-                config
-                    .asr
-                    .auto_candidates
+                candidates
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
@@ -144,7 +146,7 @@ impl Engine {
                 model = %whisper_path.display(),
                 "This is callsense's synthetic-speech test and demo model: it transcribes espeak-ng voices, \
                  not real callers. For real calls install a Whisper model \
-                 (`callsense models fetch whisper-base.en`) or set asr.model"
+                 (`callsense models fetch whisper-base`) or set asr.model"
             );
         }
         let decode = DecodeOptions::for_model(&config.asr, &whisper);
@@ -293,5 +295,42 @@ impl Gauge {
 impl Drop for Gauge {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_never_picks_a_synthetic_model_when_a_real_one_is_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        let synth = dir.path().join("ggml-callsense-synth-en-q8_0.bin");
+        let real = dir.path().join("ggml-base.bin");
+        let missing = dir.path().join("ggml-tiny.en.bin");
+        std::fs::write(&synth, b"x").unwrap();
+        let mut c = Config::default();
+        c.asr.auto_candidates = vec![synth.clone(), missing.clone(), real.clone()];
+        assert_eq!(
+            resolve_whisper_model(&c).unwrap(),
+            synth,
+            "only the synthetic one"
+        );
+        std::fs::write(&real, b"x").unwrap();
+        assert_eq!(
+            resolve_whisper_model(&c).unwrap(),
+            real,
+            "listed later, still preferred"
+        );
+        c.asr.auto_candidates = vec![missing];
+        assert!(matches!(
+            resolve_whisper_model(&c),
+            Err(EngineError::NoWhisperModel(_))
+        ));
+        c.asr.model = "/x/ggml-small.bin".into();
+        assert_eq!(
+            resolve_whisper_model(&c).unwrap(),
+            PathBuf::from("/x/ggml-small.bin")
+        );
     }
 }

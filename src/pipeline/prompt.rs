@@ -135,7 +135,7 @@ mod tests {
         p.record_final(0, 100, "I would like to upgrade my plan");
         assert_eq!(
             p.for_utterance(0, 200).as_deref(),
-            Some("Acme Fibre, Premium Plus. upgrade my plan")
+            Some("Acme Fibre, Premium Plus. my plan")
         );
         let off = CallPrompts::new(None, 1, 0, 200);
         off.record_final(0, 100, "hello");

@@ -1,9 +1,10 @@
 //! Integration tests: the real server on port 0, real gRPC, real models
-//! (Silero VAD, the synthetic-speech Whisper stand-in, the shipped
-//! classifier). `scripts/test.sh` installs the runtime files first.
+//! (Silero VAD, OpenAI's Whisper base and the synthetic-speech Whisper
+//! stand-in, the shipped classifiers). `scripts/test.sh` installs the runtime files first.
 
 mod common;
 
+mod asr_real;
 mod asr_synth;
 mod classifier;
 mod cli;

@@ -300,6 +300,12 @@ async fn process_utterance(
         }
         return None;
     };
+    if transcript.redecoded {
+        Metrics::inc(&engine.metrics.asr_redecoded);
+    }
+    if transcript.loop_collapsed {
+        Metrics::inc(&engine.metrics.asr_loops_collapsed);
+    }
     if is_final {
         prompts.record_final(u.channel, u.segment.end_ms(), &transcript.text);
     }

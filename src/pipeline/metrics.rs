@@ -87,6 +87,10 @@ pub struct Metrics {
     pub utterances_interim: AtomicU64,
     /// Segments the recogniser judged non-speech or empty.
     pub utterances_dropped: AtomicU64,
+    /// Utterances decoded a second time because the first decode looped.
+    pub asr_redecoded: AtomicU64,
+    /// Utterances whose repeats were cut after the second decode.
+    pub asr_loops_collapsed: AtomicU64,
     pub texts_analyzed: AtomicU64,
     /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
     pub classified_mixed_language: AtomicU64,
@@ -107,7 +111,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 13] = [
+        let counters: [(&str, &str, &AtomicU64); 15] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -157,6 +161,16 @@ impl Metrics {
                 "callsense_utterances_dropped_total",
                 "Segments the recogniser found no speech in.",
                 &self.utterances_dropped,
+            ),
+            (
+                "callsense_asr_redecoded_total",
+                "Utterances decoded again with a wider window because the first decode looped.",
+                &self.asr_redecoded,
+            ),
+            (
+                "callsense_asr_loops_collapsed_total",
+                "Utterances whose repeated words were cut to one copy.",
+                &self.asr_loops_collapsed,
             ),
             (
                 "callsense_texts_analyzed_total",

@@ -338,6 +338,37 @@ mod tests {
     }
 
     #[test]
+    fn vocabulary_becomes_one_prompt_and_bad_entries_are_named() {
+        let mut server = Config::default();
+        server.asr.vocabulary = vec!["Acme Fibre".into()];
+        let mut c = cfg();
+        c.vocabulary = vec!["Premium Plus".into(), " Zeta Mobile ".into()];
+        let v = validate_config(&c, &server).unwrap();
+        assert_eq!(
+            v.spec.prompt.as_deref(),
+            Some("Acme Fibre, Premium Plus, Zeta Mobile")
+        );
+        assert_eq!(
+            validate_config(&cfg(), &Config::default())
+                .unwrap()
+                .spec
+                .prompt,
+            None
+        );
+        for (bad, words) in [
+            ("config.vocabulary[1]", vec!["ok".to_string(), "  ".into()]),
+            ("config.vocabulary[0]", vec!["x".repeat(101)]),
+            ("config.vocabulary[0]", vec!["new\nline".into()]),
+            ("at most 600", vec!["y".repeat(100); 7]),
+        ] {
+            let mut c = cfg();
+            c.vocabulary = words;
+            let e = err(c);
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
     fn valid_stereo_mulaw() {
         let v = validate_config(&cfg(), &Config::default()).unwrap();
         assert_eq!(v.bytes_per_frame, 2);

@@ -263,6 +263,33 @@ pub fn non_speech_signals(path: &Path) -> Result<(u32, Vec<Signal>), FixtureErro
                     })
                     .collect()
             }
+            "hold_music" => {
+                // An arpeggio of plucked notes (three harmonics, decaying)
+                // over a sustained bass note, as a hold loop sounds.
+                let notes = s.freqs_hz.clone().unwrap_or_default();
+                let note_ms = s
+                    .segment_ms
+                    .as_ref()
+                    .and_then(|v| v.first())
+                    .copied()
+                    .unwrap_or(250);
+                let x: Vec<f32> = (0..n)
+                    .map(|i| {
+                        let t = ms(i);
+                        let Some(&f) = notes.get((t / note_ms) as usize % notes.len().max(1))
+                        else {
+                            return 0.0;
+                        };
+                        let since = (t % note_ms) as f32 / 1000.0;
+                        let pluck: f32 = (1..=3)
+                            .map(|h| tone(f * h as f32, i, rate) / h as f32)
+                            .sum::<f32>()
+                            * (-since * 6.0).exp();
+                        pluck + 0.5 * tone(notes.first().copied().unwrap_or(f) / 2.0, i, rate)
+                    })
+                    .collect();
+                scale_to(x, s.rms_dbfs.unwrap_or(-24.0))
+            }
             other => return Err(err(format!("unknown signal `{other}`"))),
         };
         out.push(Signal {

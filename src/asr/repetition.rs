@@ -11,6 +11,10 @@ use std::ops::Range;
 
 /// Longest run of units looked for (a sentence of ~40 words).
 const MAX_RUN: usize = 48;
+/// A run of at least this many units, said once and then started again up
+/// to the end of the text for at least this many units (and a third of the
+/// run), is a loop cut short by the token budget.
+const MIN_RESTARTED_RUN: usize = 6;
 
 /// What a unit of text is compared as, and where it sits in the text.
 #[derive(Debug, Clone)]
@@ -102,7 +106,9 @@ fn copies_for_loop(len: usize, cjk: bool) -> usize {
 pub fn find_loop(text: &str) -> Option<Repeat> {
     let u = units(text);
     for start in 0..u.len() {
-        let longest = MAX_RUN.min((u.len() - start) / 2);
+        // Up to half the rest for runs said twice; longer for a run started
+        // again (its second copy is shorter).
+        let longest = MAX_RUN.min(u.len() - start - 1);
         for len in 1..=longest {
             let same = |a: usize, b: usize| (0..len).all(|k| u[a + k].key == u[b + k].key);
             let mut copies = 1;
@@ -111,6 +117,28 @@ pub fn find_loop(text: &str) -> Option<Repeat> {
             }
             let cjk = u[start..start + len].iter().all(|x| x.cjk);
             if copies < copies_for_loop(len, cjk) {
+                // A long run said once and started again until the token
+                // budget stopped it ("If the reader will excuse me, I will
+                // say nothing … If the reader will excuse me, I will say").
+                let after = start + len;
+                let partial = u.len() - after;
+                let restarted = copies == 1
+                    && len >= MIN_RESTARTED_RUN
+                    && partial >= MIN_RESTARTED_RUN.max(len / 3)
+                    && partial < len
+                    && (0..partial).all(|k| {
+                        let (again, first) = (&u[after + k].key, &u[start + k].key);
+                        // The budget may stop it inside its last word.
+                        again == first || (k + 1 == partial && first.starts_with(again.as_str()))
+                    });
+                if restarted {
+                    return Some(Repeat {
+                        run: len,
+                        copies: 1,
+                        cut: u[start].span.start..u[start].span.start,
+                        tail: Some(u[after].span.start..text.len()),
+                    });
+                }
                 continue;
             }
             let last = start + (copies - 1) * len;
@@ -166,6 +194,25 @@ mod tests {
         assert_eq!(collapse_loops(t), "What joy there is in living.");
         let t = "and so my fellow Americans and so my fellow Americans, ask not";
         assert_eq!(collapse_loops(t), "and so my fellow Americans, ask not");
+    }
+
+    #[test]
+    fn a_long_sentence_started_again_up_to_the_budget_is_cut() {
+        let t = "If the reader will excuse me, I will say nothing of my antecedents, nor of the circumstances. If the reader will excuse me, I will say nothing of my antecedent";
+        let r = find_loop(t).unwrap();
+        assert_eq!(r.copies, 1);
+        assert_eq!(
+            collapse_loops(t),
+            "If the reader will excuse me, I will say nothing of my antecedents, nor of the circumstances."
+        );
+        // A speaker going back to the start of a short phrase is speech.
+        for t in [
+            "I want to cancel, I want to",
+            "can you hear me now can you hear me",
+            "the birch canoe slid on the smooth planks the birch canoe",
+        ] {
+            assert_eq!(find_loop(t), None, "{t}");
+        }
     }
 
     #[test]

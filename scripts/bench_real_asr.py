@@ -356,7 +356,8 @@ async def _stream_client(binary: Path, server: str, call: Path, start_at: float,
             finals.append(dict(channel=int(ea.field(r, "channel") or 0),
                                start_s=int(ea.field(r, "start_ms") or 0) / 1000,
                                end_s=int(ea.field(r, "end_ms") or 0) / 1000,
-                               text=ea.field(r, "transcript") or "", arrival_s=round(now, 4)))
+                               text=ea.field(r, "transcript") or "", arrival_s=round(now, 4),
+                               timings=ea.field(r, "timings") or {}))  # the engine's own: queued, asr, ...
     rc = await proc.wait()
     err = (await err_task).decode(errors="replace")
     return dict(finals=finals, accepted_s=accepted_s, killed=killed, rc=rc, stderr=err[-1000:] if rc and not killed

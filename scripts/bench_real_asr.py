@@ -374,6 +374,7 @@ async def _run_clients(binary, server, call, offsets, max_wait_s, call_s):
 def run_callsense(binary: Path, ggml: Path, overrides: dict, call: Path, warm: Path, meta: dict,
                   offsets: list[float], max_wait_s: float) -> dict:
     call_s = meta["seconds"]
+    built = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(binary.stat().st_mtime))  # it may be rebuilt mid-run
     with ea.engine_server(binary, ggml, overrides) as (server, log_path):
         subprocess.run([str(binary), "stream", str(warm), "--server", server, "--as", "mulaw", "--rate", str(RATE),
                         "--json", "--language", LANG, "--roles", "customer,agent"], cwd=REPO,
@@ -409,7 +410,7 @@ def run_callsense(binary: Path, ggml: Path, overrides: dict, call: Path, warm: P
         note.append(f"{len(failed)} client(s) failed: {failed[0]['stderr'][-200:]}")
     unmatched = sum(1 for c in clients for idx in match_finals(meta, c["finals"]) if not idx)
     return dict(lat=lat_stats(lats), lat_from_speech_end=lat_stats(lats_speech),
-                wer=score_copies(meta, copies), clients=per_client, engine_log=str(log_path),
+                wer=score_copies(meta, copies), clients=per_client, engine_log=str(log_path), binary_built=built,
                 client_cpu_cores=round(client_cpu / max(wall, 1e-9), 3),
                 server_cpu_cores=round(server_cpu / max(wall, 1e-9), 3),
                 accepted_s_max=max((c["accepted_s"] or 0) for c in clients),

@@ -82,8 +82,7 @@ async fn transcribe_call_with(
     mut config: callsense::config::Config,
 ) -> (CallMeta, Vec<UtteranceResult>) {
     let meta: CallMeta =
-        serde_json::from_str(&std::fs::read_to_string(format!("{fixture}.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(format!("{fixture}.json")).unwrap()).unwrap();
     assert_eq!(meta.channels, ["agent", "customer"]);
     let clip =
         callsense::audio::file::AudioClip::read(Path::new(&format!("{fixture}.wav"))).unwrap();

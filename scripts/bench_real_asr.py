@@ -623,12 +623,7 @@ def main():
             raise SystemExit(f"unknown system {s!r}")
     calls_n = [int(x) for x in a.calls.split(",") if x]
     beams = [int(x) for x in a.fw_beams.split(",") if x]
-    overrides = {}
-    for kv in a.set_config:
-        k, eq, v = kv.partition("=")
-        if "." not in k or not eq:
-            raise SystemExit(f"--set-config wants section.key=value, got {kv!r}")
-        overrides["CALLSENSE__" + "__".join(p.upper() for p in k.split("."))] = v
+    overrides = ea.config_overrides(a.set_config)
     env_cfg = {k: v for k, v in os.environ.items() if k.startswith("CALLSENSE__")}
     if "faster-whisper" in systems:
         try:

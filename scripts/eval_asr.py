@@ -296,6 +296,17 @@ def wait_for_binary(path: Path, wait_s: float) -> None:
         time.sleep(30)
 
 
+def config_overrides(pairs: list[str]) -> dict[str, str]:
+    """`section.key=value` pairs as the engine's CALLSENSE__SECTION__KEY variables."""
+    out = {}
+    for kv in pairs:
+        k, eq, v = kv.partition("=")
+        if "." not in k or not eq:
+            raise SystemExit(f"--set-config wants section.key=value, got {kv!r}")
+        out["CALLSENSE__" + "__".join(p.upper() for p in k.split("."))] = v
+    return out
+
+
 @contextlib.contextmanager
 def engine_server(binary: Path, model: Path, overrides: dict[str, str]):
     port = free_port()
@@ -628,12 +639,7 @@ def main():
     ggml, ct2, model_name = resolve_model(a.model, a.ct2)
     if lang != "en" and english_only(ggml):
         raise SystemExit(f"{ggml} is an English-only model; the {a.set_name} set is Mandarin")
-    overrides = {}
-    for kv in a.set_config:
-        k, _, v = kv.partition("=")
-        if "." not in k or not _:
-            raise SystemExit(f"--set-config wants section.key=value, got {kv!r}")
-        overrides["CALLSENSE__" + "__".join(p.upper() for p in k.split("."))] = v
+    overrides = config_overrides(a.set_config)
     peers = [] if a.engine_only else [p for p in a.peers.split(",") if p]
     work = Path(a.work_dir or Path(tempfile.gettempdir()) / f"callsense-eval-asr/{a.set_name}-seed{a.seed}")
     clips = load_set(a.set_name, a.raw_refs)

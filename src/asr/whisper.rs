@@ -45,7 +45,7 @@ const MIN_SAMPLES: usize = 16_000;
 /// see the speech end and says it again and again (on the development clips:
 /// 8 positions loop 9 of 16 utterances without timestamp tokens, 3 with
 /// them; 25 and 50 positions with timestamp tokens loop none, within 4 errors
-/// in 147 words of the full 30 s window; README, "Decoding real Whisper").
+/// in 147 words of the full 30 s window; README, "Real speech").
 pub const REAL_AUDIO_CTX_MARGIN: u32 = 50;
 /// The synthetic-speech model was trained on windows sized to the clip.
 pub const SYNTH_AUDIO_CTX_MARGIN: u32 = 8;
@@ -343,15 +343,15 @@ struct Decoded {
 }
 
 /// Transcribes one utterance. Without a language (or "auto"), `detector`
-/// picks it (whisper.cpp's own detection without one). `Ok(None)`: Whisper judged it non-speech (or
-/// produced no text) — the utterance must not become a result. `prompt`:
-/// words the call expects (product and plan names), given to the decoder as
-/// preceding text.
+/// picks it (whisper.cpp's own detection without one). `prompt`: words the
+/// call expects (product and plan names), given to the decoder as preceding
+/// text. `Ok(None)`: Whisper judged it non-speech (or produced no text) —
+/// the utterance must not become a result.
 ///
 /// A decode that loops (a run of words said again right after itself, or
 /// text up to the token budget) is decoded once more with
 /// `loop_audio_ctx_margin` positions of trailing context; repeats still
-/// left are cut to their first copy.
+/// left are cut to one copy.
 ///
 /// # Errors
 /// Empty audio, or whisper.cpp failed.
@@ -385,12 +385,11 @@ pub fn transcribe(
         decode_once(model, state, input, lang, prompt, opts, margin, budget)
     };
     let mut d = decode(state, opts.audio_ctx_margin)?;
-    let mut redecoded = false;
-    let loops = |d: &Decoded| d.hit_budget || find_loop(&d.text).is_some();
+    let looped = d.hit_budget || find_loop(&d.text).is_some();
     let wider = opts.audio_ctx_with(input.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
-    if loops(&d) && wider > opts.audio_ctx(input.len(), model.n_audio_ctx) {
+    let redecoded = looped && wider > opts.audio_ctx(input.len(), model.n_audio_ctx);
+    if redecoded {
         d = decode(state, opts.loop_audio_ctx_margin)?;
-        redecoded = true;
     }
     let language = if model.multilingual {
         whisper_rs::get_lang_str(state.full_lang_id_from_state())
@@ -399,9 +398,14 @@ pub fn transcribe(
     } else {
         "en".to_string()
     };
-    let collapsed = collapse_loops(&d.text);
-    let loop_collapsed = collapsed != d.text;
-    let mut text = collapsed;
+    // Repeats are looked for again only where the first decode looped.
+    let (mut text, loop_collapsed) = if looped {
+        let cut = collapse_loops(&d.text);
+        let changed = cut != d.text;
+        (cut, changed)
+    } else {
+        (std::mem::take(&mut d.text), false)
+    };
     if opts.simplified_chinese && language == "zh" {
         text = to_simplified(&text);
     }
@@ -522,6 +526,22 @@ mod tests {
             ..o.clone()
         };
         assert_eq!(full.audio_ctx(16_000, 1500), 1500);
+    }
+
+    #[test]
+    fn real_and_synthetic_models_get_their_own_defaults_unless_configured() {
+        let mut c = AsrConfig::default();
+        let real = DecodeOptions::for_kind(&c, false);
+        assert_eq!(real.audio_ctx_margin, REAL_AUDIO_CTX_MARGIN as usize);
+        assert!(real.timestamp_tokens);
+        let synth = DecodeOptions::for_kind(&c, true);
+        assert_eq!(synth.audio_ctx_margin, SYNTH_AUDIO_CTX_MARGIN as usize);
+        assert!(!synth.timestamp_tokens);
+        c.audio_ctx_margin = Some(100);
+        c.timestamp_tokens = Some(false);
+        let set = DecodeOptions::for_kind(&c, false);
+        assert_eq!((set.audio_ctx_margin, set.timestamp_tokens), (100, false));
+        assert_eq!(set.audio_ctx(16_000 * 3, 1500), 150 + 100);
     }
 
     #[test]

@@ -93,9 +93,7 @@ fn tail(text: &str, max_chars: usize) -> &str {
     let (cut, _) = text.char_indices().nth(n - max_chars).unwrap_or((0, ' '));
     let rest = &text[cut..];
     match rest.find(char::is_whitespace) {
-        Some(i) if !rest[..i].chars().any(super::super::asr::repetition::is_cjk) => {
-            rest[i..].trim_start()
-        }
+        Some(i) if !rest[..i].chars().any(crate::asr::repetition::is_cjk) => rest[i..].trim_start(),
         _ => rest,
     }
 }

@@ -127,6 +127,14 @@ pub struct AudioConfig {
     pub pad_ms: u32,
     /// With interim results on, one interim transcript per this much speech.
     pub interim_interval_ms: u32,
+    /// Early decode: after this much silence the utterance so far is handed
+    /// to an idle Whisper worker while the endpointer still waits for
+    /// `end_silence_ms`; if speech does not resume, the final result reuses
+    /// that decode instead of starting one (turn end → final drops by up to
+    /// `end_silence_ms - early_decode_ms`). Only idle workers take it, so it
+    /// costs no capacity under load. 0: off; below `pad_ms` it waits for
+    /// `pad_ms` (the final's trailing padding must be there).
+    pub early_decode_ms: u32,
     /// Threads running decoding, resampling and VAD for all calls.
     pub frontend_threads: usize,
     /// Audio messages queued per front-end thread before callers wait.
@@ -146,6 +154,7 @@ impl Default for AudioConfig {
             max_utterance_ms: 15_000,
             pad_ms: 200,
             interim_interval_ms: 1000,
+            early_decode_ms: 200,
             frontend_threads: 1,
             frontend_queue: 256,
         }
@@ -435,6 +444,11 @@ impl Config {
         if a.min_speech_ms >= a.max_utterance_ms || a.pad_ms > 1000 {
             return bad(
                 "audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms ≤ 1000",
+            );
+        }
+        if a.early_decode_ms >= a.end_silence_ms {
+            return bad(
+                "audio.early_decode_ms must be below audio.end_silence_ms (0 turns it off)",
             );
         }
         if a.frontend_threads == 0 || a.frontend_queue == 0 || a.interim_interval_ms < 200 {

@@ -201,6 +201,26 @@ impl AsrPool {
         self.enqueue(job, permit).await
     }
 
+    /// Queues work only if a worker is idle now and no other job waits:
+    /// early decodes, which must never delay anyone's final.
+    ///
+    /// # Errors
+    /// [`AsrError::Busy`] when no worker is free; otherwise as
+    /// [`AsrPool::transcribe`].
+    pub async fn transcribe_if_idle(&self, job: AsrJob) -> Result<AsrOutput, AsrError> {
+        {
+            let q = self.shared.queues.lock().expect("ASR queue lock");
+            let waiting = q.finals.len + q.interims.len;
+            if waiting + self.shared.busy.load(Ordering::Relaxed) >= self.workers {
+                return Err(AsrError::Busy);
+            }
+        }
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| AsrError::Busy)?;
+        self.enqueue(job, permit).await
+    }
+
     async fn enqueue(
         &self,
         job: AsrJob,

@@ -24,6 +24,9 @@ pub struct EndpointParams {
     pub pad: u64,
     /// `None`: no interim snapshots.
     pub interim_interval: Option<u64>,
+    /// Silence after which an early snapshot of the utterance goes out
+    /// (never before `pad`); `None`: none.
+    pub early: Option<u64>,
 }
 
 impl EndpointParams {
@@ -37,6 +40,7 @@ impl EndpointParams {
             max_utterance: a.max_utterance_ms as u64 * SAMPLES_PER_MS,
             pad: a.pad_ms as u64 * SAMPLES_PER_MS,
             interim_interval: interim.then_some(a.interim_interval_ms as u64 * SAMPLES_PER_MS),
+            early: (a.early_decode_ms > 0).then(|| a.early_decode_ms as u64 * SAMPLES_PER_MS),
         }
     }
 }
@@ -56,6 +60,18 @@ pub struct Segment {
     pub decided_at: u64,
     /// False for interim snapshots of speech still in progress.
     pub is_final: bool,
+    /// An early snapshot: taken `early` into the silence after the speech,
+    /// with exactly the audio the final will have if speech does not resume
+    /// (same `start`, `end` and samples). Not final.
+    pub early: bool,
+}
+
+impl Segment {
+    /// What identifies a segment's audio within its channel: a final with
+    /// the key of an early snapshot carries the same samples.
+    pub fn audio_key(&self) -> (u64, u64, usize) {
+        (self.start, self.end, self.audio.len())
+    }
 }
 
 impl Segment {
@@ -81,6 +97,8 @@ enum State {
         /// (`[start, end)`; the later of equals): where a long monologue is split.
         best_pause: Option<(u64, u64)>,
         last_interim: u64,
+        /// An early snapshot went out for the current silence run.
+        early_sent: bool,
     },
 }
 
@@ -194,6 +212,7 @@ impl Endpointer {
                         pause_start: None,
                         best_pause: None,
                         last_interim: frame_start,
+                        early_sent: false,
                     };
                 } else {
                     self.trim_to(now.saturating_sub(self.p.pad));
@@ -207,10 +226,12 @@ impl Endpointer {
                 pause_start,
                 best_pause,
                 last_interim,
+                early_sent,
             } => {
                 if prob >= self.p.continue_threshold {
                     *last_speech_end = now;
                     *silence_run = 0;
+                    *early_sent = false;
                 } else {
                     *silence_run += f;
                 }
@@ -260,8 +281,18 @@ impl Endpointer {
                         pause_start: pause_now.map(|p| p.max(cut)),
                         best_pause: None,
                         last_interim: cut,
+                        early_sent: false,
                     };
                     self.trim_to(from);
+                } else if self.p.early.is_some_and(|e| sil >= e.max(self.p.pad))
+                    && !*early_sent
+                    && sp >= self.p.min_speech
+                    && lse > s
+                {
+                    *early_sent = true;
+                    let mut seg = self.snapshot(s, lse, lse + self.p.pad, now, false);
+                    seg.early = true;
+                    out.push(seg);
                 } else if let Some(every) = self.p.interim_interval {
                     if now - *last_interim >= every && sp >= self.p.min_speech {
                         *last_interim = now;
@@ -309,6 +340,7 @@ impl Endpointer {
             audio,
             decided_at,
             is_final,
+            early: false,
         }
     }
 
@@ -352,8 +384,11 @@ mod tests {
         fn reset(&mut self) {}
     }
 
+    /// The defaults without early snapshots (tested on their own below).
     fn params() -> EndpointParams {
-        EndpointParams::from_config(&AudioConfig::default(), false)
+        let mut p = EndpointParams::from_config(&AudioConfig::default(), false);
+        p.early = None;
+        p
     }
 
     /// Builds audio from (ms, loud?) runs.
@@ -506,8 +541,45 @@ mod tests {
     }
 
     #[test]
+    fn an_early_snapshot_carries_exactly_the_final_audio() {
+        let p = EndpointParams::from_config(&AudioConfig::default(), false);
+        let audio = script(&[(1000, false), (1500, true), (2000, false)]);
+        let segs = run(p, &audio, 160);
+        assert_eq!(segs.len(), 2, "{segs:?}");
+        let (early, fin) = (&segs[0], &segs[1]);
+        assert!(early.early && !early.is_final && fin.is_final && !fin.early);
+        // 200 ms into the silence (the default), 300 ms before the endpoint.
+        assert_eq!(early.decided_at, (2500 + 200) * SAMPLES_PER_MS);
+        assert_eq!(fin.decided_at, (2500 + 500) * SAMPLES_PER_MS);
+        assert_eq!(fin.audio_key(), early.audio_key());
+        assert_eq!(early.audio, fin.audio);
+    }
+
+    #[test]
+    fn speech_resuming_after_an_early_snapshot_makes_a_new_one() {
+        let mut p = EndpointParams::from_config(&AudioConfig::default(), false);
+        p.early = Some(100 * SAMPLES_PER_MS); // below the padding: waits for it
+        let audio = script(&[
+            (500, false),
+            (1000, true),
+            (300, false), // early snapshot, then speech resumes
+            (800, true),
+            (1000, false),
+        ]);
+        let segs = run(p, &audio, 160);
+        let early: Vec<_> = segs.iter().filter(|s| s.early).collect();
+        let fin: Vec<_> = segs.iter().filter(|s| s.is_final).collect();
+        assert_eq!((early.len(), fin.len()), (2, 1), "{segs:?}");
+        assert_eq!(early[0].decided_at, (1500 + 200) * SAMPLES_PER_MS);
+        assert_ne!(fin[0].audio_key(), early[0].audio_key());
+        assert_eq!(fin[0].audio_key(), early[1].audio_key());
+        assert_eq!(early[1].audio, fin[0].audio);
+    }
+
+    #[test]
     fn interim_snapshots_while_speaking() {
-        let p = EndpointParams::from_config(&AudioConfig::default(), true);
+        let mut p = EndpointParams::from_config(&AudioConfig::default(), true);
+        p.early = None;
         let audio = script(&[(200, false), (3500, true), (1000, false)]);
         let segs = run(p, &audio, 160);
         let interim = segs.iter().filter(|s| !s.is_final).count();

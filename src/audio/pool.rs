@@ -389,7 +389,16 @@ mod tests {
                 .await
                 .unwrap()
             {
-                Some(FrontendEvent::Utterance { utterance, .. }) => seqs.push(utterance.seq),
+                Some(FrontendEvent::Utterance { utterance, .. }) => {
+                    if utterance.segment.is_final {
+                        seqs.push(utterance.seq);
+                    } else {
+                        assert!(
+                            utterance.segment.early,
+                            "only early snapshots besides finals"
+                        );
+                    }
+                }
                 Some(FrontendEvent::Finished { duration_ms }) => {
                     assert_eq!(duration_ms, 7000);
                     break;

@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::call_rules::CallRules;
 use super::engine::{Engine, Gauge};
@@ -20,7 +20,7 @@ use super::metrics::Metrics;
 use super::prompt::CallPrompts;
 use super::summary::SummaryBuilder;
 use super::CallError;
-use crate::asr::{AsrError, AsrJob};
+use crate::asr::{AsrError, AsrJob, AsrOutput};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::{Prediction, Routed};
 use crate::connect::CallContext;
@@ -58,6 +58,15 @@ pub enum Inbound {
 
 /// Frontend events buffered per call.
 const EVENT_CAPACITY: usize = 64;
+
+/// An early decode in flight for a channel's utterance (see
+/// `audio.early_decode_ms`): the final takes it if its audio is the same.
+struct EarlyDecode {
+    seq: u32,
+    /// [`crate::audio::Segment::audio_key`] of the snapshot.
+    audio_key: (u64, u64, usize),
+    task: JoinHandle<Result<AsrOutput, AsrError>>,
+}
 
 /// What the call's output channel carries.
 pub type CallOutput = Result<StreamCallResponse, CallError>;
@@ -100,6 +109,7 @@ pub async fn run_call<S>(
     // channel increase, so an interim at or below it is stale.
     let mut last_final: Vec<u32> = vec![0; spec.roles.len()];
     let mut interim_running: HashSet<usize> = HashSet::new();
+    let mut early: Vec<Option<EarlyDecode>> = (0..spec.roles.len()).map(|_| None).collect();
     let (mut input_done, mut flushed, mut duration_ms) = (false, false, 0u64);
 
     loop {
@@ -136,15 +146,35 @@ pub async fn run_call<S>(
                 }
             },
             ev = events.recv(), if !flushed => match ev {
-                Some(FrontendEvent::Utterance { utterance, end_of_speech }) => {
+                Some(FrontendEvent::Utterance { mut utterance, end_of_speech }) => {
                     let ch = utterance.channel;
+                    if utterance.segment.early {
+                        if let Some(e) = start_early(&engine, key, &spec, &prompts, &mut utterance) {
+                            if let Some(old) = early.get_mut(ch).and_then(|slot| slot.replace(e)) {
+                                old.task.abort();
+                            }
+                        }
+                        continue;
+                    }
+                    let taken = if utterance.segment.is_final {
+                        early.get_mut(ch).and_then(Option::take).and_then(|e| {
+                            if e.seq == utterance.seq && utterance.segment.audio_key() == e.audio_key {
+                                Some(e.task)
+                            } else {
+                                e.task.abort();
+                                None
+                            }
+                        })
+                    } else {
+                        None
+                    };
                     if !utterance.segment.is_final && !interim_running.insert(ch) {
                         continue; // an interim for this channel is still running
                     }
                     let role = spec.roles.get(ch).copied().unwrap_or(SpeakerRole::RoleUnknown);
                     tasks.spawn(process_utterance(
                         Arc::clone(&engine), key, spec.call_id.clone(), role, spec.language.clone(),
-                        Arc::clone(&prompts), utterance, end_of_speech, Arc::clone(&per_call),
+                        Arc::clone(&prompts), utterance, end_of_speech, Arc::clone(&per_call), taken,
                     ));
                 }
                 Some(FrontendEvent::Failed(e)) => {
@@ -210,6 +240,9 @@ pub async fn run_call<S>(
             }
         }
     }
+    for e in early.into_iter().flatten() {
+        e.task.abort();
+    }
     for a in rules.on_end(&engine).await {
         let msg = StreamCallResponse {
             streaming_response: Some(StreamingResponse::RuleAlert(a)),
@@ -259,6 +292,41 @@ fn record(m: &Metrics, is_final: bool, t: &Timings) {
     m.asr.observe_ms(t.asr_ms);
 }
 
+/// Hands an early snapshot to an idle Whisper worker (none idle: `None`).
+/// The snapshot's audio moves into the job.
+fn start_early(
+    engine: &Arc<Engine>,
+    key: u64,
+    spec: &CallSpec,
+    prompts: &CallPrompts,
+    u: &mut Utterance,
+) -> Option<EarlyDecode> {
+    if engine.asr.busy() + engine.asr.queued() >= engine.asr.workers() {
+        return None;
+    }
+    let audio_key = u.segment.audio_key();
+    let job = AsrJob {
+        call: key,
+        audio: std::mem::take(&mut u.segment.audio),
+        language: spec.language.clone(),
+        interim: false,
+        prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
+    };
+    let e = Arc::clone(engine);
+    let task = tokio::spawn(async move {
+        let r = e.asr.transcribe_if_idle(job).await;
+        if !matches!(r, Err(AsrError::Busy)) {
+            Metrics::inc(&e.metrics.asr_early_started);
+        }
+        r
+    });
+    Some(EarlyDecode {
+        seq: u.seq,
+        audio_key,
+        task,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn process_utterance(
     engine: Arc<Engine>,
@@ -270,6 +338,7 @@ async fn process_utterance(
     mut u: Utterance,
     end_of_speech: Instant,
     per_call: Arc<Semaphore>,
+    early: Option<JoinHandle<Result<AsrOutput, AsrError>>>,
 ) -> Option<(UtteranceResult, Instant)> {
     let _task = Gauge::new(&engine.utterance_tasks);
     let is_final = u.segment.is_final;
@@ -280,7 +349,14 @@ async fn process_utterance(
         interim: !is_final,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
     };
-    let asr = if is_final {
+    let early = match early {
+        Some(task) => task.await.ok().filter(Result::is_ok),
+        None => None,
+    };
+    let asr = if let Some(done) = early {
+        Metrics::inc(&engine.metrics.asr_early_used);
+        done
+    } else if is_final {
         let _slot = per_call.acquire().await.ok()?;
         engine.asr.transcribe(job).await
     } else {

@@ -91,6 +91,10 @@ pub struct Metrics {
     pub asr_redecoded: AtomicU64,
     /// Utterances whose repeats were cut after the second decode.
     pub asr_loops_collapsed: AtomicU64,
+    /// Early decodes started (an idle worker took an utterance before its endpoint).
+    pub asr_early_started: AtomicU64,
+    /// Finals that used their early decode (speech did not resume).
+    pub asr_early_used: AtomicU64,
     pub texts_analyzed: AtomicU64,
     /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
     pub classified_mixed_language: AtomicU64,
@@ -111,7 +115,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 15] = [
+        let counters: [(&str, &str, &AtomicU64); 17] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -171,6 +175,16 @@ impl Metrics {
                 "callsense_asr_loops_collapsed_total",
                 "Utterances whose repeated words were cut to one copy.",
                 &self.asr_loops_collapsed,
+            ),
+            (
+                "callsense_asr_early_decodes_total",
+                "Utterances an idle Whisper worker started decoding before their endpoint.",
+                &self.asr_early_started,
+            ),
+            (
+                "callsense_asr_early_decodes_used_total",
+                "Final results that reused their early decode (the speaker did not resume).",
+                &self.asr_early_used,
             ),
             (
                 "callsense_texts_analyzed_total",

@@ -1,6 +1,9 @@
 //! StreamCall end to end: segmentation against ground truth, roles,
 //! non-speech rejection, and AnalyzeText.
 
+use std::sync::atomic::Ordering;
+
+use callsense::audio::file::AudioClip;
 use callsense::proto::{AnalyzeTextRequest, SpeakerRole, TextInput, UtteranceResult};
 use callsense::testkit::{assets_dir, non_speech_signals, Fixture};
 
@@ -331,4 +334,42 @@ fn batched_texts_of_mixed_lengths_get_the_same_answers_as_one_by_one() {
             assert!(d < 0.1, "{t}: probability {k} differs by {d}");
         }
     }
+}
+
+/// Early decodes (`audio.early_decode_ms`) change when a final's decode
+/// starts, never what it says: the demo call gives the same finals with
+/// them on and off, and its finals do reuse them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_decodes_are_reused_by_finals_without_changing_them() {
+    type Finals = Vec<(u32, u32, u32, String)>;
+    async fn run(clip: &AudioClip, early_ms: u32) -> (Finals, (u64, u64)) {
+        let mut c = test_config();
+        c.audio.early_decode_ms = early_ms;
+        let server = TestServer::start(c).await;
+        let responses = call(&mut server.client().await, mulaw_requests(clip, "early-1"))
+            .await
+            .unwrap();
+        let m = &server.engine.metrics;
+        let counts = (
+            m.asr_early_started.load(Ordering::Relaxed),
+            m.asr_early_used.load(Ordering::Relaxed),
+        );
+        server.stop().await;
+        // Emission order across channels depends on timing; content must not.
+        let mut finals: Finals = finals(&responses)
+            .into_iter()
+            .map(|r| (r.channel, r.start_ms, r.end_ms, r.transcript))
+            .collect();
+        finals.sort();
+        (finals, counts)
+    }
+    let clip = demo_call();
+    let (off, (started_off, used_off)) = run(&clip, 0).await;
+    let (on, (started, used)) = run(&clip, 200).await;
+    assert_eq!((started_off, used_off), (0, 0));
+    assert!(
+        used > 0 && used <= started,
+        "early decodes started {started}, used {used}"
+    );
+    assert_eq!(on, off);
 }

@@ -116,6 +116,14 @@ pub struct AudioConfig {
     pub vad_hysteresis: f32,
     /// Frames quieter than this (dBFS RMS) are silence without running the VAD.
     pub energy_floor_dbfs: f32,
+    /// The VAD's recurrent state is reset after this much audio without
+    /// speech. Silero's state drifts on a long stretch of line noise until
+    /// it no longer hears speech at all (measured: after 35 s of noise at
+    /// −45 dBFS, a clear sentence at −12 dBFS scored 0.00–0.34 against
+    /// 0.5–1.0 from a fresh state); a fresh state hears the first frame of
+    /// speech. Resets every 3 s cost words on the synthetic-speech test call
+    /// (agent WER 4.3 → 6.5 %); every 10 s, none. 0: never.
+    pub vad_reset_ms: u32,
     /// Speech shorter than this is dropped (clicks, coughs).
     pub min_speech_ms: u32,
     /// Silence that ends an utterance.
@@ -123,8 +131,12 @@ pub struct AudioConfig {
     /// Longest utterance; longer monologues are split in the middle of the longest
     /// pause in their second half (or hard at this length).
     pub max_utterance_ms: u32,
-    /// Audio kept before and after speech for the recogniser.
+    /// Audio kept after speech for the recogniser.
     pub pad_ms: u32,
+    /// Audio kept before speech for the recogniser: the VAD misses a soft
+    /// first syllable ("the horizon" heard as "horizons"), and Whisper
+    /// wants a little silence before the first word.
+    pub lead_pad_ms: u32,
     /// With interim results on, one interim transcript per this much speech.
     pub interim_interval_ms: u32,
     /// Early decode: after this much silence the utterance so far is handed
@@ -149,10 +161,12 @@ impl Default for AudioConfig {
             vad_threshold: 0.5,
             vad_hysteresis: 0.15,
             energy_floor_dbfs: -55.0,
+            vad_reset_ms: 10_000,
             min_speech_ms: 250,
             end_silence_ms: 500,
             max_utterance_ms: 15_000,
             pad_ms: 200,
+            lead_pad_ms: 400,
             interim_interval_ms: 1000,
             early_decode_ms: 200,
             frontend_threads: 1,
@@ -216,6 +230,16 @@ pub struct AsrConfig {
     pub previous_text_max_gap_ms: u32,
     /// Characters of that transcript given (its end).
     pub previous_text_max_chars: usize,
+    /// An utterance that starts at most this long after the same channel's
+    /// previous one ended (a speaker pausing mid-turn, which the endpointer
+    /// cuts) is decoded after that utterance's audio, and only its own words
+    /// are kept: Whisper hears "ask not" inside the sentence, not alone.
+    /// 0: off. Unset: 2000 ms for models whose word times come from their
+    /// alignment heads (the standard OpenAI models), off for others (the
+    /// synthetic-speech model: its words cannot be told apart reliably).
+    pub context_max_gap_ms: Option<u32>,
+    /// The most of the previous utterance's audio (its end) given as context.
+    pub context_max_ms: u32,
     /// Token budget per second of audio (plus `min_tokens`).
     pub tokens_per_second: f32,
     pub min_tokens: u32,
@@ -269,6 +293,8 @@ impl Default for AsrConfig {
             vocabulary: Vec::new(),
             previous_text_max_gap_ms: 0,
             previous_text_max_chars: 200,
+            context_max_gap_ms: None,
+            context_max_ms: 6000,
             tokens_per_second: 6.0,
             min_tokens: 16,
             no_speech_threshold: 0.6,
@@ -441,9 +467,9 @@ impl Config {
                 "audio.max_utterance_ms must be in [2000, 30000] (Whisper's window is 30 s)",
             );
         }
-        if a.min_speech_ms >= a.max_utterance_ms || a.pad_ms > 1000 {
+        if a.min_speech_ms >= a.max_utterance_ms || a.pad_ms > 1000 || a.lead_pad_ms > 1000 {
             return bad(
-                "audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms ≤ 1000",
+                "audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms and lead_pad_ms ≤ 1000",
             );
         }
         if a.early_decode_ms >= a.end_silence_ms {
@@ -468,6 +494,9 @@ impl Config {
         }
         if r.audio_ctx_margin.is_some_and(|m| m > 1500) || r.loop_audio_ctx_margin > 1500 {
             return bad("asr.audio_ctx_margin and asr.loop_audio_ctx_margin must be 0 to 1500 (Whisper's window)");
+        }
+        if r.context_max_gap_ms.is_some_and(|g| g > 10_000) || r.context_max_ms > 20_000 {
+            return bad("asr.context_max_gap_ms must be at most 10000 and asr.context_max_ms at most 20000 (Whisper's window is 30 s)");
         }
         if r.previous_text_max_gap_ms > 60_000 || r.previous_text_max_chars > MAX_VOCABULARY_CHARS {
             return bad(&format!("asr.previous_text_max_gap_ms must be at most 60000 and asr.previous_text_max_chars at most {MAX_VOCABULARY_CHARS}"));

@@ -10,9 +10,10 @@ pub mod repetition;
 pub mod script;
 pub mod whisper;
 
-pub use pool::{AsrJob, AsrOutput, AsrPool};
+pub use pool::{AsrJob, AsrOutput, AsrPool, TurnAudio};
 pub use whisper::{
-    is_synthetic_speech_model, DecodeOptions, Transcript, WhisperModel, SYNTH_MODEL,
+    is_synthetic_speech_model, AsrInput, Context, DecodeOptions, Transcript, WhisperModel,
+    SYNTH_MODEL,
 };
 
 use std::path::PathBuf;

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::whisper::{transcribe, DecodeOptions, LanguageDetector, Transcript, WhisperModel};
+use super::whisper::{
+    transcribe, AsrInput, Context, DecodeOptions, LanguageDetector, Transcript, WhisperModel,
+};
 use super::AsrError;
 
 /// One utterance to transcribe.
@@ -22,6 +24,9 @@ pub struct AsrJob {
     /// Calls are scheduled round-robin by this key.
     pub call: u64,
     pub audio: Vec<f32>,
+    /// The same speaker's audio just before, when this utterance continues
+    /// their turn (see [`AsrInput::context`]).
+    pub context: Option<TurnAudio>,
     /// Language hint; `None` or "auto" detects it (multilingual models only).
     pub language: Option<String>,
     /// Interim snapshots run only when no final utterance waits.
@@ -29,6 +34,14 @@ pub struct AsrJob {
     /// The call's vocabulary as preceding text for the decoder (see
     /// [`super::whisper::transcribe`]).
     pub prompt: Option<Arc<str>>,
+}
+
+/// The same speaker's audio before an utterance (see [`Context`]).
+#[derive(Debug, Clone)]
+pub struct TurnAudio {
+    pub audio: Arc<[f32]>,
+    /// See [`Context::silence`].
+    pub silence: (usize, usize),
 }
 
 /// A finished job.
@@ -163,6 +176,12 @@ impl AsrPool {
         self.model.name()
     }
 
+    /// Whether the model's word times tell an utterance from its context
+    /// (see [`WhisperModel::has_word_times`]).
+    pub fn has_word_times(&self) -> bool {
+        self.model.has_word_times()
+    }
+
     pub fn workers(&self) -> usize {
         self.workers
     }
@@ -290,15 +309,17 @@ fn run_worker(
             Ok(())
         };
         let result = fresh.and_then(|()| {
-            transcribe(
-                model,
-                &mut state,
-                detector.as_mut(),
-                &next.job.audio,
-                next.job.language.as_deref(),
-                next.job.prompt.as_deref(),
-                opts,
-            )
+            let job = &next.job;
+            let input = AsrInput {
+                audio: &job.audio,
+                context: job.context.as_ref().map(|c| Context {
+                    audio: &c.audio,
+                    silence: c.silence,
+                }),
+                language: job.language.as_deref(),
+                prompt: job.prompt.as_deref(),
+            };
+            transcribe(model, &mut state, detector.as_mut(), input, opts)
         });
         let asr = t0.elapsed();
         shared.busy.fetch_sub(1, Ordering::Relaxed);
@@ -320,6 +341,7 @@ mod tests {
             job: AsrJob {
                 call,
                 audio: vec![tag as f32],
+                context: None,
                 language: None,
                 interim: false,
                 prompt: None,

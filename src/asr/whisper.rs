@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use whisper_rs::{
-    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+    DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
+    WhisperContextParameters, WhisperState,
 };
 
 use super::repetition::{collapse_loops, find_loop};
@@ -57,6 +58,9 @@ pub struct WhisperModel {
     multilingual: bool,
     synthetic: bool,
     n_audio_ctx: usize,
+    /// Word times from the decoder's alignment heads (dynamic time warping,
+    /// as OpenAI's word timestamps): on for the standard OpenAI models.
+    dtw: bool,
 }
 
 impl std::fmt::Debug for WhisperModel {
@@ -83,6 +87,18 @@ impl WhisperModel {
         }
         let mut params = WhisperContextParameters::default();
         params.use_gpu(use_gpu);
+        let preset = if is_synthetic_speech_model(path) {
+            None
+        } else {
+            read_hparams(path).ok().and_then(|h| h.dtw_preset())
+        };
+        let dtw = preset.is_some();
+        if let Some(model_preset) = preset {
+            params.dtw_parameters(DtwParameters {
+                mode: DtwMode::ModelPreset { model_preset },
+                ..DtwParameters::default()
+            });
+        }
         let p = path.to_str().ok_or_else(|| AsrError::Load {
             path: path.into(),
             reason: "path is not UTF-8".into(),
@@ -99,6 +115,7 @@ impl WhisperModel {
             multilingual,
             synthetic: is_synthetic_speech_model(path),
             n_audio_ctx,
+            dtw,
         }))
     }
 
@@ -112,6 +129,12 @@ impl WhisperModel {
 
     pub fn is_multilingual(&self) -> bool {
         self.multilingual
+    }
+
+    /// Whether word times come from the model's alignment heads (DTW):
+    /// reliable enough to tell an utterance's words from its context's.
+    pub fn has_word_times(&self) -> bool {
+        self.dtw
     }
 
     /// Whether this is the project's synthetic-speech model (which decodes
@@ -128,6 +151,56 @@ impl WhisperModel {
         self.ctx
             .create_state()
             .map_err(|e| AsrError::Inference(format!("cannot create Whisper state: {e}")))
+    }
+}
+
+/// The dimensions at the start of a ggml Whisper file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hparams {
+    n_vocab: i32,
+    n_text_state: i32,
+    n_text_layer: i32,
+    n_mels: i32,
+}
+
+/// Reads the dimensions of ggml Whisper file `path`.
+fn read_hparams(path: &Path) -> std::io::Result<Hparams> {
+    use std::io::Read;
+    let mut b = [0u8; 4 * 11];
+    std::fs::File::open(path)?.read_exact(&mut b)?;
+    let at = |i: usize| i32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+    if at(0) as u32 != 0x6767_6d6c {
+        return Err(std::io::Error::other("not a ggml file"));
+    }
+    // magic, n_vocab, n_audio_ctx, n_audio_state, n_audio_head,
+    // n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels
+    Ok(Hparams {
+        n_vocab: at(1),
+        n_text_state: at(7),
+        n_text_layer: at(9),
+        n_mels: at(10),
+    })
+}
+
+impl Hparams {
+    /// OpenAI's alignment heads for the standard model of these
+    /// dimensions (whisper.cpp's presets); `None` for any other model.
+    fn dtw_preset(self) -> Option<DtwModelPreset> {
+        let multilingual = self.n_vocab >= 51_865;
+        Some(match (self.n_text_layer, self.n_text_state, multilingual) {
+            (4, 384, false) => DtwModelPreset::TinyEn,
+            (4, 384, true) => DtwModelPreset::Tiny,
+            (6, 512, false) => DtwModelPreset::BaseEn,
+            (6, 512, true) => DtwModelPreset::Base,
+            (12, 768, false) => DtwModelPreset::SmallEn,
+            (12, 768, true) => DtwModelPreset::Small,
+            (24, 1024, false) => DtwModelPreset::MediumEn,
+            (24, 1024, true) => DtwModelPreset::Medium,
+            (4, 1280, true) => DtwModelPreset::LargeV3Turbo,
+            (32, 1280, true) if self.n_mels == 128 => DtwModelPreset::LargeV3,
+            (32, 1280, true) => DtwModelPreset::LargeV2,
+            _ => return None,
+        })
     }
 }
 
@@ -291,6 +364,8 @@ pub struct Transcript {
     pub redecoded: bool,
     /// Repeats were still there and were cut to one copy.
     pub loop_collapsed: bool,
+    /// Decoded after the same speaker's previous audio (see [`AsrInput`]).
+    pub with_context: bool,
 }
 
 impl DecodeOptions {
@@ -334,19 +409,50 @@ impl DecodeOptions {
     }
 }
 
+/// One utterance to transcribe.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsrInput<'a> {
+    /// The utterance, 16 kHz mono.
+    pub audio: &'a [f32],
+    /// The same speaker's audio just before, when the utterance continues a
+    /// turn the endpointer cut at a pause: decoded in front of `audio` so
+    /// Whisper hears the sentence, and only the words after it are kept.
+    pub context: Option<Context<'a>>,
+    /// Language hint; `None` or "auto" detects it.
+    pub language: Option<&'a str>,
+    /// Words the call expects, as preceding text.
+    pub prompt: Option<&'a str>,
+}
+
+/// Audio decoded in front of an utterance (see [`AsrInput::context`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub audio: &'a [f32],
+    /// The silence between the context's last speech and the utterance's
+    /// first, as sample positions in context ‖ utterance: the words are
+    /// told apart in its middle.
+    pub silence: (usize, usize),
+}
+
 /// One decode's outcome.
 struct Decoded {
     text: String,
+    /// With a split point: the text of the tokens that start after it
+    /// (`None`: no split asked for).
+    after: Option<String>,
     no_speech: f32,
     /// The decoder stopped at the token budget rather than at its own end.
     hit_budget: bool,
 }
 
 /// Transcribes one utterance. Without a language (or "auto"), `detector`
-/// picks it (whisper.cpp's own detection without one). `prompt`: words the
-/// call expects (product and plan names), given to the decoder as preceding
-/// text. `Ok(None)`: Whisper judged it non-speech (or produced no text) —
-/// the utterance must not become a result.
+/// picks it (whisper.cpp's own detection without one). `Ok(None)`: Whisper
+/// judged it non-speech (or produced no text) — the utterance must not
+/// become a result.
+///
+/// With `input.context`, the context and the utterance are decoded as one
+/// and only the words timed after the context are kept; where none are, the
+/// utterance is decoded alone.
 ///
 /// A decode that loops (a run of words said again right after itself, or
 /// text up to the token budget) is decoded once more with
@@ -358,36 +464,77 @@ struct Decoded {
 pub fn transcribe(
     model: &WhisperModel,
     state: &mut WhisperState,
-    detector: Option<&mut LanguageDetector>,
-    audio: &[f32],
-    language: Option<&str>,
-    prompt: Option<&str>,
+    mut detector: Option<&mut LanguageDetector>,
+    input: AsrInput<'_>,
     opts: &DecodeOptions,
 ) -> Result<Option<Transcript>, AsrError> {
-    if audio.is_empty() {
+    if input.audio.is_empty() {
         return Err(AsrError::EmptyAudio);
     }
+    if let Some(context) = input.context.filter(|c| !c.audio.is_empty()) {
+        let joined = [context.audio, input.audio].concat();
+        let (a, b) = context.silence;
+        let split = Split {
+            at: ((a + b) / 2 / SAMPLES_PER_CS) as i64,
+            window: (b.saturating_sub(a) / 2 / SAMPLES_PER_CS).max(MIN_SPLIT_WINDOW_CS) as i64,
+        };
+        let d = transcribe_once(
+            model,
+            state,
+            detector.as_deref_mut(),
+            &joined,
+            Some(split),
+            input,
+            opts,
+        )?;
+        if let Some(t) = d.filter(|t| !t.text.is_empty()) {
+            return Ok(Some(Transcript {
+                with_context: true,
+                ..t
+            }));
+        }
+    }
+    transcribe_once(model, state, detector, input.audio, None, input, opts)
+}
+
+/// One transcription of `audio` (with `split`: only the words after it).
+fn transcribe_once(
+    model: &WhisperModel,
+    state: &mut WhisperState,
+    detector: Option<&mut LanguageDetector>,
+    audio: &[f32],
+    split: Option<Split>,
+    input: AsrInput<'_>,
+    opts: &DecodeOptions,
+) -> Result<Option<Transcript>, AsrError> {
     let padded;
-    let input = if audio.len() < MIN_SAMPLES {
+    let samples = if audio.len() < MIN_SAMPLES {
         padded = [audio, &vec![0.0; MIN_SAMPLES - audio.len()]].concat();
         &padded[..]
     } else {
         audio
     };
-    let lang = match (language, detector) {
+    let lang = match (input.language, detector) {
         _ if !model.multilingual => "en",
-        (None | Some("") | Some("auto"), Some(d)) => d.detect(input, opts.threads)?,
+        (None | Some("") | Some("auto"), Some(d)) => d.detect(samples, opts.threads)?,
         (None | Some("") | Some("auto"), None) => "auto",
         (Some(l), _) => l,
     };
     let budget = opts.max_tokens(audio.len());
     let decode = |state: &mut WhisperState, margin: usize| {
-        decode_once(model, state, input, lang, prompt, opts, margin, budget)
+        let at = Decode {
+            lang,
+            prompt: input.prompt,
+            margin,
+            budget,
+            split,
+        };
+        decode_once(model, state, samples, &at, opts)
     };
     let mut d = decode(state, opts.audio_ctx_margin)?;
     let looped = d.hit_budget || find_loop(&d.text).is_some();
-    let wider = opts.audio_ctx_with(input.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
-    let redecoded = looped && wider > opts.audio_ctx(input.len(), model.n_audio_ctx);
+    let wider = opts.audio_ctx_with(samples.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
+    let redecoded = looped && wider > opts.audio_ctx(samples.len(), model.n_audio_ctx);
     if redecoded {
         d = decode(state, opts.loop_audio_ctx_margin)?;
     }
@@ -398,18 +545,26 @@ pub fn transcribe(
     } else {
         "en".to_string()
     };
+    let raw = match d.after.take() {
+        Some(after) => after,
+        None => std::mem::take(&mut d.text),
+    };
     // Repeats are looked for again only where the first decode looped.
     let (mut text, loop_collapsed) = if looped {
-        let cut = collapse_loops(&d.text);
-        let changed = cut != d.text;
+        let cut = collapse_loops(&raw);
+        let changed = cut != raw;
         (cut, changed)
     } else {
-        (std::mem::take(&mut d.text), false)
+        (raw, false)
     };
     if opts.simplified_chinese && language == "zh" {
         text = to_simplified(&text);
     }
     if text.is_empty() || d.no_speech > opts.no_speech_threshold {
+        tracing::debug!(
+            no_speech = d.no_speech, words = text.split_whitespace().count(), text = %text,
+            "No speech: empty text or no-speech probability over asr.no_speech_threshold"
+        );
         return Ok(None);
     }
     Ok(Some(Transcript {
@@ -418,20 +573,46 @@ pub fn transcribe(
         no_speech_probability: d.no_speech,
         redecoded,
         loop_collapsed,
+        with_context: false,
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one decode is asked for.
+struct Decode<'a> {
+    lang: &'a str,
+    prompt: Option<&'a str>,
+    /// Encoder positions after the audio.
+    margin: usize,
+    /// Token budget.
+    budget: u32,
+    /// Keep apart the text of the tokens after this point.
+    split: Option<Split>,
+}
+
+/// Where context and utterance meet in a decode, in 10 ms steps.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    /// The middle of the silence between them.
+    at: i64,
+    /// How far either side of `at` a timestamp token may fall and still
+    /// mark the boundary (half the silence).
+    window: i64,
+}
+
+/// Samples per 10 ms step (whisper.cpp's token times).
+const SAMPLES_PER_CS: usize = 160;
+/// The least window for a boundary timestamp token (Whisper's timestamps
+/// are 20 ms steps and often a step or two early or late).
+const MIN_SPLIT_WINDOW_CS: usize = 10;
+
 fn decode_once(
     model: &WhisperModel,
     state: &mut WhisperState,
     input: &[f32],
-    lang: &str,
-    prompt: Option<&str>,
+    at: &Decode<'_>,
     opts: &DecodeOptions,
-    margin: usize,
-    budget: u32,
 ) -> Result<Decoded, AsrError> {
+    let (lang, prompt, margin, budget) = (at.lang, at.prompt, at.margin, at.budget);
     let mut params = FullParams::new(opts.strategy());
     params.set_n_threads(opts.threads as i32);
     params.set_language(Some(lang));
@@ -457,6 +638,7 @@ fn decode_once(
     if let Some(p) = prompt.filter(|p| !p.trim().is_empty()) {
         params.set_initial_prompt(p);
     }
+    params.set_token_timestamps(at.split.is_some());
 
     state
         .full(params, input)
@@ -465,19 +647,79 @@ fn decode_once(
     let mut text = String::new();
     let mut no_speech: f32 = 0.0;
     let mut tokens = 0usize;
+    // Token times are in 10 ms steps.
+    let split_cs = at.split;
+    let mut timed: Vec<TimedToken> = Vec::new();
     for segment in state.as_iter() {
         no_speech = no_speech.max(segment.no_speech_probability());
-        tokens += segment.n_tokens().max(0) as usize;
+        let n = segment.n_tokens().max(0);
+        tokens += n as usize;
         if let Ok(t) = segment.to_str_lossy() {
             text.push_str(&t);
         }
+        if split_cs.is_some() {
+            for tok in (0..n).filter_map(|i| segment.get_token(i)) {
+                let d = tok.token_data();
+                timed.push(TimedToken {
+                    id: d.id,
+                    // DTW gives where a word starts; whisper.cpp's own
+                    // token times stretch across pauses (their middle is
+                    // the better guess).
+                    t: if model.dtw {
+                        d.t_dtw
+                    } else {
+                        (d.t0 + d.t1) / 2
+                    },
+                    bytes: tok.to_bytes().unwrap_or_default().to_vec(),
+                });
+            }
+        }
     }
+    let after = split_cs.map(|split| {
+        let (eot, beg) = (model.ctx.token_eot(), model.ctx.token_beg());
+        let from = utterance_start(&timed, split, eot, beg);
+        let bytes: Vec<u8> = timed[from..]
+            .iter()
+            .filter(|t| t.id < eot)
+            .flat_map(|t| t.bytes.iter().copied())
+            .collect();
+        clean_text(&String::from_utf8_lossy(&bytes))
+    });
     Ok(Decoded {
         text: clean_text(&text),
+        after,
         no_speech,
         // Each segment also holds its timestamp and special tokens.
         hit_budget: tokens >= budget as usize,
     })
+}
+
+/// A decoded token and when it was said (10 ms steps).
+#[derive(Debug, Clone)]
+struct TimedToken {
+    id: i32,
+    t: i64,
+    bytes: Vec<u8>,
+}
+
+/// Where the utterance's words begin among `tokens`, decoded over its
+/// context followed by it: right after a timestamp token Whisper wrote in
+/// the silence between the two (a segment boundary, exact to 20 ms), else at
+/// the first text token said after the silence's middle. Tokens before it
+/// are the context's words.
+fn utterance_start(tokens: &[TimedToken], split: Split, eot: i32, beg: i32) -> usize {
+    let near = (split.at - split.window)..=(split.at + split.window);
+    let split = split.at;
+    let boundary = tokens
+        .iter()
+        .rposition(|t| t.id >= beg && near.contains(&(2 * i64::from(t.id - beg))));
+    if let Some(i) = boundary {
+        return i + 1;
+    }
+    tokens
+        .iter()
+        .position(|t| t.id < eot && t.t >= split)
+        .unwrap_or(tokens.len())
 }
 
 /// Removes Whisper's non-speech annotations ("[BLANK_AUDIO]", "(music)"),
@@ -542,6 +784,81 @@ mod tests {
         let set = DecodeOptions::for_kind(&c, false);
         assert_eq!((set.audio_ctx_margin, set.timestamp_tokens), (100, false));
         assert_eq!(set.audio_ctx(16_000 * 3, 1500), 150 + 100);
+    }
+
+    /// Text tokens (id, start) and timestamp tokens (`beg` + step).
+    fn tokens(spec: &[(i32, i64)]) -> Vec<TimedToken> {
+        spec.iter()
+            .map(|&(id, t)| TimedToken {
+                id,
+                t,
+                bytes: Vec::new(),
+            })
+            .collect()
+    }
+
+    const EOT: i32 = 50_257;
+    const BEG: i32 = 50_364;
+
+    #[test]
+    fn the_utterance_starts_after_a_timestamp_in_the_silence() {
+        // "Pad." ends a segment at 2.40 s, the next begins at 3.00 s; the
+        // silence runs 2.3–3.9 s (split at 3.1 s, window 0.8 s).
+        let t = tokens(&[
+            (BEG, -1),
+            (10, 52),
+            (11, 212),
+            (BEG + 120, -1),
+            (BEG + 150, -1),
+            (12, 430),
+            (13, 450),
+            (EOT, -1),
+        ]);
+        let split = Split {
+            at: 310,
+            window: 80,
+        };
+        assert_eq!(utterance_start(&t, split, EOT, BEG), 5);
+        // Word times place a word past the split when no timestamp does.
+        let t = tokens(&[
+            (BEG, -1),
+            (10, 60),
+            (11, 224),
+            (12, 380),
+            (13, 432),
+            (EOT, -1),
+        ]);
+        let split = Split {
+            at: 283,
+            window: 54,
+        };
+        assert_eq!(utterance_start(&t, split, EOT, BEG), 3);
+        // Nothing after the split: no words of its own.
+        let t = tokens(&[(BEG, -1), (10, 60), (11, 224), (BEG + 100, -1), (EOT, -1)]);
+        assert_eq!(utterance_start(&t, split, EOT, BEG), t.len());
+    }
+
+    #[test]
+    fn standard_models_get_alignment_heads_and_others_none() {
+        let h = |n_vocab, n_text_state, n_text_layer, n_mels| Hparams {
+            n_vocab,
+            n_text_state,
+            n_text_layer,
+            n_mels,
+        };
+        assert!(matches!(
+            h(51_865, 512, 6, 80).dtw_preset(),
+            Some(DtwModelPreset::Base)
+        ));
+        assert!(matches!(
+            h(51_864, 384, 4, 80).dtw_preset(),
+            Some(DtwModelPreset::TinyEn)
+        ));
+        assert!(matches!(
+            h(51_866, 1280, 32, 128).dtw_preset(),
+            Some(DtwModelPreset::LargeV3)
+        ));
+        assert!(h(51_865, 256, 2, 80).dtw_preset().is_none());
     }
 
     #[test]

@@ -21,7 +21,12 @@ pub struct EndpointParams {
     pub min_speech: u64,
     pub end_silence: u64,
     pub max_utterance: u64,
+    /// Audio without speech after which the VAD's state is reset (`None`: never).
+    pub vad_reset: Option<u64>,
+    /// Audio kept after the speech.
     pub pad: u64,
+    /// Audio kept before the speech.
+    pub lead_pad: u64,
     /// `None`: no interim snapshots.
     pub interim_interval: Option<u64>,
     /// Silence after which an early snapshot of the utterance goes out
@@ -38,7 +43,9 @@ impl EndpointParams {
             min_speech: a.min_speech_ms as u64 * SAMPLES_PER_MS,
             end_silence: a.end_silence_ms as u64 * SAMPLES_PER_MS,
             max_utterance: a.max_utterance_ms as u64 * SAMPLES_PER_MS,
+            vad_reset: (a.vad_reset_ms > 0).then(|| a.vad_reset_ms as u64 * SAMPLES_PER_MS),
             pad: a.pad_ms as u64 * SAMPLES_PER_MS,
+            lead_pad: a.lead_pad_ms as u64 * SAMPLES_PER_MS,
             interim_interval: interim.then_some(a.interim_interval_ms as u64 * SAMPLES_PER_MS),
             early: (a.early_decode_ms > 0).then(|| a.early_decode_ms as u64 * SAMPLES_PER_MS),
         }
@@ -55,6 +62,8 @@ pub struct Segment {
     pub end: u64,
     /// Padded audio for the recogniser.
     pub audio: Vec<f32>,
+    /// The sample `audio[0]` was taken at (`start` minus the leading padding).
+    pub audio_start: u64,
     /// Where the endpointer was when it decided (`decided_at - end` is the
     /// trailing silence it waited for).
     pub decided_at: u64,
@@ -72,9 +81,7 @@ impl Segment {
     pub fn audio_key(&self) -> (u64, u64, usize) {
         (self.start, self.end, self.audio.len())
     }
-}
 
-impl Segment {
     pub fn start_ms(&self) -> u32 {
         (self.start / SAMPLES_PER_MS) as u32
     }
@@ -115,6 +122,8 @@ pub struct Endpointer {
     /// Absolute position of the next frame.
     pos: u64,
     state: State,
+    /// Audio without speech since the VAD's state was last fresh.
+    quiet: u64,
 }
 
 impl Endpointer {
@@ -129,6 +138,7 @@ impl Endpointer {
             buf_start: 0,
             pos: 0,
             state: State::Silence,
+            quiet: 0,
         }
     }
 
@@ -201,6 +211,15 @@ impl Endpointer {
         self.pos += f;
         let now = self.pos;
 
+        if prob >= self.p.continue_threshold {
+            self.quiet = 0;
+        } else {
+            self.quiet += f;
+            if self.p.vad_reset.is_some_and(|r| self.quiet >= r) {
+                self.vad.reset();
+                self.quiet = 0;
+            }
+        }
         match &mut self.state {
             State::Silence => {
                 if prob >= self.p.threshold {
@@ -215,7 +234,7 @@ impl Endpointer {
                         early_sent: false,
                     };
                 } else {
-                    self.trim_to(now.saturating_sub(self.p.pad));
+                    self.trim_to(now.saturating_sub(self.p.lead_pad));
                 }
             }
             State::Speech {
@@ -256,7 +275,7 @@ impl Endpointer {
                 if sil >= self.p.end_silence {
                     self.emit(s, lse, sp, out);
                     self.state = State::Silence;
-                    self.trim_to(now.saturating_sub(self.p.pad));
+                    self.trim_to(now.saturating_sub(self.p.lead_pad));
                 } else if now - s >= self.p.max_utterance {
                     // Split a monologue in the middle of the longest pause in its
                     // second half, each part padded only with that pause's audio
@@ -330,7 +349,7 @@ impl Endpointer {
         decided_at: u64,
         is_final: bool,
     ) -> Segment {
-        let from = start.saturating_sub(self.p.pad).max(self.buf_start);
+        let from = start.saturating_sub(self.p.lead_pad).max(self.buf_start);
         let to = audio_to.min(self.pos);
         let audio =
             self.buf[(from - self.buf_start) as usize..(to - self.buf_start) as usize].to_vec();
@@ -338,6 +357,7 @@ impl Endpointer {
             start,
             end,
             audio,
+            audio_start: from,
             decided_at,
             is_final,
             early: false,
@@ -430,8 +450,12 @@ mod tests {
         assert_eq!(segs.len(), 2);
         assert_eq!((segs[0].start_ms(), segs[0].end_ms()), (1000, 2500));
         assert_eq!((segs[1].start_ms(), segs[1].end_ms()), (3300, 4000));
-        // 200 ms padding on both sides.
-        assert_eq!(segs[0].audio.len() as u64, (1500 + 400) * SAMPLES_PER_MS);
+        // 400 ms of padding before, 200 ms after.
+        assert_eq!(
+            segs[0].audio.len() as u64,
+            (400 + 1500 + 200) * SAMPLES_PER_MS
+        );
+        assert_eq!(segs[0].audio_start, 600 * SAMPLES_PER_MS);
         // Decided after 500 ms of silence.
         assert_eq!(segs[0].decided_at, (2500 + 500) * SAMPLES_PER_MS);
         assert!(segs.iter().all(|s| s.is_final));
@@ -585,6 +609,63 @@ mod tests {
         let interim = segs.iter().filter(|s| !s.is_final).count();
         assert_eq!(interim, 3, "one per second of speech");
         assert_eq!(segs.iter().filter(|s| s.is_final).count(), 1);
+    }
+
+    #[test]
+    fn a_vad_that_goes_deaf_on_long_noise_is_reset_and_hears_speech_again() {
+        /// Hears loud frames until it has seen 4 s of quiet ones in a row
+        /// since its last reset (Silero's state on a long noisy line).
+        struct Drifts {
+            quiet_frames: usize,
+        }
+        impl VoiceDetector for Drifts {
+            fn frame_len(&self) -> usize {
+                320
+            }
+            fn probability(&mut self, frame: &[f32]) -> Result<f32, VadError> {
+                let loud = frame.iter().map(|v| v.abs()).sum::<f32>() / frame.len() as f32 > 0.05;
+                if !loud {
+                    self.quiet_frames += 1;
+                }
+                Ok(if loud && self.quiet_frames < 200 {
+                    0.9
+                } else {
+                    0.1
+                })
+            }
+            fn reset(&mut self) {
+                self.quiet_frames = 0;
+            }
+        }
+        // Line noise above the energy gate, so the VAD runs on every frame.
+        let noise = |ms: u64| -> Vec<f32> {
+            (0..ms * SAMPLES_PER_MS)
+                .map(|i| if i % 2 == 0 { 0.01 } else { -0.01 })
+                .collect()
+        };
+        let mut audio = noise(500);
+        audio.extend(script(&[(1000, true)]));
+        audio.extend(noise(10_000));
+        audio.extend(script(&[(1000, true)]));
+        audio.extend(noise(1000));
+        let run_with = |p: EndpointParams| {
+            let mut e = Endpointer::new(p, Box::new(Drifts { quiet_frames: 0 }));
+            let mut out = Vec::new();
+            e.push(&audio, &mut out).unwrap();
+            e.finish(&mut out).unwrap();
+            out.iter()
+                .filter(|s| s.is_final)
+                .map(Segment::start_ms)
+                .collect::<Vec<_>>()
+        };
+        let mut p = params();
+        assert_eq!(run_with(p.clone()), vec![500, 11_500]);
+        p.vad_reset = None;
+        assert_eq!(
+            run_with(p),
+            vec![500],
+            "without resets the second sentence is lost"
+        );
     }
 
     #[test]

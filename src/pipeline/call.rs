@@ -19,8 +19,9 @@ use super::engine::{Engine, Gauge};
 use super::metrics::Metrics;
 use super::prompt::CallPrompts;
 use super::summary::SummaryBuilder;
+use super::turns::TurnContext;
 use super::CallError;
-use crate::asr::{AsrError, AsrJob, AsrOutput};
+use crate::asr::{AsrError, AsrJob, AsrOutput, TurnAudio};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::{Prediction, Routed};
 use crate::connect::CallContext;
@@ -110,6 +111,11 @@ pub async fn run_call<S>(
     let mut last_final: Vec<u32> = vec![0; spec.roles.len()];
     let mut interim_running: HashSet<usize> = HashSet::new();
     let mut early: Vec<Option<EarlyDecode>> = (0..spec.roles.len()).map(|_| None).collect();
+    let mut turns = TurnContext::new(
+        spec.roles.len(),
+        engine.context_max_gap_ms(),
+        engine.config.asr.context_max_ms,
+    );
     let (mut input_done, mut flushed, mut duration_ms) = (false, false, 0u64);
 
     loop {
@@ -148,8 +154,12 @@ pub async fn run_call<S>(
             ev = events.recv(), if !flushed => match ev {
                 Some(FrontendEvent::Utterance { mut utterance, end_of_speech }) => {
                     let ch = utterance.channel;
+                    let context = turns.for_utterance(ch, &utterance.segment);
+                    if utterance.segment.is_final {
+                        turns.record(ch, &utterance.segment);
+                    }
                     if utterance.segment.early {
-                        if let Some(e) = start_early(&engine, key, &spec, &prompts, &mut utterance) {
+                        if let Some(e) = start_early(&engine, key, &spec, &prompts, &mut utterance, context) {
                             if let Some(old) = early.get_mut(ch).and_then(|slot| slot.replace(e)) {
                                 old.task.abort();
                             }
@@ -174,7 +184,7 @@ pub async fn run_call<S>(
                     let role = spec.roles.get(ch).copied().unwrap_or(SpeakerRole::RoleUnknown);
                     tasks.spawn(process_utterance(
                         Arc::clone(&engine), key, spec.call_id.clone(), role, spec.language.clone(),
-                        Arc::clone(&prompts), utterance, end_of_speech, Arc::clone(&per_call), taken,
+                        Arc::clone(&prompts), utterance, context, end_of_speech, Arc::clone(&per_call), taken,
                     ));
                 }
                 Some(FrontendEvent::Failed(e)) => {
@@ -300,6 +310,7 @@ fn start_early(
     spec: &CallSpec,
     prompts: &CallPrompts,
     u: &mut Utterance,
+    context: Option<TurnAudio>,
 ) -> Option<EarlyDecode> {
     if engine.asr.busy() + engine.asr.queued() >= engine.asr.workers() {
         return None;
@@ -308,6 +319,7 @@ fn start_early(
     let job = AsrJob {
         call: key,
         audio: std::mem::take(&mut u.segment.audio),
+        context,
         language: spec.language.clone(),
         interim: false,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
@@ -336,6 +348,7 @@ async fn process_utterance(
     language: Option<String>,
     prompts: Arc<CallPrompts>,
     mut u: Utterance,
+    context: Option<TurnAudio>,
     end_of_speech: Instant,
     per_call: Arc<Semaphore>,
     early: Option<JoinHandle<Result<AsrOutput, AsrError>>>,
@@ -345,6 +358,7 @@ async fn process_utterance(
     let job = AsrJob {
         call: key,
         audio: std::mem::take(&mut u.segment.audio),
+        context,
         language: language.clone(),
         interim: !is_final,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
@@ -373,6 +387,14 @@ async fn process_utterance(
     let Some(transcript) = asr.transcript else {
         if is_final {
             Metrics::inc(&engine.metrics.utterances_dropped);
+            tracing::debug!(
+                call_id,
+                seq = u.seq,
+                channel = u.channel,
+                start_ms = u.segment.start_ms(),
+                end_ms = u.segment.end_ms(),
+                "Utterance dropped: Whisper heard no speech in it"
+            );
         }
         return None;
     };
@@ -381,6 +403,9 @@ async fn process_utterance(
     }
     if transcript.loop_collapsed {
         Metrics::inc(&engine.metrics.asr_loops_collapsed);
+    }
+    if transcript.with_context && is_final {
+        Metrics::inc(&engine.metrics.asr_with_context);
     }
     if is_final {
         prompts.record_final(u.channel, u.segment.end_ms(), &transcript.text);

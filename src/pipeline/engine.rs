@@ -122,7 +122,25 @@ pub fn load_classifiers(config: &Config) -> Result<Classifiers, EngineError> {
     Ok(Classifiers::new(models))
 }
 
+/// `asr.context_max_gap_ms` when unset, for models with word times.
+pub const DEFAULT_CONTEXT_MAX_GAP_MS: u32 = 2000;
+
 impl Engine {
+    /// How close an utterance must follow its speaker's previous one to be
+    /// decoded after it: `asr.context_max_gap_ms`, or when unset
+    /// [`DEFAULT_CONTEXT_MAX_GAP_MS`] with a model that has word times and
+    /// 0 (off) without.
+    pub fn context_max_gap_ms(&self) -> u32 {
+        self.config
+            .asr
+            .context_max_gap_ms
+            .unwrap_or(if self.asr.has_word_times() {
+                DEFAULT_CONTEXT_MAX_GAP_MS
+            } else {
+                0
+            })
+    }
+
     /// Loads every model and starts the worker threads. Blocking (seconds):
     /// call it from a blocking context.
     ///

@@ -95,6 +95,9 @@ pub struct Metrics {
     pub asr_early_started: AtomicU64,
     /// Finals that used their early decode (speech did not resume).
     pub asr_early_used: AtomicU64,
+    /// Utterances decoded after their speaker's previous audio (a turn the
+    /// endpointer cut at a pause).
+    pub asr_with_context: AtomicU64,
     pub texts_analyzed: AtomicU64,
     /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
     pub classified_mixed_language: AtomicU64,
@@ -115,7 +118,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 17] = [
+        let counters: [(&str, &str, &AtomicU64); 18] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -185,6 +188,11 @@ impl Metrics {
                 "callsense_asr_early_decodes_used_total",
                 "Final results that reused their early decode (the speaker did not resume).",
                 &self.asr_early_used,
+            ),
+            (
+                "callsense_asr_context_decodes_total",
+                "Utterances decoded after the same speaker's previous audio (a turn cut at a pause); only their own words kept.",
+                &self.asr_with_context,
             ),
             (
                 "callsense_texts_analyzed_total",

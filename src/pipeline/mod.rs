@@ -1,6 +1,6 @@
 //! One call end to end: the loaded [`Engine`], the call loop in [`call`],
-//! the decoder's context per channel in [`prompt`], and the end-of-call
-//! [`summary`].
+//! the decoder's context per channel in [`prompt`] (text) and [`turns`]
+//! (audio), and the end-of-call [`summary`].
 
 pub mod call;
 pub mod call_rules;
@@ -8,6 +8,7 @@ pub mod engine;
 pub mod metrics;
 pub mod prompt;
 pub mod summary;
+pub mod turns;
 
 pub use call::{classification_proto, prediction_to_proto, run_call, CallOutput, CallSpec};
 pub use engine::{load_classifiers, resolve_whisper_model, Engine, EngineError, EngineStats};

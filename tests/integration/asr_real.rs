@@ -199,3 +199,46 @@ async fn mandarin_is_detected_simplified_and_routed_to_the_mandarin_classifier()
         );
     }
 }
+
+/// JFK's sentence (whisper.cpp's jfk.wav over a μ-law line) has pauses over
+/// the endpointer's end silence, so it arrives as several utterances. Those
+/// that continue it are decoded after the words before them and keep only
+/// their own: the joined transcript says the sentence once, within 2 errors
+/// of it (duplicated or dropped context words would be many more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentence_cut_at_its_pauses_is_decoded_with_its_context_and_said_once() {
+    use std::sync::atomic::Ordering;
+    let Some(config) = real_config() else { return };
+    let dir = assets_dir().join("audio/whisper_cpp");
+    let clip = callsense::audio::file::AudioClip::read(&dir.join("jfk.wav"))
+        .expect("jfk.wav (CALLSENSE_ASSETS)")
+        .resampled(8000)
+        .unwrap();
+    let reference = std::fs::read_to_string(dir.join("jfk.txt")).unwrap();
+    let server = TestServer::start(config).await;
+    let responses = call(&mut server.client().await, mulaw_requests(&clip, "jfk"))
+        .await
+        .unwrap();
+    let with_context = server
+        .engine
+        .metrics
+        .asr_with_context
+        .load(Ordering::Relaxed);
+    server.stop().await;
+    let finals = finals(&responses);
+    let heard = channel_text(&finals, 0);
+    let (errors, words) = word_errors(&reference, &heard);
+    eprintln!(
+        "{} utterances, {with_context} with context: {heard}",
+        finals.len()
+    );
+    assert!(
+        finals.len() >= 2,
+        "the pauses no longer cut the sentence: {finals:?}"
+    );
+    assert!(
+        with_context >= 1,
+        "no utterance was decoded with its context"
+    );
+    assert!(errors <= 2, "{errors} errors in {words} words: {heard}");
+}

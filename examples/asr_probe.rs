@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use callsense::asr::whisper::{transcribe, LanguageDetector};
-use callsense::asr::{DecodeOptions, WhisperModel};
+use callsense::asr::{AsrInput, DecodeOptions, WhisperModel};
 use callsense::audio::codec::{linear_to_ulaw, ulaw_to_linear};
 use callsense::audio::file::AudioClip;
 use callsense::audio::resample::resample_offline;
@@ -84,9 +84,11 @@ fn main() -> Result<()> {
                 &model,
                 &mut state,
                 detector.as_mut(),
-                &input,
-                Some(lang),
-                None,
+                AsrInput {
+                    audio: &input,
+                    language: Some(lang),
+                    ..AsrInput::default()
+                },
                 &opts,
             )?;
             best = best.min(t0.elapsed().as_secs_f64() * 1000.0);

@@ -451,8 +451,8 @@ struct Decoded {
 /// become a result.
 ///
 /// With `input.context`, the context and the utterance are decoded as one
-/// and only the words timed after the context are kept; where none are, the
-/// utterance is decoded alone.
+/// and only the words timed after the context are kept; where none are, or
+/// that decode loops, the utterance is decoded alone.
 ///
 /// A decode that loops (a run of words said again right after itself, or
 /// text up to the token budget) is decoded once more with
@@ -533,6 +533,11 @@ fn transcribe_once(
     };
     let mut d = decode(state, opts.audio_ctx_margin)?;
     let looped = d.hit_budget || find_loop(&d.text).is_some();
+    if looped && split.is_some() {
+        // Whisper often says the context again after the utterance: rather
+        // than a wider (slower) decode of both, the utterance alone.
+        return Ok(None);
+    }
     let wider = opts.audio_ctx_with(samples.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
     let redecoded = looped && wider > opts.audio_ctx(samples.len(), model.n_audio_ctx);
     if redecoded {

@@ -5,7 +5,7 @@
 //! and where its speech ended; which utterances are close enough to it to
 //! be decoded after it (`asr.context_max_gap_ms`), how much of it they get
 //! (`asr.context_max_ms`), and the pause between the two, restored to its
-//! real length. The endpointer cuts a speaker who pauses for longer than
+//! real length up to a second. The endpointer cuts a speaker who pauses for longer than
 //! its end silence ("and so my fellow Americans … ask not …"); decoded
 //! alone, a fragment is guessed at ("is not"), decoded after the words
 //! before it, Whisper hears the sentence. Used only from the call's event
@@ -19,6 +19,9 @@ use crate::audio::Segment;
 
 /// Samples per millisecond at the engine's 16 kHz.
 const SAMPLES_PER_MS: u64 = 16;
+/// The longest pause restored between context and utterance: enough for
+/// Whisper to hear a pause (and mark it), no more encoder work than that.
+const MAX_RESTORED_PAUSE_MS: u64 = 1000;
 
 #[derive(Debug, Clone)]
 struct Previous {
@@ -60,7 +63,10 @@ impl TurnContext {
         }
         // The pause as it was: the audio between the two is silence the
         // endpointer did not keep (the paddings may overlap: then none).
-        let gap = seg.audio_start.saturating_sub(p.audio_end) as usize;
+        let gap = seg
+            .audio_start
+            .saturating_sub(p.audio_end)
+            .min(MAX_RESTORED_PAUSE_MS * SAMPLES_PER_MS) as usize;
         let mut audio = Vec::with_capacity(p.audio.len() + gap);
         audio.extend_from_slice(&p.audio);
         audio.resize(p.audio.len() + gap, 0.0);
@@ -135,7 +141,10 @@ mod tests {
         assert_eq!(c.audio[(2600 * MS) as usize], 0.0);
         // The silence: from the end of speech to the utterance's first word.
         assert_eq!(c.silence, (2400 * MS as usize, (3500 + 400) * MS as usize));
-        assert!(t.for_utterance(0, &seg(5000, 5500, 2.0)).is_some());
+        // A longer pause is restored up to a second.
+        let c = t.for_utterance(0, &seg(5000, 5500, 2.0)).unwrap();
+        assert_eq!(c.audio.len() as u64, (2600 + 1000) * MS);
+        assert_eq!(c.silence, (2400 * MS as usize, (3600 + 400) * MS as usize));
         assert!(
             t.for_utterance(0, &seg(5001, 5500, 2.0)).is_none(),
             "gap over 2 s"

@@ -50,6 +50,8 @@ pub struct TurnAudio {
 pub struct AsrOutput {
     /// `None`: judged non-speech or no text.
     pub transcript: Option<Transcript>,
+    /// The job's context was dropped: other calls' finals were waiting.
+    pub context_skipped: bool,
     pub queued: Duration,
     pub asr: Duration,
 }
@@ -104,8 +106,6 @@ struct Shared {
     ready: Condvar,
     shutdown: AtomicBool,
     busy: AtomicUsize,
-    /// Jobs whose context was dropped because others were waiting.
-    context_skipped: AtomicUsize,
 }
 
 /// The recogniser pool.
@@ -132,7 +132,6 @@ impl AsrPool {
             ready: Condvar::new(),
             shutdown: AtomicBool::new(false),
             busy: AtomicUsize::new(0),
-            context_skipped: AtomicUsize::new(0),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         for i in 0..workers {
@@ -196,10 +195,9 @@ impl AsrPool {
         q.finals.len + q.interims.len
     }
 
-    /// Utterances decoded without their context because other calls' finals
-    /// were waiting (see [`AsrJob::context`]).
-    pub fn context_skipped(&self) -> usize {
-        self.shared.context_skipped.load(Ordering::Relaxed)
+    /// Whether a worker is free and no job waits for one.
+    pub fn has_idle_worker(&self) -> bool {
+        self.queued() + self.busy() < self.workers
     }
 
     /// Jobs running now.
@@ -237,12 +235,8 @@ impl AsrPool {
     /// [`AsrError::Busy`] when no worker is free; otherwise as
     /// [`AsrPool::transcribe`].
     pub async fn transcribe_if_idle(&self, job: AsrJob) -> Result<AsrOutput, AsrError> {
-        {
-            let q = self.shared.queues.lock().expect("ASR queue lock");
-            let waiting = q.finals.len + q.interims.len;
-            if waiting + self.shared.busy.load(Ordering::Relaxed) >= self.workers {
-                return Err(AsrError::Busy);
-            }
+        if !self.has_idle_worker() {
+            return Err(AsrError::Busy);
         }
         let permit = Arc::clone(&self.permits)
             .try_acquire_owned()
@@ -291,7 +285,7 @@ fn run_worker(
     opts: &DecodeOptions,
 ) {
     loop {
-        let next = {
+        let (next, context_skipped) = {
             let mut q = shared.queues.lock().expect("ASR queue lock");
             loop {
                 if shared.shutdown.load(Ordering::SeqCst) {
@@ -303,10 +297,8 @@ fn run_worker(
                     // when there is room, throughput when there is not; a
                     // call's own utterances never change each other's text).
                     let others_wait = q.finals.per_call.keys().any(|&c| c != p.job.call);
-                    if others_wait && p.job.context.take().is_some() {
-                        shared.context_skipped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    break p;
+                    let skipped = others_wait && p.job.context.take().is_some();
+                    break (p, skipped);
                 }
                 q = shared.ready.wait(q).expect("ASR queue lock");
             }
@@ -343,6 +335,7 @@ fn run_worker(
         shared.busy.fetch_sub(1, Ordering::Relaxed);
         let _ = next.reply.send(result.map(|transcript| AsrOutput {
             transcript,
+            context_skipped,
             queued,
             asr,
         }));

@@ -156,7 +156,7 @@ pub async fn run_call<S>(
                     let ch = utterance.channel;
                     let context = turns.for_utterance(ch, &utterance.segment);
                     if utterance.segment.is_final {
-                        turns.record(ch, &utterance.segment);
+                        turns.record(ch, &utterance.segment, context.as_ref());
                     }
                     if utterance.segment.early {
                         if let Some(e) = start_early(&engine, key, &spec, &prompts, &mut utterance, context) {
@@ -312,8 +312,8 @@ fn start_early(
     u: &mut Utterance,
     context: Option<TurnAudio>,
 ) -> Option<EarlyDecode> {
-    if engine.asr.busy() + engine.asr.queued() >= engine.asr.workers() {
-        return None;
+    if !engine.asr.has_idle_worker() {
+        return None; // the job would be refused: keep its audio for nothing
     }
     let audio_key = u.segment.audio_key();
     let job = AsrJob {
@@ -404,8 +404,11 @@ async fn process_utterance(
     if transcript.loop_collapsed {
         Metrics::inc(&engine.metrics.asr_loops_collapsed);
     }
-    if transcript.with_context && is_final {
+    if is_final && transcript.with_context {
         Metrics::inc(&engine.metrics.asr_with_context);
+    }
+    if is_final && asr.context_skipped {
+        Metrics::inc(&engine.metrics.asr_context_skipped);
     }
     if is_final {
         prompts.record_final(u.channel, u.segment.end_ms(), &transcript.text);

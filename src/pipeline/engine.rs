@@ -261,11 +261,6 @@ impl Engine {
             ),
             ("callsense_asr_busy", "Recognisers busy.", s.asr_busy as u64),
             (
-                "callsense_asr_context_skipped",
-                "Utterances decoded without their speaker's previous audio since start, because other calls' finals were waiting.",
-                self.asr.context_skipped() as u64,
-            ),
-            (
                 "callsense_asr_workers",
                 "Recognisers.",
                 self.asr.workers() as u64,

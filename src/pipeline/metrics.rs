@@ -98,6 +98,9 @@ pub struct Metrics {
     /// Utterances decoded after their speaker's previous audio (a turn the
     /// endpointer cut at a pause).
     pub asr_with_context: AtomicU64,
+    /// Utterances decoded without that context because other calls' finals
+    /// were waiting for a recogniser.
+    pub asr_context_skipped: AtomicU64,
     pub texts_analyzed: AtomicU64,
     /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
     pub classified_mixed_language: AtomicU64,
@@ -118,7 +121,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 18] = [
+        let counters: [(&str, &str, &AtomicU64); 19] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -193,6 +196,11 @@ impl Metrics {
                 "callsense_asr_context_decodes_total",
                 "Utterances decoded after the same speaker's previous audio (a turn cut at a pause); only their own words kept.",
                 &self.asr_with_context,
+            ),
+            (
+                "callsense_asr_context_skipped_total",
+                "Utterances decoded without their speaker's previous audio because other calls' finals were waiting.",
+                &self.asr_context_skipped,
             ),
             (
                 "callsense_texts_analyzed_total",

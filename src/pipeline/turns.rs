@@ -78,15 +78,15 @@ impl TurnContext {
         })
     }
 
-    /// Records final utterance `seg` of `channel`. An utterance that itself
-    /// continued the turn passes its context on in front of it (a digit
-    /// string read out in groups: the third group is decoded after the
-    /// first two).
-    pub fn record(&mut self, channel: usize, seg: &Segment) {
+    /// Records final utterance `seg` of `channel`, with `before`, the
+    /// context [`TurnContext::for_utterance`] gave it. An utterance that
+    /// itself continued the turn passes that context on in front of it (a
+    /// digit string read out in groups: the third group is decoded after
+    /// the first two).
+    pub fn record(&mut self, channel: usize, seg: &Segment, before: Option<&TurnAudio>) {
         if self.max_gap == 0 || self.max_samples == 0 {
             return;
         }
-        let before = self.for_utterance(channel, seg);
         let Some(slot) = self.previous.get_mut(channel) else {
             return;
         };
@@ -95,7 +95,7 @@ impl TurnContext {
             self.max_samples
                 .min(own.len() + before.as_ref().map_or(0, |b| b.audio.len())),
         );
-        if let Some(b) = &before {
+        if let Some(b) = before {
             let room = self.max_samples - own.len();
             joined.extend_from_slice(&b.audio[b.audio.len().saturating_sub(room)..]);
         }
@@ -129,11 +129,17 @@ mod tests {
         }
     }
 
+    /// What the call loop does with a final on channel 0.
+    fn emit(t: &mut TurnContext, s: &Segment) {
+        let before = t.for_utterance(0, s);
+        t.record(0, s, before.as_ref());
+    }
+
     #[test]
     fn context_only_for_the_same_channel_after_a_short_gap() {
         let mut t = TurnContext::new(2, 2000, 6000);
         assert!(t.for_utterance(0, &seg(500, 1000, 1.0)).is_none());
-        t.record(0, &seg(1000, 3000, 1.0));
+        emit(&mut t, &seg(1000, 3000, 1.0));
         // Speech 3000 → 4500: audio 1000–3200, then 3200–4100 restored as silence.
         let c = t.for_utterance(0, &seg(4500, 5000, 2.0)).unwrap();
         assert_eq!(c.audio.len() as u64, (3200 - 600 + 900) * MS);
@@ -163,7 +169,7 @@ mod tests {
     #[test]
     fn overlapping_paddings_are_not_doubled() {
         let mut t = TurnContext::new(1, 2000, 6000);
-        t.record(0, &seg(1000, 3000, 1.0)); // audio to 3200
+        emit(&mut t, &seg(1000, 3000, 1.0)); // audio to 3200
         let c = t.for_utterance(0, &seg(3500, 4000, 2.0)).unwrap(); // audio from 3100
         assert_eq!(c.audio.len() as u64, 2600 * MS, "no restored silence");
         // The 100 ms both paddings hold is there twice: 600 ms of silence.
@@ -173,7 +179,7 @@ mod tests {
     #[test]
     fn only_the_end_of_a_long_utterance_is_kept() {
         let mut t = TurnContext::new(1, 2000, 1000);
-        t.record(0, &seg(1000, 4000, 1.0));
+        emit(&mut t, &seg(1000, 4000, 1.0));
         let c = t.for_utterance(0, &seg(4600, 5000, 2.0)).unwrap();
         assert_eq!(c.audio.len() as u64, 1000 * MS);
         assert_eq!(c.silence.0, 800 * MS as usize);
@@ -182,8 +188,8 @@ mod tests {
     #[test]
     fn a_continuing_utterance_passes_its_context_on() {
         let mut t = TurnContext::new(1, 2000, 3000);
-        t.record(0, &seg(1000, 2000, 1.0)); // audio 600–2200
-        t.record(0, &seg(3000, 3500, 2.0)); // continues: audio 2600–3700
+        emit(&mut t, &seg(1000, 2000, 1.0)); // audio 600–2200
+        emit(&mut t, &seg(3000, 3500, 2.0)); // continues: audio 2600–3700
         let c = t.for_utterance(0, &seg(4000, 4200, 3.0)).unwrap();
         assert_eq!(c.audio.len() as u64, 3000 * MS, "capped at max_ms");
         let at = |ms: u64| c.audio[(ms * MS) as usize];
@@ -192,7 +198,7 @@ mod tests {
             (at(1499), at(1500), at(1899), at(1900)),
             (1.0, 0.0, 0.0, 2.0)
         );
-        t.record(0, &seg(9000, 9500, 4.0)); // a new turn: 5 s later
+        emit(&mut t, &seg(9000, 9500, 4.0)); // a new turn: 5 s later
         let c = t.for_utterance(0, &seg(10_000, 10_500, 5.0)).unwrap();
         assert!(c.audio.iter().all(|&v| v == 4.0));
     }
@@ -200,7 +206,7 @@ mod tests {
     #[test]
     fn off_keeps_nothing() {
         let mut t = TurnContext::new(1, 0, 6000);
-        t.record(0, &seg(1000, 2000, 1.0));
+        emit(&mut t, &seg(1000, 2000, 1.0));
         assert!(t.for_utterance(0, &seg(2600, 3000, 1.0)).is_none());
     }
 }

@@ -4,7 +4,13 @@
 //! Owns: admission (a semaphore of `queue_capacity` permits: callers wait
 //! when it is full; interim work is only tried), round-robin scheduling
 //! between calls (one busy call cannot starve the others), finals before
-//! interims, and skipping work whose caller has gone.
+//! interims, skipping work whose caller has gone, and the thread budget:
+//! `workers × threads_per_worker` threads in all. A final decode that starts
+//! while nothing else waits also takes the threads of idle workers
+//! (`asr.lend_idle_threads`; a 2-thread decode of Whisper base takes ~0.6 of
+//! the time), and the next job waits for them to come back rather than run
+//! beside it on too few cores (ggml's threads spin at each barrier, so an
+//! oversubscribed decode is slower than a queued one).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -52,6 +58,9 @@ pub struct AsrOutput {
     pub transcript: Option<Transcript>,
     /// The job's context was dropped: other calls' finals were waiting.
     pub context_skipped: bool,
+    /// Threads the decode ran on (more than `threads_per_worker`: it took
+    /// idle workers' threads).
+    pub threads: usize,
     pub queued: Duration,
     pub asr: Duration,
 }
@@ -95,13 +104,47 @@ impl FairQueue {
     }
 }
 
-#[derive(Default)]
 struct Queues {
     finals: FairQueue,
     interims: FairQueue,
+    /// Threads of the budget not taken by a running decode.
+    free_threads: usize,
+}
+
+/// How the pool shares its threads between decodes.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadBudget {
+    /// Threads a decode always has.
+    pub per_worker: usize,
+    /// Whether a final decode takes idle workers' threads too.
+    pub lend_idle: bool,
+}
+
+impl Queues {
+    /// The next job a worker may start and the threads it runs on, or
+    /// `None` (nothing queued, or the threads are out on a wider decode).
+    fn take(&mut self, budget: ThreadBudget) -> Option<(Pending, usize)> {
+        if self.free_threads < budget.per_worker {
+            return None;
+        }
+        let p = self.finals.pop().or_else(|| self.interims.pop())?;
+        // Finals (and early decodes, their stand-ins) borrow when nothing
+        // else waits; interims never do, so a final can always start.
+        let lend =
+            budget.lend_idle && !p.job.interim && self.finals.len == 0 && self.interims.len == 0;
+        let threads = if lend {
+            self.free_threads
+        } else {
+            budget.per_worker
+        };
+        self.free_threads -= threads;
+        Some((p, threads))
+    }
 }
 
 struct Shared {
+    /// The queues, and the threads of the budget not in use (one lock, so a
+    /// worker sees both at once).
     queues: Mutex<Queues>,
     ready: Condvar,
     shutdown: AtomicBool,
@@ -114,6 +157,7 @@ pub struct AsrPool {
     permits: Arc<Semaphore>,
     model: Arc<WhisperModel>,
     workers: usize,
+    threads_per_worker: usize,
 }
 
 impl AsrPool {
@@ -125,10 +169,19 @@ impl AsrPool {
         model: Arc<WhisperModel>,
         workers: usize,
         queue_capacity: usize,
+        lend_idle_threads: bool,
         opts: DecodeOptions,
     ) -> Result<Self, AsrError> {
+        let budget = ThreadBudget {
+            per_worker: opts.threads,
+            lend_idle: lend_idle_threads,
+        };
         let shared = Arc::new(Shared {
-            queues: Mutex::new(Queues::default()),
+            queues: Mutex::new(Queues {
+                finals: FairQueue::default(),
+                interims: FairQueue::default(),
+                free_threads: workers * opts.threads,
+            }),
             ready: Condvar::new(),
             shutdown: AtomicBool::new(false),
             busy: AtomicUsize::new(0),
@@ -152,7 +205,7 @@ impl AsrPool {
                     match detector.and_then(|d| Ok((m.new_state()?, d))) {
                         Ok((state, detector)) => {
                             let _ = tx.send(Ok(()));
-                            run_worker(&m, state, detector, &s, &o);
+                            run_worker(&m, state, detector, &s, &o, budget);
                         }
                         Err(e) => {
                             let _ = tx.send(Err(e));
@@ -167,6 +220,7 @@ impl AsrPool {
             permits: Arc::new(Semaphore::new(queue_capacity)),
             model,
             workers,
+            threads_per_worker: budget.per_worker,
         };
         for _ in 0..workers {
             ready_rx.recv().map_err(|_| AsrError::ShutDown)??;
@@ -195,9 +249,13 @@ impl AsrPool {
         q.finals.len + q.interims.len
     }
 
-    /// Whether a worker is free and no job waits for one.
+    /// Whether a worker (and its threads: a wider decode may hold them)
+    /// is free and no job waits for one.
     pub fn has_idle_worker(&self) -> bool {
-        self.queued() + self.busy() < self.workers
+        let q = self.shared.queues.lock().expect("ASR queue lock");
+        q.finals.len + q.interims.len == 0
+            && q.free_threads >= self.threads_per_worker
+            && self.busy() < self.workers
     }
 
     /// Jobs running now.
@@ -283,27 +341,34 @@ fn run_worker(
     mut detector: Option<LanguageDetector>,
     shared: &Shared,
     opts: &DecodeOptions,
+    budget: ThreadBudget,
 ) {
     loop {
-        let (next, context_skipped) = {
+        let (next, context_skipped, threads) = {
             let mut q = shared.queues.lock().expect("ASR queue lock");
             loop {
                 if shared.shutdown.load(Ordering::SeqCst) {
                     return;
                 }
-                if let Some(mut p) = q.finals.pop().or_else(|| q.interims.pop()) {
+                if let Some((mut p, threads)) = q.take(budget) {
                     // Context costs ~70 % more decode time: only when no
                     // other call's final waits behind this one (accuracy
                     // when there is room, throughput when there is not; a
                     // call's own utterances never change each other's text).
                     let others_wait = q.finals.per_call.keys().any(|&c| c != p.job.call);
                     let skipped = others_wait && p.job.context.take().is_some();
-                    break (p, skipped);
+                    break (p, skipped, threads);
                 }
                 q = shared.ready.wait(q).expect("ASR queue lock");
             }
         };
+        let give_back = || {
+            shared.queues.lock().expect("ASR queue lock").free_threads += threads;
+            // Any worker may now start the next job.
+            shared.ready.notify_all();
+        };
         if next.reply.is_closed() {
+            give_back();
             continue; // the call is gone
         }
         shared.busy.fetch_add(1, Ordering::Relaxed);
@@ -329,13 +394,23 @@ fn run_worker(
                 language: job.language.as_deref(),
                 prompt: job.prompt.as_deref(),
             };
-            transcribe(model, &mut state, detector.as_mut(), input, opts)
+            if threads == opts.threads {
+                transcribe(model, &mut state, detector.as_mut(), input, opts)
+            } else {
+                let wide = DecodeOptions {
+                    threads,
+                    ..opts.clone()
+                };
+                transcribe(model, &mut state, detector.as_mut(), input, &wide)
+            }
         });
         let asr = t0.elapsed();
+        give_back();
         shared.busy.fetch_sub(1, Ordering::Relaxed);
         let _ = next.reply.send(result.map(|transcript| AsrOutput {
             transcript,
             context_skipped,
+            threads,
             queued,
             asr,
         }));
@@ -361,6 +436,53 @@ mod tests {
             enqueued: Instant::now(),
             _permit: Arc::clone(sem).try_acquire_owned().unwrap(),
         }
+    }
+
+    fn queues(free_threads: usize) -> Queues {
+        Queues {
+            finals: FairQueue::default(),
+            interims: FairQueue::default(),
+            free_threads,
+        }
+    }
+
+    #[test]
+    fn a_lone_final_takes_idle_threads_and_the_next_job_waits_for_them() {
+        let sem = Arc::new(Semaphore::new(100));
+        let budget = ThreadBudget {
+            per_worker: 1,
+            lend_idle: true,
+        };
+        let mut q = queues(2);
+        q.finals.push(pending(1, 0, &sem));
+        let (_, threads) = q.take(budget).unwrap();
+        assert_eq!(threads, 2, "nothing else waits: both workers' threads");
+        q.finals.push(pending(2, 1, &sem));
+        assert!(q.take(budget).is_none(), "no thread free: the job waits");
+        q.free_threads += threads;
+        // Two waiting: each runs on its own worker's thread.
+        q.finals.push(pending(3, 2, &sem));
+        let (a, ta) = q.take(budget).unwrap();
+        let (b, tb) = q.take(budget).unwrap();
+        assert_eq!((a.job.call, ta, b.job.call, tb), (2, 1, 3, 1));
+        assert!(q.take(budget).is_none());
+        // Interims never borrow, so a final can always start beside one.
+        q.free_threads = 2;
+        let mut i = pending(4, 3, &sem);
+        i.job.interim = true;
+        q.interims.push(i);
+        assert_eq!(q.take(budget).unwrap().1, 1);
+        q.finals.push(pending(5, 4, &sem));
+        assert_eq!(q.take(budget).unwrap().1, 1);
+        // Lending off: always the worker's own threads.
+        let off = ThreadBudget {
+            per_worker: 2,
+            lend_idle: false,
+        };
+        let mut q = queues(4);
+        q.finals.push(pending(6, 5, &sem));
+        assert_eq!(q.take(off).unwrap().1, 2);
+        assert_eq!(q.free_threads, 2);
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct EndpointParams {
     pub early: Option<u64>,
 }
 
+/// Leading padding when `audio.lead_pad_ms` is unset and no model chose
+/// one (the engine sets it from its Whisper model at load).
+pub const DEFAULT_LEAD_PAD_MS: u32 = 400;
+
 impl EndpointParams {
     pub fn from_config(a: &AudioConfig, interim: bool) -> Self {
         Self {
@@ -45,7 +49,7 @@ impl EndpointParams {
             max_utterance: a.max_utterance_ms as u64 * SAMPLES_PER_MS,
             vad_reset: (a.vad_reset_ms > 0).then(|| a.vad_reset_ms as u64 * SAMPLES_PER_MS),
             pad: a.pad_ms as u64 * SAMPLES_PER_MS,
-            lead_pad: a.lead_pad_ms as u64 * SAMPLES_PER_MS,
+            lead_pad: u64::from(a.lead_pad_ms.unwrap_or(DEFAULT_LEAD_PAD_MS)) * SAMPLES_PER_MS,
             interim_interval: interim.then_some(a.interim_interval_ms as u64 * SAMPLES_PER_MS),
             early: (a.early_decode_ms > 0).then(|| a.early_decode_ms as u64 * SAMPLES_PER_MS),
         }

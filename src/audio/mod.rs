@@ -13,7 +13,7 @@ pub mod pool;
 pub mod resample;
 pub mod vad;
 
-pub use endpoint::{EndpointParams, Segment};
+pub use endpoint::{EndpointParams, Segment, DEFAULT_LEAD_PAD_MS};
 pub use frontend::{CallFrontend, FrontendSetup, Utterance};
 pub use pool::{FrontendEvent, FrontendHandle, FrontendPool, VadFactory};
 pub use resample::TARGET_RATE;

@@ -407,6 +407,9 @@ async fn process_utterance(
     if is_final && transcript.with_context {
         Metrics::inc(&engine.metrics.asr_with_context);
     }
+    if asr.threads > engine.config.asr.threads_per_worker {
+        Metrics::inc(&engine.metrics.asr_wide_decodes);
+    }
     if is_final && asr.context_skipped {
         Metrics::inc(&engine.metrics.asr_context_skipped);
     }

@@ -146,7 +146,7 @@ impl Engine {
     ///
     /// # Errors
     /// Any model or library missing or invalid.
-    pub fn load(config: Config) -> Result<Arc<Self>, EngineError> {
+    pub fn load(mut config: Config) -> Result<Arc<Self>, EngineError> {
         let env = runtime::init(config.classifier.ort_library.as_deref())?;
         let vad: VadFactory = match config.audio.vad {
             VadKind::Silero => {
@@ -167,17 +167,23 @@ impl Engine {
                  (`callsense models fetch whisper-base`) or set asr.model"
             );
         }
+        let lead_pad_ms = *config
+            .audio
+            .lead_pad_ms
+            .get_or_insert_with(|| whisper.lead_pad_ms());
         let decode = DecodeOptions::for_model(&config.asr, &whisper);
         tracing::info!(
             audio_ctx_margin = decode.audio_ctx_margin,
             loop_audio_ctx_margin = decode.loop_audio_ctx_margin,
             timestamp_tokens = decode.timestamp_tokens,
+            lead_pad_ms,
             "Whisper decoding"
         );
         let asr = AsrPool::start(
             whisper,
             config.asr.workers,
             config.asr.queue_capacity,
+            config.asr.lend_idle_threads,
             decode,
         )?;
         let frontend = FrontendPool::start(

@@ -101,6 +101,8 @@ pub struct Metrics {
     /// Utterances decoded without that context because other calls' finals
     /// were waiting for a recogniser.
     pub asr_context_skipped: AtomicU64,
+    /// Decodes that also ran on idle workers' threads.
+    pub asr_wide_decodes: AtomicU64,
     pub texts_analyzed: AtomicU64,
     /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
     pub classified_mixed_language: AtomicU64,
@@ -121,7 +123,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 19] = [
+        let counters: [(&str, &str, &AtomicU64); 20] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -201,6 +203,11 @@ impl Metrics {
                 "callsense_asr_context_skipped_total",
                 "Utterances decoded without their speaker's previous audio because other calls' finals were waiting.",
                 &self.asr_context_skipped,
+            ),
+            (
+                "callsense_asr_wide_decodes_total",
+                "Decodes (finals and early decodes) that also ran on idle workers' threads (asr.lend_idle_threads).",
+                &self.asr_wide_decodes,
             ),
             (
                 "callsense_texts_analyzed_total",

@@ -3,7 +3,6 @@
 
 use std::sync::atomic::Ordering;
 
-use callsense::audio::file::AudioClip;
 use callsense::proto::{AnalyzeTextRequest, SpeakerRole, TextInput, UtteranceResult};
 use callsense::testkit::{assets_dir, non_speech_signals, Fixture};
 
@@ -336,36 +335,68 @@ fn batched_texts_of_mixed_lengths_get_the_same_answers_as_one_by_one() {
     }
 }
 
+/// The demo call's finals (sorted: emission order across channels depends
+/// on timing, content must not) under `config`, and what `read` takes from
+/// the engine's metrics afterwards.
+async fn demo_finals<T>(
+    config: callsense::config::Config,
+    read: impl Fn(&callsense::pipeline::Metrics) -> T,
+) -> (Vec<(u32, u32, u32, String)>, T) {
+    let server = TestServer::start(config).await;
+    let responses = call(
+        &mut server.client().await,
+        mulaw_requests(&demo_call(), "same-finals-1"),
+    )
+    .await
+    .unwrap();
+    let read = read(&server.engine.metrics);
+    server.stop().await;
+    let mut finals: Vec<_> = finals(&responses)
+        .into_iter()
+        .map(|r| (r.channel, r.start_ms, r.end_ms, r.transcript))
+        .collect();
+    finals.sort();
+    (finals, read)
+}
+
+/// Lending idle workers' threads to a lone decode (`asr.lend_idle_threads`)
+/// changes how fast a final comes, never what it says: the demo call gives
+/// the same finals with it on and off, and with it on some decodes ran wide.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decodes_on_borrowed_threads_say_the_same() {
+    let lend = |on: bool| {
+        let mut c = test_config();
+        c.asr.workers = 2;
+        c.asr.threads_per_worker = 1;
+        c.asr.lend_idle_threads = on;
+        c
+    };
+    let wide = |m: &callsense::pipeline::Metrics| m.asr_wide_decodes.load(Ordering::Relaxed);
+    let (off, wide_off) = demo_finals(lend(false), wide).await;
+    let (on, wide_on) = demo_finals(lend(true), wide).await;
+    assert_eq!(wide_off, 0);
+    assert!(wide_on > 0, "no decode borrowed an idle worker's thread");
+    assert_eq!(on, off);
+}
+
 /// Early decodes (`audio.early_decode_ms`) change when a final's decode
 /// starts, never what it says: the demo call gives the same finals with
 /// them on and off, and its finals do reuse them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn early_decodes_are_reused_by_finals_without_changing_them() {
-    type Finals = Vec<(u32, u32, u32, String)>;
-    async fn run(clip: &AudioClip, early_ms: u32) -> (Finals, (u64, u64)) {
+    let early = |ms: u32| {
         let mut c = test_config();
-        c.audio.early_decode_ms = early_ms;
-        let server = TestServer::start(c).await;
-        let responses = call(&mut server.client().await, mulaw_requests(clip, "early-1"))
-            .await
-            .unwrap();
-        let m = &server.engine.metrics;
-        let counts = (
+        c.audio.early_decode_ms = ms;
+        c
+    };
+    let counts = |m: &callsense::pipeline::Metrics| {
+        (
             m.asr_early_started.load(Ordering::Relaxed),
             m.asr_early_used.load(Ordering::Relaxed),
-        );
-        server.stop().await;
-        // Emission order across channels depends on timing; content must not.
-        let mut finals: Finals = finals(&responses)
-            .into_iter()
-            .map(|r| (r.channel, r.start_ms, r.end_ms, r.transcript))
-            .collect();
-        finals.sort();
-        (finals, counts)
-    }
-    let clip = demo_call();
-    let (off, (started_off, used_off)) = run(&clip, 0).await;
-    let (on, (started, used)) = run(&clip, 200).await;
+        )
+    };
+    let (off, (started_off, used_off)) = demo_finals(early(0), counts).await;
+    let (on, (started, used)) = demo_finals(early(200), counts).await;
     assert_eq!((started_off, used_off), (0, 0));
     assert!(
         used > 0 && used <= started,

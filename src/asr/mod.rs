@@ -31,4 +31,6 @@ pub enum AsrError {
     ShutDown,
     #[error("speech recogniser queue is full")]
     Busy,
+    #[error("recognition cancelled: its result is no longer wanted")]
+    Cancelled,
 }

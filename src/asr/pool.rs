@@ -41,6 +41,9 @@ pub struct AsrJob {
     /// The call's vocabulary as preceding text for the decoder (see
     /// [`super::whisper::transcribe`]).
     pub prompt: Option<Arc<str>>,
+    /// Set when the result is no longer wanted (see [`AsrInput::cancel`]):
+    /// a queued job is skipped, a running one stops.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// The same speaker's audio before an utterance (see [`Context`]).
@@ -371,6 +374,16 @@ fn run_worker(
             give_back();
             continue; // the call is gone
         }
+        if next
+            .job
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            give_back();
+            let _ = next.reply.send(Err(AsrError::Cancelled));
+            continue;
+        }
         shared.busy.fetch_add(1, Ordering::Relaxed);
         let queued = next.enqueued.elapsed();
         let t0 = Instant::now();
@@ -393,6 +406,7 @@ fn run_worker(
                 }),
                 language: job.language.as_deref(),
                 prompt: job.prompt.as_deref(),
+                cancel: job.cancel.as_deref(),
             };
             if threads == opts.threads {
                 transcribe(model, &mut state, detector.as_mut(), input, opts)
@@ -431,6 +445,7 @@ mod tests {
                 language: None,
                 interim: false,
                 prompt: None,
+                cancel: None,
             },
             reply,
             enqueued: Instant::now(),

@@ -10,6 +10,7 @@
 //! threads.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use whisper_rs::{
@@ -440,6 +441,10 @@ pub struct AsrInput<'a> {
     pub language: Option<&'a str>,
     /// Words the call expects, as preceding text.
     pub prompt: Option<&'a str>,
+    /// Set while the decode runs when its result is no longer wanted (an
+    /// early decode whose speaker went on): whisper.cpp stops at its next
+    /// graph step and the result is [`AsrError::Cancelled`].
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// Audio decoded in front of an utterance (see [`AsrInput::context`]).
@@ -543,6 +548,7 @@ fn transcribe_once(
         let at = Decode {
             lang,
             prompt: input.prompt,
+            cancel: input.cancel,
             margin,
             budget,
             split,
@@ -604,12 +610,20 @@ fn transcribe_once(
 struct Decode<'a> {
     lang: &'a str,
     prompt: Option<&'a str>,
+    cancel: Option<&'a AtomicBool>,
     /// Encoder positions after the audio.
     margin: usize,
     /// Token budget.
     budget: u32,
     /// Keep apart the text of the tokens after this point.
     split: Option<Split>,
+}
+
+/// whisper.cpp's abort callback: `data` is the decode's cancel flag.
+unsafe extern "C" fn abort_if_set(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `data` is the `&AtomicBool` `decode_once` set, alive during
+    // the decode that calls this.
+    unsafe { (*data.cast::<AtomicBool>()).load(Ordering::Relaxed) }
 }
 
 /// Where context and utterance meet in a decode, in 10 ms steps.
@@ -662,10 +676,26 @@ fn decode_once(
         params.set_initial_prompt(p);
     }
     params.set_token_timestamps(at.split.is_some());
-
-    state
-        .full(params, input)
-        .map_err(|e| AsrError::Inference(e.to_string()))?;
+    if let Some(flag) = at.cancel {
+        // SAFETY: whisper.cpp calls this only inside `state.full` below,
+        // while `flag` (borrowed for this function) is alive; it only reads
+        // the atomic.
+        unsafe {
+            params.set_abort_callback(Some(abort_if_set));
+            params.set_abort_callback_user_data(std::ptr::from_ref(flag).cast_mut().cast());
+        }
+    }
+    let cancelled = || at.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    if cancelled() {
+        return Err(AsrError::Cancelled);
+    }
+    state.full(params, input).map_err(|e| {
+        if cancelled() {
+            AsrError::Cancelled
+        } else {
+            AsrError::Inference(e.to_string())
+        }
+    })?;
 
     let mut text = String::new();
     let mut no_speech: f32 = 0.0;

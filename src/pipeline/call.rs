@@ -6,6 +6,7 @@
 //! pool and the batcher; no inference runs on this task.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -67,6 +68,17 @@ struct EarlyDecode {
     /// [`crate::audio::Segment::audio_key`] of the snapshot.
     audio_key: (u64, u64, usize),
     task: JoinHandle<Result<AsrOutput, AsrError>>,
+    /// Stops the Whisper job, queued or running (see [`AsrJob::cancel`]).
+    cancel: Arc<AtomicBool>,
+}
+
+impl EarlyDecode {
+    /// The speaker went on (or the call ended): the decode is wasted work,
+    /// and the threads it holds are wanted.
+    fn cancel(self) {
+        self.cancel.store(true, Ordering::Relaxed);
+        self.task.abort();
+    }
 }
 
 /// What the call's output channel carries.
@@ -154,27 +166,33 @@ pub async fn run_call<S>(
             ev = events.recv(), if !flushed => match ev {
                 Some(FrontendEvent::Utterance { mut utterance, end_of_speech }) => {
                     let ch = utterance.channel;
+                    // Anything else from this channel after an early
+                    // snapshot (more speech, or a new snapshot) means the
+                    // speaker went on: stop that decode.
+                    if let Some(slot) = early.get_mut(ch) {
+                        let key = (utterance.seq, utterance.segment.audio_key());
+                        if slot.as_ref().is_some_and(|e| (e.seq, e.audio_key) != key) {
+                            if let Some(e) = slot.take() {
+                                tracing::debug!(seq = e.seq, channel = ch, "Early decode cancelled: the speaker went on");
+                                Metrics::inc(&engine.metrics.asr_early_cancelled);
+                                e.cancel();
+                            }
+                        }
+                    }
                     let context = turns.for_utterance(ch, &utterance.segment);
                     if utterance.segment.is_final {
                         turns.record(ch, &utterance.segment, context.as_ref());
                     }
                     if utterance.segment.early {
-                        if let Some(e) = start_early(&engine, key, &spec, &prompts, &mut utterance, context) {
-                            if let Some(old) = early.get_mut(ch).and_then(|slot| slot.replace(e)) {
-                                old.task.abort();
-                            }
+                        let e = start_early(&engine, key, &spec, &prompts, &mut utterance, context);
+                        if let Some(old) = early.get_mut(ch).and_then(|slot| slot.replace(e)) {
+                            old.cancel();
                         }
                         continue;
                     }
+                    // What is left in the slot has this final's audio.
                     let taken = if utterance.segment.is_final {
-                        early.get_mut(ch).and_then(Option::take).and_then(|e| {
-                            if e.seq == utterance.seq && utterance.segment.audio_key() == e.audio_key {
-                                Some(e.task)
-                            } else {
-                                e.task.abort();
-                                None
-                            }
-                        })
+                        early.get_mut(ch).and_then(Option::take).map(|e| e.task)
                     } else {
                         None
                     };
@@ -251,7 +269,7 @@ pub async fn run_call<S>(
         }
     }
     for e in early.into_iter().flatten() {
-        e.task.abort();
+        e.cancel();
     }
     for a in rules.on_end(&engine).await {
         let msg = StreamCallResponse {
@@ -302,8 +320,13 @@ fn record(m: &Metrics, is_final: bool, t: &Timings) {
     m.asr.observe_ms(t.asr_ms);
 }
 
-/// Hands an early snapshot to an idle Whisper worker (none idle: `None`).
-/// The snapshot's audio moves into the job.
+/// How long an early snapshot waits for a worker to come free: a decode
+/// just cancelled (the speaker went on, then paused again) stops within a
+/// graph step and gives its threads back.
+const EARLY_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Hands an early snapshot to an idle Whisper worker (none idle within
+/// [`EARLY_WAIT`]: the job is dropped). The snapshot's audio moves into the job.
 fn start_early(
     engine: &Arc<Engine>,
     key: u64,
@@ -311,11 +334,9 @@ fn start_early(
     prompts: &CallPrompts,
     u: &mut Utterance,
     context: Option<TurnAudio>,
-) -> Option<EarlyDecode> {
-    if !engine.asr.has_idle_worker() {
-        return None; // the job would be refused: keep its audio for nothing
-    }
+) -> EarlyDecode {
     let audio_key = u.segment.audio_key();
+    let cancel = Arc::new(AtomicBool::new(false));
     let job = AsrJob {
         call: key,
         audio: std::mem::take(&mut u.segment.audio),
@@ -323,20 +344,37 @@ fn start_early(
         language: spec.language.clone(),
         interim: false,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
+        cancel: Some(Arc::clone(&cancel)),
     };
     let e = Arc::clone(engine);
+    let (seq, channel) = (u.seq, u.channel);
     let task = tokio::spawn(async move {
+        let deadline = Instant::now() + EARLY_WAIT;
+        while !e.asr.has_idle_worker() {
+            if Instant::now() >= deadline {
+                tracing::debug!(
+                    seq,
+                    channel,
+                    queued = e.asr.queued(),
+                    busy = e.asr.busy(),
+                    "Early decode skipped: no idle Whisper worker"
+                );
+                return Err(AsrError::Busy);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         let r = e.asr.transcribe_if_idle(job).await;
         if !matches!(r, Err(AsrError::Busy)) {
             Metrics::inc(&e.metrics.asr_early_started);
         }
         r
     });
-    Some(EarlyDecode {
-        seq: u.seq,
+    EarlyDecode {
+        seq,
         audio_key,
         task,
-    })
+        cancel,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -362,6 +400,7 @@ async fn process_utterance(
         language: language.clone(),
         interim: !is_final,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
+        cancel: None,
     };
     let early = match early {
         Some(task) => task.await.ok().filter(Result::is_ok),

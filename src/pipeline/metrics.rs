@@ -95,6 +95,8 @@ pub struct Metrics {
     pub asr_early_started: AtomicU64,
     /// Finals that used their early decode (speech did not resume).
     pub asr_early_used: AtomicU64,
+    /// Early decodes stopped because the speaker went on.
+    pub asr_early_cancelled: AtomicU64,
     /// Utterances decoded after their speaker's previous audio (a turn the
     /// endpointer cut at a pause).
     pub asr_with_context: AtomicU64,
@@ -123,7 +125,7 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(8192);
-        let counters: [(&str, &str, &AtomicU64); 20] = [
+        let counters: [(&str, &str, &AtomicU64); 21] = [
             (
                 "callsense_calls_started_total",
                 "Calls accepted.",
@@ -193,6 +195,11 @@ impl Metrics {
                 "callsense_asr_early_decodes_used_total",
                 "Final results that reused their early decode (the speaker did not resume).",
                 &self.asr_early_used,
+            ),
+            (
+                "callsense_asr_early_decodes_cancelled_total",
+                "Early decodes stopped (queued or running) because the speaker went on.",
+                &self.asr_early_cancelled,
             ),
             (
                 "callsense_asr_context_decodes_total",

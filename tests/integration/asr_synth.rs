@@ -318,3 +318,69 @@ async fn temperature_fallback_re_decodes_results_below_the_threshold() {
         "forced fallback decodes gave greedy's words"
     );
 }
+
+/// A decode whose result is no longer wanted (an early decode whose speaker
+/// went on) stops: cancelled before a worker takes it, it never runs;
+/// cancelled while whisper.cpp decodes, it stops at the next graph step
+/// (whisper.cpp's abort callback). Both answer `AsrError::Cancelled`, and
+/// the worker goes on to the next job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_decodes_stop_and_free_their_worker() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use callsense::asr::{AsrError, AsrJob, AsrPool, DecodeOptions, WhisperModel};
+
+    let model = WhisperModel::load(Path::new(callsense::asr::SYNTH_MODEL), false).unwrap();
+    let opts = DecodeOptions::for_model(&callsense::config::AsrConfig::default(), &model);
+    let pool = Arc::new(AsrPool::start(model, 1, 8, true, opts).unwrap());
+    let clip = crate::common::demo_call().mono().resampled(16_000).unwrap();
+    let audio: Vec<f32> = clip.channels[0][..25 * 16_000].to_vec();
+    let job = |cancel: Option<Arc<AtomicBool>>| AsrJob {
+        call: 1,
+        audio: audio.clone(),
+        context: None,
+        language: Some("en".into()),
+        interim: false,
+        prompt: None,
+        cancel,
+    };
+
+    let before = Arc::new(AtomicBool::new(true));
+    assert!(matches!(
+        pool.transcribe(job(Some(before))).await,
+        Err(AsrError::Cancelled)
+    ));
+
+    let t0 = Instant::now();
+    let whole = pool.transcribe(job(None)).await.unwrap();
+    let whole_time = t0.elapsed();
+    assert!(whole.transcript.is_some_and(|t| !t.text.is_empty()));
+
+    let flag = Arc::new(AtomicBool::new(false));
+    let (p, j) = (Arc::clone(&pool), job(Some(Arc::clone(&flag))));
+    let t0 = Instant::now();
+    let running = tokio::spawn(async move { p.transcribe(j).await });
+    while pool.busy() == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    flag.store(true, Ordering::Relaxed);
+    let r = running.await.unwrap();
+    let cancelled_time = t0.elapsed();
+    assert!(
+        matches!(r, Err(AsrError::Cancelled)),
+        "a decode cancelled while running answered {r:?} (a whole decode takes {whole_time:?})"
+    );
+    assert!(
+        cancelled_time < whole_time,
+        "cancelled after {cancelled_time:?}, a whole decode takes {whole_time:?}"
+    );
+    // The worker is free for the next job.
+    assert!(pool
+        .transcribe(job(None))
+        .await
+        .unwrap()
+        .transcript
+        .is_some());
+}

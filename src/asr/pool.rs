@@ -236,6 +236,11 @@ impl AsrPool {
         self.model.name()
     }
 
+    /// See [`WhisperModel::lead_pad_ms`].
+    pub fn lead_pad_ms(&self) -> u32 {
+        self.model.lead_pad_ms()
+    }
+
     /// Whether the model's word times tell an utterance from its context
     /// (see [`WhisperModel::has_word_times`]).
     pub fn has_word_times(&self) -> bool {

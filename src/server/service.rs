@@ -108,7 +108,9 @@ impl CallSense for CallSenseService {
                 ))
             }
         };
-        let call = validate_config(&config, &self.config).map_err(Status::invalid_argument)?;
+        // The engine's configuration: settings left to the model (the
+        // leading padding) are filled in there.
+        let call = validate_config(&config, &engine.config).map_err(Status::invalid_argument)?;
         let (key, permit) = engine.admit().ok_or_else(|| {
             Metrics::inc(&engine.metrics.calls_rejected);
             throttled(format!(

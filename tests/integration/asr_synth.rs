@@ -328,7 +328,7 @@ async fn temperature_fallback_re_decodes_results_below_the_threshold() {
 async fn cancelled_decodes_stop_and_free_their_worker() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use callsense::asr::{AsrError, AsrJob, AsrPool, DecodeOptions, WhisperModel};
 
@@ -353,28 +353,22 @@ async fn cancelled_decodes_stop_and_free_their_worker() {
         Err(AsrError::Cancelled)
     ));
 
-    let t0 = Instant::now();
     let whole = pool.transcribe(job(None)).await.unwrap();
-    let whole_time = t0.elapsed();
     assert!(whole.transcript.is_some_and(|t| !t.text.is_empty()));
 
     let flag = Arc::new(AtomicBool::new(false));
     let (p, j) = (Arc::clone(&pool), job(Some(Arc::clone(&flag))));
-    let t0 = Instant::now();
     let running = tokio::spawn(async move { p.transcribe(j).await });
     while pool.busy() == 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     flag.store(true, Ordering::Relaxed);
+    // Without the abort callback the decode would run to its end and
+    // answer with the transcript.
     let r = running.await.unwrap();
-    let cancelled_time = t0.elapsed();
     assert!(
         matches!(r, Err(AsrError::Cancelled)),
-        "a decode cancelled while running answered {r:?} (a whole decode takes {whole_time:?})"
-    );
-    assert!(
-        cancelled_time < whole_time,
-        "cancelled after {cancelled_time:?}, a whole decode takes {whole_time:?}"
+        "a decode cancelled while running answered {r:?}"
     );
     // The worker is free for the next job.
     assert!(pool

@@ -335,6 +335,22 @@ fn batched_texts_of_mixed_lengths_get_the_same_answers_as_one_by_one() {
     }
 }
 
+/// Settings left to the model are filled in by the engine (whose
+/// configuration the gRPC service sets calls up from): `audio.lead_pad_ms`
+/// unset becomes the model's leading padding, a set value stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_fills_in_the_leading_padding_for_its_model() {
+    for (set, want) in [(None, None), (Some(123), Some(123))] {
+        let mut c = test_config();
+        c.audio.lead_pad_ms = set;
+        let server = TestServer::start(c).await;
+        let model = server.engine.asr.lead_pad_ms();
+        let chosen = server.engine.config.audio.lead_pad_ms;
+        server.stop().await;
+        assert_eq!(chosen, Some(want.unwrap_or(model)));
+    }
+}
+
 /// The demo call's finals (sorted: emission order across channels depends
 /// on timing, content must not) under `config`, and what `read` takes from
 /// the engine's metrics afterwards.

@@ -257,13 +257,11 @@ impl AsrPool {
         q.finals.len + q.interims.len
     }
 
-    /// Whether a worker (and its threads: a wider decode may hold them)
-    /// is free and no job waits for one.
+    /// Whether a worker's threads are free (every running decode holds at
+    /// least its own worker's, a wider one more) and no job waits for them.
     pub fn has_idle_worker(&self) -> bool {
         let q = self.shared.queues.lock().expect("ASR queue lock");
-        q.finals.len + q.interims.len == 0
-            && q.free_threads >= self.threads_per_worker
-            && self.busy() < self.workers
+        q.finals.len + q.interims.len == 0 && q.free_threads >= self.threads_per_worker
     }
 
     /// Jobs running now.

@@ -91,7 +91,7 @@ impl WhisperModel {
         let mut params = WhisperContextParameters::default();
         params.use_gpu(use_gpu);
         let hparams = read_hparams(path).ok();
-        let tiny = hparams.is_some_and(|h| h.n_text_layer == 4 && h.n_text_state == 384);
+        let tiny = hparams.is_some_and(Hparams::is_tiny);
         let preset = if is_synthetic_speech_model(path) {
             None
         } else {
@@ -202,6 +202,10 @@ fn read_hparams(path: &Path) -> std::io::Result<Hparams> {
 }
 
 impl Hparams {
+    /// OpenAI's tiny dimensions (tiny and tiny.en).
+    fn is_tiny(self) -> bool {
+        (self.n_text_layer, self.n_text_state) == (4, 384)
+    }
     /// OpenAI's alignment heads for the standard model of these
     /// dimensions (whisper.cpp's presets); `None` for any other model.
     fn dtw_preset(self) -> Option<DtwModelPreset> {

@@ -324,6 +324,8 @@ fn record(m: &Metrics, is_final: bool, t: &Timings) {
 /// just cancelled (the speaker went on, then paused again) stops within a
 /// graph step and gives its threads back.
 const EARLY_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+/// How often an early snapshot looks for a free worker within [`EARLY_WAIT`].
+const EARLY_POLL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Hands an early snapshot to an idle Whisper worker (none idle within
 /// [`EARLY_WAIT`]: the job is dropped). The snapshot's audio moves into the job.
@@ -361,7 +363,7 @@ fn start_early(
                 );
                 return Err(AsrError::Busy);
             }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            tokio::time::sleep(EARLY_POLL).await;
         }
         let r = e.asr.transcribe_if_idle(job).await;
         if !matches!(r, Err(AsrError::Busy)) {

@@ -290,6 +290,7 @@ impl Default for AsrConfig {
             model: "auto".into(),
             auto_candidates: vec![
                 PathBuf::from(".runtime/models/ggml-base.bin"),
+                PathBuf::from(".runtime/models/ggml-base-q8_0.bin"),
                 PathBuf::from(".runtime/models/ggml-base.en.bin"),
                 PathBuf::from(".runtime/models/ggml-tiny.en.bin"),
                 PathBuf::from(crate::asr::SYNTH_MODEL),

@@ -33,6 +33,9 @@ pub enum ModelsCmd {
         model_dir: PathBuf,
         /// The ggml file to write (replaced atomically).
         out: PathBuf,
+        /// Store the weight matrices as ggml Q8_0 (8-bit blocks) instead of float16.
+        #[arg(long = "q8-0")]
+        q8_0: bool,
     },
 }
 
@@ -42,7 +45,18 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
         ModelsCmd::List => list(&manifest()?),
         ModelsCmd::Fetch { names } => fetch(&manifest()?, names).await,
         ModelsCmd::Verify { names } => verify(&manifest()?, names),
-        ModelsCmd::ConvertCt2 { model_dir, out } => convert_ct2(model_dir, out).await,
+        ModelsCmd::ConvertCt2 {
+            model_dir,
+            out,
+            q8_0,
+        } => {
+            let weights = if *q8_0 {
+                ct2::Weights::Q8_0
+            } else {
+                ct2::Weights::F16
+            };
+            convert_ct2(model_dir, out, weights).await
+        }
     }
 }
 
@@ -130,7 +144,7 @@ fn verify_one(e: &Entry) -> bool {
 
 /// `models convert-ct2`: converts into a temporary directory beside `out`,
 /// then renames the result over `out`, so a failure leaves `out` untouched.
-async fn convert_ct2(model_dir: &Path, out: &Path) -> anyhow::Result<()> {
+async fn convert_ct2(model_dir: &Path, out: &Path, weights: ct2::Weights) -> anyhow::Result<()> {
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -141,7 +155,7 @@ async fn convert_ct2(model_dir: &Path, out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating a temporary directory in {}", dir.display()))?;
     let staged = work.path().join("ggml.bin");
     let (src, to) = (model_dir.to_path_buf(), staged.clone());
-    let summary = tokio::task::spawn_blocking(move || ct2::convert_dir(&src, &to))
+    let summary = tokio::task::spawn_blocking(move || ct2::convert_dir(&src, &to, weights))
         .await?
         .with_context(|| format!("converting {}", model_dir.display()))?;
     std::fs::rename(&staged, out).with_context(|| format!("writing {}", out.display()))?;

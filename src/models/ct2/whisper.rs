@@ -15,7 +15,7 @@
 
 use std::io::{Read, Seek, Write};
 
-use super::ggml::{GgmlWriter, Hparams, Storage};
+use super::ggml::{GgmlWriter, Hparams, Storage, FTYPE_F16, FTYPE_Q8_0};
 use super::reader::{Ct2File, Tensor};
 use super::{mel, vocab, ConvertError, Summary};
 
@@ -27,6 +27,33 @@ const SAMPLE_RATE: u32 = 16_000;
 /// Most encoder or decoder layers accepted.
 const MAX_LAYERS: usize = 256;
 
+/// How the weight matrices (projections, MLPs, the token embedding) are
+/// stored; the convolutions stay float16 and the rest float32 either way,
+/// as whisper.cpp's loader expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weights {
+    F16,
+    /// ggml `Q8_0`: about half the size, and whisper.cpp's CPU matrix
+    /// products on it are faster (README, "Quantized weights").
+    Q8_0,
+}
+
+impl Weights {
+    fn storage(self) -> Storage {
+        match self {
+            Weights::F16 => Storage::F16,
+            Weights::Q8_0 => Storage::Q8_0,
+        }
+    }
+
+    fn ftype(self) -> usize {
+        match self {
+            Weights::F16 => FTYPE_F16,
+            Weights::Q8_0 => FTYPE_Q8_0,
+        }
+    }
+}
+
 /// Converts an opened model and its `tokenizer.json` text into a ggml file.
 ///
 /// # Errors
@@ -36,6 +63,7 @@ pub fn convert<R: Read + Seek, W: Write>(
     model: &mut Ct2File<R>,
     tokenizer_json: &str,
     out: W,
+    weights: Weights,
 ) -> Result<(W, Summary), ConvertError> {
     if model.spec != SPEC {
         return Err(ConvertError::Spec(model.spec.clone()));
@@ -46,7 +74,10 @@ pub fn convert<R: Read + Seek, W: Write>(
             dtype: model.var(scale)?.dtype,
         });
     }
-    let hp = hparams(model)?;
+    let hp = Hparams {
+        ftype: weights.ftype(),
+        ..hparams(model)?
+    };
     let tokens = vocab::ordinary_tokens(tokenizer_json)?;
     if tokens.len() > hp.n_vocab {
         return Err(ConvertError::Tokenizer(format!(
@@ -57,7 +88,11 @@ pub fn convert<R: Read + Seek, W: Write>(
     }
     let filters = mel::slaney_filterbank(hp.n_mels, N_FFT, SAMPLE_RATE);
     let writer = GgmlWriter::new(out, &hp, &filters, &tokens)?;
-    let mut m = Mapper { model, writer };
+    let mut m = Mapper {
+        model,
+        writer,
+        matrix: weights.storage(),
+    };
     m.encoder(hp.n_audio_layer)?;
     m.decoder(hp.n_text_layer)?;
     let (out, tensors) = m.writer.finish()?;
@@ -95,7 +130,7 @@ fn hparams<R: Read + Seek>(model: &mut Ct2File<R>) -> Result<Hparams, ConvertErr
         n_text_head: heads(model, "decoder/num_heads")?,
         n_text_layer: count_layers(model, "decoder")?,
         n_mels: conv1[1],
-        ftype: 1,
+        ftype: FTYPE_F16,
     })
 }
 
@@ -141,6 +176,8 @@ fn count_layers<R: Read + Seek>(model: &Ct2File<R>, stack: &str) -> Result<usize
 struct Mapper<'a, R, W: Write> {
     model: &'a mut Ct2File<R>,
     writer: GgmlWriter<W>,
+    /// Storage of the weight matrices.
+    matrix: Storage,
 }
 
 impl<R: Read + Seek, W: Write> Mapper<'_, R, W> {
@@ -175,7 +212,7 @@ impl<R: Read + Seek, W: Write> Mapper<'_, R, W> {
         self.copy(
             "decoder/embeddings/weight",
             "decoder.token_embedding.weight",
-            Storage::F16,
+            self.matrix,
         )?;
         for i in 0..layers {
             let (src, dst) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
@@ -226,7 +263,7 @@ impl<R: Read + Seek, W: Write> Mapper<'_, R, W> {
             src,
         )?;
         for ((dst, w), b) in dsts.iter().zip(weights).zip(biases) {
-            self.put(&format!("{dst}.weight"), &w, Storage::F16)?;
+            self.put(&format!("{dst}.weight"), &w, self.matrix)?;
             if dst.ends_with(".key") {
                 if b.data.iter().any(|&v| v != 0.0) {
                     return Err(ConvertError::KeyBias(format!("{src}/bias")));
@@ -242,7 +279,7 @@ impl<R: Read + Seek, W: Write> Mapper<'_, R, W> {
         self.copy(
             &format!("{src}/weight"),
             &format!("{dst}.weight"),
-            Storage::F16,
+            self.matrix,
         )?;
         self.copy(&format!("{src}/bias"), &format!("{dst}.bias"), Storage::F32)
     }
@@ -293,11 +330,13 @@ mod tests {
     use std::io::Cursor;
 
     use super::*;
-    use crate::models::ct2::testmodel::{as_is, parse_ggml, tiny_whisper, Ct2Builder, TINY};
+    use crate::models::ct2::testmodel::{
+        as_is, parse_ggml, tiny_whisper, Ct2Builder, TinySpec, TINY,
+    };
 
     fn convert_bytes(model: Vec<u8>, tokenizer: &str) -> Result<Vec<u8>, ConvertError> {
         let mut f = Ct2File::parse(Cursor::new(model))?;
-        convert(&mut f, tokenizer, Vec::new()).map(|(out, _)| out)
+        convert(&mut f, tokenizer, Vec::new(), Weights::F16).map(|(out, _)| out)
     }
 
     fn tiny(edit: &dyn Fn(&str, &mut Vec<f32>) -> bool) -> (Vec<u8>, String) {
@@ -309,7 +348,7 @@ mod tests {
     fn tiny_model_round_trips_with_hparams_names_shapes_and_types() {
         let (model, tok) = tiny(&as_is);
         let mut f = Ct2File::parse(Cursor::new(model)).unwrap();
-        let (out, summary) = convert(&mut f, &tok, Vec::new()).unwrap();
+        let (out, summary) = convert(&mut f, &tok, Vec::new(), Weights::F16).unwrap();
         let g = parse_ggml(&out);
         // n_vocab, audio ctx/state/head/layer, text ctx/state/head/layer, mels, ftype
         assert_eq!(g.hparams, [6, 6, 4, 2, 2, 5, 4, 2, 1, 3, 1]);
@@ -451,6 +490,52 @@ mod tests {
         for keep in [model.len() - 1, model.len() / 2, 40] {
             let e = convert_bytes(model[..keep].to_vec(), &tok).unwrap_err();
             assert!(matches!(e, ConvertError::Truncated { .. }), "{keep}: {e}");
+        }
+    }
+
+    #[test]
+    fn q8_0_weights_quantize_the_matrices_only() {
+        // rows of 32 values: the smallest width Q8_0 takes
+        let spec = TinySpec { d: 32, ..TINY };
+        let (b, tok) = tiny_whisper(spec, &as_is);
+        let mut f = Ct2File::parse(Cursor::new(b.finish())).unwrap();
+        let (out, _) = convert(&mut f, &tok, Vec::new(), Weights::Q8_0).unwrap();
+        let mut f = Ct2File::parse(Cursor::new(tiny_whisper(spec, &as_is).0.finish())).unwrap();
+        let (plain, _) = convert(&mut f, &tok, Vec::new(), Weights::F16).unwrap();
+        let (g, p) = (parse_ggml(&out), parse_ggml(&plain));
+        assert_eq!(g.hparams[10], 2007, "GGML_FTYPE_MOSTLY_Q8_0 + version 2");
+        assert_eq!(g.tensors.len(), p.tensors.len());
+        let t = |g: &'_ super::super::testmodel::Ggml, n: &str| {
+            g.tensors
+                .iter()
+                .find(|(name, _)| name == n)
+                .unwrap()
+                .1
+                .clone()
+        };
+        for name in [
+            "decoder.token_embedding.weight",
+            "encoder.blocks.0.attn.query.weight",
+            "decoder.blocks.0.cross_attn.value.weight",
+            "decoder.blocks.0.mlp.2.weight",
+        ] {
+            let (q, f) = (t(&g, name), t(&p, name));
+            assert!(q.q8_0 && !q.f16, "{name}");
+            assert_eq!(q.shape, f.shape, "{name}");
+            let amax = f.data.iter().fold(0f32, |m, v| m.max(v.abs()));
+            for (a, b) in q.data.iter().zip(&f.data) {
+                assert!((a - b).abs() <= amax / 127.0, "{name}: {a} vs {b}");
+            }
+        }
+        for name in ["encoder.conv1.weight", "encoder.conv2.weight"] {
+            assert!(t(&g, name).f16, "{name} stays float16");
+        }
+        for name in [
+            "encoder.positional_embedding",
+            "decoder.blocks.0.mlp.2.bias",
+        ] {
+            let x = t(&g, name);
+            assert!(!x.f16 && !x.q8_0, "{name} stays float32");
         }
     }
 }

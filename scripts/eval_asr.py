@@ -442,13 +442,16 @@ def align(ref: list[str], hyp: list[str]) -> list[tuple[str, int]]:
     return ops[::-1]
 
 
-def loop_reason(toks: list[str], ref_len: int, lang: str) -> str | None:
+def loop_reason(words: list[str], toks: list[str], ref_len: int, lang: str) -> str | None:
+    """words: the transcript's tokens as written (digit runs whole), for
+    repeats; toks: as scored (digits split), against the reference's ref_len."""
     nmin = 3 if lang == "zh" else 2
+    W = len(words)
+    for n in range(nmin, W // 3 + 1):
+        for i in range(W - 3 * n + 1):
+            if words[i:i + n] == words[i + n:i + 2 * n] == words[i + 2 * n:i + 3 * n]:
+                return f"{n}-gram x3: {' '.join(words[i:i + n]) if lang != 'zh' else ''.join(words[i:i + n])}"
     L = len(toks)
-    for n in range(nmin, L // 3 + 1):
-        for i in range(L - 3 * n + 1):
-            if toks[i:i + n] == toks[i + n:i + 2 * n] == toks[i + 2 * n:i + 3 * n]:
-                return f"{n}-gram x3: {' '.join(toks[i:i + n]) if lang != 'zh' else ''.join(toks[i:i + n])}"
     if L >= 2 * ref_len and L >= ref_len + 4:
         return f"{L} tokens for {ref_len} in the reference"
     return None
@@ -492,9 +495,9 @@ def score(meta: dict, units: list[dict], lang: str) -> dict:
         over = [i for i, t in enumerate(turns) if t["channel"] == u["channel"]
                 and t["start_s"] < u["end_s"] and u["start_s"] < t["end_s"]]
         phantom += not over and bool(tk)
-        # on words as written: "10 million" split into digits is "0 0" x3, not a loop
-        why = loop_reason(tokens(u["text"], lang, split_digits=False),
-                          sum(len(tokens(turns[i]["text"], lang, split_digits=False)) for i in over), lang)
+        # repeats in the words as written: "10 million" split into digits is "0 0" x3, not a loop
+        why = loop_reason(tokens(u["text"], lang, split_digits=False), tk,
+                          sum(len(ref_tok[i]) for i in over), lang)
         if why:
             loops.append(dict(channel=u["channel"], start_s=u["start_s"], reason=why, text=u["text"][:300]))
         if lang == "zh":

@@ -559,6 +559,7 @@ fn transcribe_once(
         };
         decode_once(model, state, samples, &at, opts)
     };
+    let first = std::time::Instant::now();
     let mut d = decode(state, opts.audio_ctx_margin)?;
     let looped = d.hit_budget || find_loop(&d.text).is_some();
     if looped && split.is_some() {
@@ -569,7 +570,17 @@ fn transcribe_once(
     let wider = opts.audio_ctx_with(samples.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
     let redecoded = looped && wider > opts.audio_ctx(samples.len(), model.n_audio_ctx);
     if redecoded {
+        let (first_ms, budget_hit) = (first.elapsed().as_millis(), d.hit_budget);
+        let again = std::time::Instant::now();
         d = decode(state, opts.loop_audio_ctx_margin)?;
+        tracing::debug!(
+            first_ms,
+            budget_hit,
+            again_ms = again.elapsed().as_millis(),
+            audio_ms = audio.len() / 16,
+            text = %d.text,
+            "Loop: decoded again with more trailing audio"
+        );
     }
     let language = if model.multilingual {
         whisper_rs::get_lang_str(state.full_lang_id_from_state())

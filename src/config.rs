@@ -219,7 +219,8 @@ pub struct AsrConfig {
     pub dynamic_audio_ctx: bool,
     /// Encoder positions (20 ms each) of trailing silence added to the sized
     /// window. Unset: 50 (1 s) for real Whisper models, which must see the
-    /// speech end to stop writing; 8 for the synthetic-speech model.
+    /// speech end to stop writing, 200 (4 s) for tiny ones (with 1 s they
+    /// loop on most utterances); 8 for the synthetic-speech model.
     pub audio_ctx_margin: Option<u32>,
     /// When a decode loops (says a run of words again right after itself, or
     /// runs to the token budget), the utterance is decoded once more with

@@ -17,7 +17,6 @@ use callsense::audio::codec::linear_to_ulaw;
 use callsense::audio::endpoint::EndpointParams;
 use callsense::audio::file::AudioClip;
 use callsense::audio::frontend::{CallFrontend, FrontendSetup};
-use callsense::audio::vad::{SileroModel, VoiceDetector, WatchedVad};
 use callsense::config::Config;
 use callsense::proto::AudioEncoding;
 
@@ -25,20 +24,8 @@ fn main() -> Result<()> {
     let config = Config::load(None).context("configuration")?;
     let a = &config.audio;
     let env = callsense::classify::runtime::init(config.classifier.ort_library.as_deref())?;
-    let model = SileroModel::load(&env, &a.silero_model)?;
-    let quiet_below = a.vad_threshold - a.vad_hysteresis;
-    let make = || -> Box<dyn VoiceDetector> {
-        if a.vad_watch_refresh_ms == 0 {
-            Box::new(model.detector())
-        } else {
-            Box::new(WatchedVad::new(
-                Box::new(model.detector()),
-                Box::new(model.detector()),
-                a.vad_watch_refresh_ms,
-                quiet_below,
-            ))
-        }
-    };
+    // the engine's own detectors (Silero, watched as configured)
+    let make = callsense::audio::vad::factory(&env, a)?;
     for path in std::env::args().skip(1) {
         let clip = AudioClip::read(Path::new(&path))?;
         let n = clip.channels.len();
@@ -48,7 +35,7 @@ fn main() -> Result<()> {
             channels: n,
             endpoint: EndpointParams::from_config(a, false),
         };
-        let mut frontend = CallFrontend::new(&setup, make)?;
+        let mut frontend = CallFrontend::new(&setup, || make())?;
         let mut bytes = Vec::with_capacity(clip.frames() * n);
         for i in 0..clip.frames() {
             for ch in &clip.channels {

@@ -58,6 +58,9 @@ pub const SYNTH_AUDIO_CTX_MARGIN: u32 = 8;
 /// second decodes did.
 pub const TINY_AUDIO_CTX_MARGIN: u32 = 200;
 
+/// Leading padding for tiny models (see [`WhisperModel::lead_pad_ms`]).
+pub const TINY_LEAD_PAD_MS: u32 = 200;
+
 /// What a model's decoding defaults follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelKind {
@@ -166,10 +169,9 @@ impl WhisperModel {
     /// 5.5 / 7.9 / 8.2 %: the tiny models write noise before the first
     /// word as words, the larger ones need the soft first syllable.
     pub fn lead_pad_ms(&self) -> u32 {
-        if self.tiny {
-            200
-        } else {
-            crate::audio::DEFAULT_LEAD_PAD_MS
+        match self.kind() {
+            ModelKind::Tiny => TINY_LEAD_PAD_MS,
+            ModelKind::Real | ModelKind::Synthetic => crate::audio::DEFAULT_LEAD_PAD_MS,
         }
     }
 
@@ -603,7 +605,7 @@ fn transcribe_once(
             first_ms,
             budget_hit,
             again_ms = again.elapsed().as_millis(),
-            audio_ms = audio.len() / 16,
+            audio_ms = audio.len() / (SAMPLES_PER_CS / 10),
             text = %d.text,
             "Loop: decoded again with more trailing audio"
         );

@@ -18,10 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::frontend::{CallFrontend, FrontendError, FrontendSetup, Utterance};
-use super::vad::VoiceDetector;
-
-/// Creates one VAD instance per channel.
-pub type VadFactory = Arc<dyn Fn() -> Box<dyn VoiceDetector> + Send + Sync>;
+use super::vad::VadFactory;
 
 /// Events a call receives from its front-end thread.
 #[derive(Debug)]
@@ -340,7 +337,7 @@ fn end_of_speech(now: Instant, pos_ms: u64, u: &Utterance) -> Instant {
 mod tests {
     use super::*;
     use crate::audio::endpoint::EndpointParams;
-    use crate::audio::vad::VadError;
+    use crate::audio::vad::{VadError, VoiceDetector};
     use crate::config::AudioConfig;
     use crate::proto::AudioEncoding;
 

@@ -11,6 +11,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::config::{AudioConfig, VadKind};
+
 use ort::session::Session;
 use ort::value::Tensor;
 use parking_lot::Mutex;
@@ -74,6 +76,34 @@ impl VoiceDetector for EarshotVad {
     }
 }
 
+/// Makes one detector per channel, as configured: `audio.vad`, watched
+/// ([`WatchedVad`]) unless `audio.vad_watch_refresh_ms` is 0.
+pub type VadFactory = Arc<dyn Fn() -> Box<dyn VoiceDetector> + Send + Sync>;
+
+/// The detector factory for `a` (loads the Silero model once, shared).
+///
+/// # Errors
+/// The Silero model cannot be loaded.
+pub fn factory(
+    env: &ort::environment::Environment,
+    a: &AudioConfig,
+) -> Result<VadFactory, VadError> {
+    let one: VadFactory = match a.vad {
+        VadKind::Silero => {
+            let model = SileroModel::load(env, &a.silero_model)?;
+            Arc::new(move || Box::new(model.detector()) as Box<dyn VoiceDetector>)
+        }
+        VadKind::Earshot => Arc::new(|| Box::new(EarshotVad::new()) as Box<dyn VoiceDetector>),
+    };
+    let (refresh, quiet_below) = (a.vad_watch_refresh_ms, a.vad_threshold - a.vad_hysteresis);
+    if refresh == 0 {
+        return Ok(one);
+    }
+    Ok(Arc::new(move || {
+        Box::new(WatchedVad::new(one(), one(), refresh, quiet_below)) as Box<dyn VoiceDetector>
+    }))
+}
+
 /// A channel's detector plus a watcher of the same kind that is started
 /// afresh every `refresh_frames` quiet frames; a frame's probability is the
 /// higher of the two.
@@ -106,7 +136,8 @@ impl WatchedVad {
         quiet_below: f32,
     ) -> Self {
         debug_assert_eq!(main.frame_len(), watch.frame_len());
-        let frame_ms = (main.frame_len() / 16).max(1) as u32;
+        let per_ms = (super::TARGET_RATE / 1000) as usize;
+        let frame_ms = (main.frame_len() / per_ms).max(1) as u32;
         Self {
             main,
             watch,

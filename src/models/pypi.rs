@@ -210,7 +210,7 @@ mod tests {
             default: false,
             ct2_wheels: vec![Ct2Wheels {
                 label: "test wheels".into(),
-                convert: super::super::manifest::Converter::Ct2Whisper,
+                convert: crate::models::manifest::Converter::Ct2Whisper,
                 wheel: vec![
                     wheel("one.whl", &[("model.bin", "one/data/model.bin.part1")]),
                     wheel(

@@ -13,11 +13,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::metrics::Metrics;
 use crate::asr::{AsrError, AsrPool, DecodeOptions, WhisperModel};
-use crate::audio::vad::{EarshotVad, SileroModel, VadError, VoiceDetector, WatchedVad};
-use crate::audio::{FrontendPool, VadFactory};
+use crate::audio::vad::{self, VadError};
+use crate::audio::FrontendPool;
 use crate::classify::runtime::{self, RuntimeError};
 use crate::classify::{Batcher, Classifiers, ModelError, TextModel};
-use crate::config::{Config, VadKind};
+use crate::config::Config;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -148,25 +148,7 @@ impl Engine {
     /// Any model or library missing or invalid.
     pub fn load(mut config: Config) -> Result<Arc<Self>, EngineError> {
         let env = runtime::init(config.classifier.ort_library.as_deref())?;
-        let one: VadFactory = match config.audio.vad {
-            VadKind::Silero => {
-                let model = SileroModel::load(&env, &config.audio.silero_model)?;
-                Arc::new(move || Box::new(model.detector()) as Box<dyn VoiceDetector>)
-            }
-            VadKind::Earshot => Arc::new(|| Box::new(EarshotVad::new()) as Box<dyn VoiceDetector>),
-        };
-        let (refresh, quiet_below) = (
-            config.audio.vad_watch_refresh_ms,
-            config.audio.vad_threshold - config.audio.vad_hysteresis,
-        );
-        let vad: VadFactory = if refresh == 0 {
-            one
-        } else {
-            Arc::new(move || {
-                Box::new(WatchedVad::new(one(), one(), refresh, quiet_below))
-                    as Box<dyn VoiceDetector>
-            })
-        };
+        let vad = vad::factory(&env, &config.audio)?;
         let classifier = load_classifiers(&config)?;
         let whisper_path = resolve_whisper_model(&config)?;
         let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;

@@ -88,7 +88,7 @@ impl Storage {
 
 /// Appends `data` (whole blocks) as ggml `Q8_0` blocks: float16 scale, then
 /// 32 signed bytes.
-pub fn quantize_q8_0(data: &[f32], out: &mut Vec<u8>) {
+fn quantize_q8_0(data: &[f32], out: &mut Vec<u8>) {
     debug_assert!(data.len().is_multiple_of(Q8_0_BLOCK));
     for block in data.chunks_exact(Q8_0_BLOCK) {
         let amax = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));

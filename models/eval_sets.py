@@ -16,7 +16,11 @@ Files written (one JSON object per line: text, sentiment?, intent?, lang, source
   zh_templates_dev.jsonl    its self-written spoken-style part (unseen core wordings)
   chnsenticorp_dev.jsonl    ChnSentiCorp hotel reviews, held out (binary sentiment)
   banking77_dev.jsonl       banking77, held out from train.csv (77 intents)
-SST-2 dev is read directly from the assets (datasets/sst2/dev.tsv).
+  banking77_test.jsonl      the public banking77 test split (77 intents; report only)
+  chnsenticorp_test.jsonl   the public ChnSentiCorp hotel test split (binary; report only)
+SST-2 dev and test are read directly from the assets (datasets/sst2/dev.tsv,
+datasets/test_splits/sst2_test.tsv). The public test splits are for reporting:
+nothing is trained, tuned or chosen on them.
 No dataset text is stored in the repository; these files go to --out only.
 """
 from __future__ import annotations
@@ -79,6 +83,18 @@ def main():
         rows = [{"text": t, "sentiment": "positive" if y else "negative", "lang": "zh",
                  "source": "chnsenticorp"} for t, y in corpus.chnsenticorp_dev(args.assets)]
         print(f"chnsenticorp_dev.jsonl: {write(args.out / 'chnsenticorp_dev.jsonl', rows)} lines")
+    tests = args.assets / "datasets/test_splits"
+    if tests.is_dir():
+        import csv
+        with open(tests / "banking77_test.csv", newline="", encoding="utf-8") as f:
+            rows = [{"text": r["text"].strip(), "intent": r["category"], "lang": "en", "source": "banking77_test"}
+                    for r in csv.DictReader(f)]
+        print(f"banking77_test.jsonl: {write(args.out / 'banking77_test.jsonl', rows)} lines")
+        with open(tests / "chnsenticorp_htl_test.csv", newline="", encoding="utf-8") as f:
+            rows = [{"text": r["review"].strip(), "lang": "zh", "source": "chnsenticorp_test",
+                     "sentiment": "positive" if r["label"].strip() == "1" else "negative"}
+                    for r in csv.DictReader(f) if r["review"] and r["review"].strip()]
+        print(f"chnsenticorp_test.jsonl: {write(args.out / 'chnsenticorp_test.jsonl', rows)} lines")
 
 
 if __name__ == "__main__":

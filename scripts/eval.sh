@@ -4,7 +4,8 @@
 #   1. rebuilds the held-out dev splits from the shared assets (CALLSENSE_ASSETS,
 #      default ../shared/assets) into target/eval-sets/,
 #   2. runs `callsense eval` on every set with the shipped models,
-#   3. prints a summary table (FULL=1 also prints every confusion matrix).
+#   3. prints a summary table (FULL=1 also prints every confusion matrix and
+#      reliability table; PER_CLASS=1 lists per-class F1 under the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,13 @@ sets=target/eval-sets
 python3 models/eval_sets.py --assets "$assets" --out "$sets" >&2
 
 # name | file | extra args
+tests="$assets/datasets/test_splits"
 runs=(
+  "spoken call-centre dev (en)|models/spoken/en_dev.jsonl|--model models/callsense-en"
+  "spoken call-centre dev (zh)|models/spoken/zh_dev.jsonl|--model models/callsense-zh"
+  "SST-2 test (en, binary)|$tests/sst2_test.tsv|--model models/callsense-en --sentiment-binary"
+  "ChnSentiCorp test (zh, binary)|$sets/chnsenticorp_test.jsonl|--model models/callsense-zh --sentiment-binary"
+  "banking77 test|$sets/banking77_test.jsonl|--model models/banking77"
   "SST-2 dev (en, binary)|$assets/datasets/sst2/dev.tsv|--model models/callsense-en --sentiment-binary"
   "call-centre dev (en)|$sets/en_callcentre_dev.jsonl|--model models/callsense-en"
   "  of which spoken-style templates (en)|$sets/en_templates_dev.jsonl|--model models/callsense-en"
@@ -42,11 +49,22 @@ for r in "${runs[@]}"; do
 done
 python3 - "$summary" <<'EOF'
 import json, sys
-print(f"\n| set | head | n | accuracy | macro-F1 | model |")
-print("|---|---|---:|---:|---:|---|")
+print(f"\n| set | head | n | accuracy | macro-F1 | ECE | negative recall | neg→neu / neu→neg | model |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---|")
 for line in open(sys.argv[1], encoding="utf-8"):
     name, js = line.rstrip("\n").split("\t", 1)
     for r in json.loads(js)["results"]:
         models = ", ".join(r["models"]) if r.get("models") else ""
-        print(f"| {name} | {r['head']} | {r['n']} | {100 * r['accuracy']:.2f} % | {100 * r['macro_f1']:.2f} % | {models} |")
+        neg = next((c for c in r.get("per_class", []) if c["label"] == "negative"), None)
+        recall = f"{100 * neg['recall']:.1f} %" if r["head"] == "sentiment" and neg else ""
+        conf = (f"{r['negative_as_neutral']} / {r['neutral_as_negative']}"
+                if "negative_as_neutral" in r else "")
+        print(f"| {name} | {r['head']} | {r['n']} | {100 * r['accuracy']:.2f} % | {100 * r['macro_f1']:.2f} % "
+              f"| {100 * r['ece']:.1f} % | {recall} | {conf} | {models} |")
+if __import__("os").environ.get("PER_CLASS") == "1":
+    for line in open(sys.argv[1], encoding="utf-8"):
+        name, js = line.rstrip("\n").split("\t", 1)
+        for r in json.loads(js)["results"]:
+            f1 = ", ".join(f"{c['label']} {100 * c['f1']:.0f}" for c in r.get("per_class", []))
+            print(f"- {name}, {r['head']}: per-class F1 {f1}")
 EOF

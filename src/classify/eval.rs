@@ -60,6 +60,14 @@ impl Confusion {
         self.counts.iter().flatten().sum()
     }
 
+    /// How often `gold` was predicted as `predicted` (0 for unseen labels).
+    pub fn count(&self, gold: &str, predicted: &str) -> u64 {
+        match (self.index.get(gold), self.index.get(predicted)) {
+            (Some(&g), Some(&p)) => self.counts[g][p],
+            _ => 0,
+        }
+    }
+
     pub fn accuracy(&self) -> f64 {
         let correct: u64 = (0..self.labels.len()).map(|i| self.counts[i][i]).sum();
         ratio(correct, self.total())
@@ -159,6 +167,94 @@ impl Confusion {
     }
 }
 
+/// Confidence against correctness, in equal-width confidence bins: the
+/// expected calibration error (ECE) and a reliability table. A calibrated
+/// head is right about 80 % of the time when it says 0.8.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    /// Per bin: (count, confidence sum, correct count).
+    bins: Vec<(u64, f64, u64)>,
+}
+
+/// One reliability-table row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationBin {
+    /// Confidence range [low, high).
+    pub low: f64,
+    pub high: f64,
+    pub count: u64,
+    pub mean_confidence: f64,
+    pub accuracy: f64,
+}
+
+impl Calibration {
+    /// `bins` equal-width bins over [0, 1] (at least 1).
+    pub fn new(bins: usize) -> Self {
+        Self {
+            bins: vec![(0, 0.0, 0); bins.max(1)],
+        }
+    }
+
+    /// One prediction: its confidence (clamped to [0, 1]) and whether it was right.
+    pub fn add(&mut self, confidence: f64, correct: bool) {
+        let c = if confidence.is_finite() {
+            confidence.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let n = self.bins.len();
+        let b = ((c * n as f64) as usize).min(n - 1);
+        let bin = &mut self.bins[b];
+        bin.0 += 1;
+        bin.1 += c;
+        bin.2 += u64::from(correct);
+    }
+
+    /// Σ over bins of (bin share) × |accuracy − mean confidence|.
+    pub fn ece(&self) -> f64 {
+        let total: u64 = self.bins.iter().map(|b| b.0).sum();
+        if total == 0 {
+            return 0.0;
+        }
+        self.rows()
+            .iter()
+            .map(|r| r.count as f64 / total as f64 * (r.accuracy - r.mean_confidence).abs())
+            .sum()
+    }
+
+    /// The non-empty bins.
+    pub fn rows(&self) -> Vec<CalibrationBin> {
+        let n = self.bins.len() as f64;
+        self.bins
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.0 > 0)
+            .map(|(i, &(count, conf, correct))| CalibrationBin {
+                low: i as f64 / n,
+                high: (i + 1) as f64 / n,
+                count,
+                mean_confidence: conf / count as f64,
+                accuracy: ratio(correct, count),
+            })
+            .collect()
+    }
+
+    /// The reliability table as text.
+    pub fn render(&self, title: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{title}: ECE = {:.2} %", 100.0 * self.ece());
+        let _ = writeln!(out, "  confidence   n      mean conf  accuracy");
+        for r in self.rows() {
+            let _ = writeln!(
+                out,
+                "  {:.1}-{:.1}    {:<6} {:>8.3}  {:>8.3}",
+                r.low, r.high, r.count, r.mean_confidence, r.accuracy
+            );
+        }
+        out
+    }
+}
+
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
         0.0
@@ -195,6 +291,39 @@ mod tests {
         assert!((s[0].f1 - 2.0 / 3.0).abs() < 1e-12);
         assert!((s[1].f1 - 4.0 / 7.0).abs() < 1e-12);
         assert!((c.macro_f1() - (2.0 / 3.0 + 4.0 / 7.0) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn calibration_error_from_bins() {
+        let mut c = Calibration::new(10);
+        // Bin 0.9-1.0: said 0.95 four times, right twice -> |0.5 - 0.95|.
+        for right in [true, true, false, false] {
+            c.add(0.95, right);
+        }
+        // Bin 0.5-0.6: said 0.55 four times, right twice -> |0.5 - 0.55|.
+        for right in [true, false, true, false] {
+            c.add(0.55, right);
+        }
+        assert!((c.ece() - (0.5 * 0.45 + 0.5 * 0.05)).abs() < 1e-9);
+        assert_eq!(c.rows().len(), 2);
+        // 1.0 lands in the top bin, not past it.
+        c.add(1.0, true);
+        assert_eq!(c.rows().last().map(|r| r.count), Some(5));
+        let mut perfect = Calibration::new(10);
+        perfect.add(1.0, true);
+        perfect.add(0.0, false);
+        assert!(perfect.ece() < 1e-9);
+    }
+
+    #[test]
+    fn count_of_a_pair() {
+        let mut c = Confusion::with_labels(&["negative", "neutral"]);
+        c.add("negative", "neutral");
+        c.add("negative", "neutral");
+        c.add("neutral", "negative");
+        assert_eq!(c.count("negative", "neutral"), 2);
+        assert_eq!(c.count("neutral", "negative"), 1);
+        assert_eq!(c.count("positive", "negative"), 0);
     }
 
     #[test]

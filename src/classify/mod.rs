@@ -3,13 +3,15 @@
 //! `runtime` loads the ONNX Runtime library; `model` implements the model
 //! directory contract (documented there and in `models/README.md`);
 //! `batcher` batches texts across calls on one dedicated thread per model;
-//! `router` picks the model for each text by language.
+//! `router` picks the model for each text by language; `weight` says how
+//! much a turn's sentiment counts in call-level figures (back-channels none).
 
 pub mod batcher;
 pub mod eval;
 pub mod model;
 pub mod router;
 pub mod runtime;
+pub mod weight;
 
 pub use batcher::{Batcher, Classified, ClassifyError};
 pub use model::{

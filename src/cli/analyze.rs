@@ -102,7 +102,7 @@ pub fn add_prediction_json(
             .collect();
         obj.insert(
             "intent".into(),
-            json!({"label": i.label, "confidence": i.confidence, "top": top}),
+            json!({"label": i.label, "confidence": i.confidence, "low_confidence": i.low_confidence, "top": top}),
         );
     }
     obj.insert(

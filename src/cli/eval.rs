@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 
 use super::analyze::ModelArgs;
-use crate::classify::eval::Confusion;
+use crate::classify::eval::{Calibration, Confusion};
 use crate::classify::SENTIMENT_LABELS;
 
 #[derive(Debug, clap::Args)]
@@ -123,6 +123,9 @@ fn read(path: &PathBuf, tsv_lang: &str) -> anyhow::Result<Vec<Example>> {
     Ok(out)
 }
 
+/// Reliability-table bins for the calibration report.
+const CALIBRATION_BINS: usize = 10;
+
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let examples = read(&args.file, &args.tsv_lang)?;
     if examples.is_empty() {
@@ -136,6 +139,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     };
     // (head, lang) → confusion; models used per lang
     let mut tables: BTreeMap<(&str, String), Confusion> = BTreeMap::new();
+    // (head, lang) → confidence against correctness
+    let mut calibration: BTreeMap<(&str, String), Calibration> = BTreeMap::new();
     let mut used: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let started = std::time::Instant::now();
     for chunk in examples.chunks(args.model.batch()) {
@@ -164,15 +169,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                         route.language
                     );
                 };
-                let pred = if args.sentiment_binary {
-                    if s.probabilities[2] >= s.probabilities[0] {
-                        "positive"
-                    } else {
-                        "negative"
-                    }
+                let [neg, _, pos] = s.probabilities;
+                let (pred, confidence) = if args.sentiment_binary {
+                    let p = pos.max(neg) / (pos + neg).max(f32::MIN_POSITIVE);
+                    (if pos >= neg { "positive" } else { "negative" }, p)
                 } else {
-                    s.label_name()
+                    (s.label_name(), s.probabilities[s.label])
                 };
+                calibration
+                    .entry(("sentiment", e.lang.clone()))
+                    .or_insert_with(|| Calibration::new(CALIBRATION_BINS))
+                    .add(f64::from(confidence), pred == gold);
                 tables
                     .entry(("sentiment", e.lang.clone()))
                     .or_insert_with(|| Confusion::with_labels(&sentiment_labels))
@@ -200,6 +207,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                         Confusion::with_labels(&labels)
                     })
                     .add(gold, &i.label);
+                calibration
+                    .entry(("intent", e.lang.clone()))
+                    .or_insert_with(|| Calibration::new(CALIBRATION_BINS))
+                    .add(f64::from(i.confidence), &i.label == gold);
             }
         }
     }
@@ -211,7 +222,21 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let rows: Vec<Value> = tables
             .iter()
             .map(|((head, lang), c)| {
-                serde_json::json!({"head": head, "lang": lang, "n": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "models": models_of(lang)})
+                let per_class: Vec<Value> = c
+                    .per_class()
+                    .iter()
+                    .map(|s| serde_json::json!({"label": s.label, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}))
+                    .collect();
+                let ece = calibration
+                    .get(&(*head, lang.clone()))
+                    .map_or(0.0, Calibration::ece);
+                let mut row = serde_json::json!({"head": head, "lang": lang, "n": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "ece": ece, "per_class": per_class, "models": models_of(lang)});
+                if *head == "sentiment" {
+                    // The confusion analysts care about most.
+                    row["negative_as_neutral"] = c.count("negative", "neutral").into();
+                    row["neutral_as_negative"] = c.count("neutral", "negative").into();
+                }
+                row
             })
             .collect();
         println!(
@@ -238,6 +263,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             ""
         };
         println!("{}", c.render(&format!("{head} [{lang}{mode}]")));
+        if let Some(cal) = calibration.get(&(*head, lang.clone())) {
+            println!(
+                "{}",
+                cal.render(&format!("{head} [{lang}{mode}] calibration"))
+            );
+        }
     }
     Ok(())
 }

@@ -131,7 +131,7 @@ impl Event {
         if let Some(i) = &r.intent {
             data.insert(
                 "intent".into(),
-                json!({"label": i.label, "confidence": round3(i.confidence)}),
+                json!({"label": i.label, "confidence": round3(i.confidence), "low_confidence": i.low_confidence}),
             );
         }
         if let Some(c) = &r.classification {

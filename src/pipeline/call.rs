@@ -521,6 +521,7 @@ pub fn prediction_to_proto(p: &Prediction) -> (Option<Sentiment>, Option<Intent>
     let intent = p.intent.as_ref().map(|i| Intent {
         label: i.label.clone(),
         confidence: i.confidence,
+        low_confidence: i.low_confidence,
         top: i
             .top
             .iter()

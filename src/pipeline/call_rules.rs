@@ -20,7 +20,9 @@ pub struct CallRules {
     state: CallRuleState,
     utterances: u32,
     customer_utterances: u32,
+    /// Σ weight × score over the customer's turns (`classify::weight`).
     customer_score_sum: f32,
+    customer_weight_sum: f32,
     negative_streak: u32,
     last_customer_sentiment: &'static str,
     intents: Vec<String>,
@@ -39,6 +41,7 @@ impl CallRules {
             utterances: 0,
             customer_utterances: 0,
             customer_score_sum: 0.0,
+            customer_weight_sum: 0.0,
             negative_streak: 0,
             last_customer_sentiment: "",
             intents: Vec::new(),
@@ -55,10 +58,10 @@ impl CallRules {
     }
 
     fn call_facts(&self) -> Value {
-        let mean = if self.customer_utterances == 0 {
+        let mean = if self.customer_weight_sum == 0.0 {
             0.0
         } else {
-            self.customer_score_sum / self.customer_utterances as f32
+            self.customer_score_sum / self.customer_weight_sum
         };
         json!({
             "call_id": self.context.call_id,
@@ -76,15 +79,9 @@ impl CallRules {
         })
     }
 
-    /// After a final result: updates the facts, evaluates `utterance` rules,
-    /// records their actions and returns the alerts to send. `transcript`
-    /// is the result's transcript as rules see it (masked when a connector runs).
-    pub async fn on_final(
-        &mut self,
-        engine: &Engine,
-        r: &UtteranceResult,
-        transcript: String,
-    ) -> Vec<RuleAlert> {
+    /// Updates the call facts with a final result; returns its sentiment
+    /// label, score and intent label as rules see them.
+    fn record(&mut self, r: &UtteranceResult) -> (&'static str, f32, String) {
         self.utterances += 1;
         self.last_end_ms = self.last_end_ms.max(r.end_ms);
         let is_customer =
@@ -100,19 +97,38 @@ impl CallRules {
             .as_ref()
             .map(|i| i.label.clone())
             .unwrap_or_default();
+        // Back-channels ("okay", "嗯") weigh nothing: they neither pull the
+        // mean towards neutral nor break a run of negative turns.
+        let weight = crate::classify::weight::sentiment_weight(&r.transcript);
         if is_customer {
             self.customer_utterances += 1;
-            self.customer_score_sum += score;
-            self.last_customer_sentiment = sentiment;
-            self.negative_streak = if sentiment == "negative" {
-                self.negative_streak + 1
-            } else {
-                0
-            };
+            if weight > 0.0 && !sentiment.is_empty() {
+                self.customer_score_sum += weight * score;
+                self.customer_weight_sum += weight;
+                self.last_customer_sentiment = sentiment;
+                self.negative_streak = if sentiment == "negative" {
+                    self.negative_streak + 1
+                } else {
+                    0
+                };
+            }
             if !intent.is_empty() && !self.intents.contains(&intent) {
                 self.intents.push(intent.clone());
             }
         }
+        (sentiment, score, intent)
+    }
+
+    /// After a final result: updates the facts, evaluates `utterance` rules,
+    /// records their actions and returns the alerts to send. `transcript`
+    /// is the result's transcript as rules see it (masked when a connector runs).
+    pub async fn on_final(
+        &mut self,
+        engine: &Engine,
+        r: &UtteranceResult,
+        transcript: String,
+    ) -> Vec<RuleAlert> {
+        let (sentiment, score, intent) = self.record(r);
         let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
             return Vec::new();
         };
@@ -121,6 +137,7 @@ impl CallRules {
             "seq": r.seq, "channel": r.channel, "role": role, "transcript": transcript,
             "language": r.language_code, "sentiment": sentiment, "score": score, "intent": intent,
             "intent_confidence": r.intent.as_ref().map_or(0.0, |i| i.confidence),
+            "intent_low_confidence": r.intent.as_ref().is_some_and(|i| i.low_confidence),
             "start_ms": r.start_ms, "end_ms": r.end_ms,
         });
         let call = self.call_facts();
@@ -205,5 +222,55 @@ impl CallRules {
             }
         }
         alerts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{Sentiment, SentimentLabel};
+
+    fn customer(text: &str, label: SentimentLabel, score: f32) -> UtteranceResult {
+        UtteranceResult {
+            role: SpeakerRole::Customer as i32,
+            is_final: true,
+            transcript: text.into(),
+            sentiment: Some(Sentiment {
+                label: label as i32,
+                score,
+                probabilities: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn backchannels_keep_the_negative_streak_and_the_mean() {
+        let mut c = CallRules::new(CallContext::default(), json!({}));
+        c.record(&customer(
+            "This is the third time I'm calling.",
+            SentimentLabel::Negative,
+            -0.8,
+        ));
+        c.record(&customer("Okay.", SentimentLabel::Neutral, 0.0));
+        c.record(&customer("嗯", SentimentLabel::Neutral, 0.0));
+        c.record(&customer(
+            "And nobody called me back.",
+            SentimentLabel::Negative,
+            -0.6,
+        ));
+        let facts = c.call_facts();
+        assert_eq!(facts["negative_streak"], 2);
+        assert_eq!(facts["customer_utterances"], 4);
+        assert_eq!(facts["last_customer_sentiment"], "negative");
+        let mean = facts["customer_mean_score"].as_f64().unwrap();
+        assert!((mean + 0.7).abs() < 1e-6, "{mean}");
+        // A sentence that is neutral does end the streak.
+        c.record(&customer(
+            "Can you check my account please?",
+            SentimentLabel::Neutral,
+            0.0,
+        ));
+        assert_eq!(c.call_facts()["negative_streak"], 0);
     }
 }

@@ -10,8 +10,10 @@ use crate::proto::{
 struct ChannelTotals {
     utterances: u32,
     talk_ms: u64,
+    /// Σ weight × score and Σ weight over scored turns (`classify::weight`:
+    /// back-channels weigh nothing).
     score_sum: f64,
-    scored: u32,
+    weight_sum: f64,
     last: Option<(u32, Sentiment)>,
 }
 
@@ -48,9 +50,10 @@ impl SummaryBuilder {
         self.utterances += 1;
         ch.utterances += 1;
         ch.talk_ms += u64::from(r.end_ms.saturating_sub(r.start_ms));
-        if let Some(s) = &r.sentiment {
-            ch.score_sum += f64::from(s.score);
-            ch.scored += 1;
+        let weight = f64::from(crate::classify::weight::sentiment_weight(&r.transcript));
+        if let Some(s) = r.sentiment.as_ref().filter(|_| weight > 0.0) {
+            ch.score_sum += weight * f64::from(s.score);
+            ch.weight_sum += weight;
             if ch.last.as_ref().is_none_or(|(end, _)| r.end_ms >= *end) {
                 ch.last = Some((r.end_ms, *s));
             }
@@ -72,10 +75,10 @@ impl SummaryBuilder {
                 role: self.roles[i] as i32,
                 utterances: c.utterances,
                 talk_time_ms: c.talk_ms.min(u64::from(u32::MAX)) as u32,
-                mean_sentiment_score: if c.scored == 0 {
+                mean_sentiment_score: if c.weight_sum == 0.0 {
                     0.0
                 } else {
-                    (c.score_sum / f64::from(c.scored)) as f32
+                    (c.score_sum / c.weight_sum) as f32
                 },
                 last_sentiment: c.last.map(|(_, s)| s),
             })
@@ -121,6 +124,7 @@ mod tests {
             start_ms: start,
             end_ms: end,
             is_final: true,
+            transcript: "I would like this sorted out today please.".into(),
             sentiment: Some(Sentiment {
                 label: SentimentLabel::Neutral as i32,
                 score,
@@ -130,6 +134,7 @@ mod tests {
                 label: intent.into(),
                 confidence: 0.9,
                 top: vec![],
+                low_confidence: false,
             }),
             ..Default::default()
         }
@@ -178,5 +183,40 @@ mod tests {
         assert_eq!(s.intents[0].count, 2);
         assert_eq!(s.intents[0].role, SpeakerRole::Customer as i32);
         assert!(s.intents.iter().all(|i| i.label != "gratitude"));
+    }
+
+    #[test]
+    fn backchannels_neither_dilute_the_mean_nor_become_the_last_sentiment() {
+        let mut b =
+            SummaryBuilder::new("c1".into(), vec![SpeakerRole::Agent, SpeakerRole::Customer]);
+        b.add(&result(
+            1,
+            SpeakerRole::Customer,
+            0,
+            3000,
+            -0.8,
+            "complaint",
+        ));
+        for (i, text) in ["Okay.", "uh-huh", "嗯"].into_iter().enumerate() {
+            let mut r = result(
+                1,
+                SpeakerRole::Customer,
+                4000 + i as u32 * 1000,
+                4500,
+                0.0,
+                "other",
+            );
+            r.transcript = text.into();
+            b.add(&r);
+        }
+        let s = b.build(10_000);
+        let cust = &s.roles[1];
+        assert_eq!(cust.utterances, 4);
+        assert!(
+            (cust.mean_sentiment_score + 0.8).abs() < 1e-6,
+            "{}",
+            cust.mean_sentiment_score
+        );
+        assert_eq!(cust.last_sentiment.as_ref().unwrap().score, -0.8);
     }
 }

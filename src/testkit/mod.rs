@@ -387,6 +387,7 @@ pub fn sample_utterance(call_id: &str, seq: u32, text: &str) -> crate::proto::Ut
             label: "cancel_service".into(),
             confidence: 0.9,
             top: vec![],
+            low_confidence: false,
         }),
         timings: None,
         classification: None,

@@ -224,11 +224,12 @@ def train_model(args, train, log):
 # ---------------------------------------------------------------------------
 # export
 # ---------------------------------------------------------------------------
-def export_onnx(state_dict, path: Path, log):
+def export_two_heads(module, ids, mask, path: Path, log):
+    """Export a (input_ids, attention_mask) -> (sentiment_logits, intent_logits)
+    module as ONNX (opset 17, dynamic batch and sequence) and check it. The
+    dummy batch must hold a padded row so no "all ones mask" shortcut is traced."""
     import torch
-    model = make_model("eager")
-    model.load_state_dict(state_dict)
-    model.eval()
+    import onnx
 
     class Export(torch.nn.Module):
         def __init__(self, m):
@@ -238,22 +239,29 @@ def export_onnx(state_dict, path: Path, log):
         def forward(self, input_ids, attention_mask):
             return self.m(input_ids, attention_mask)
 
-    # dummy input WITH padding so no "all ones mask" shortcut gets traced in
-    ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 7592, 2088, 2003, 2307, 102]], dtype=torch.int64)
-    mask = (ids != 0).to(torch.int64)
+    module.eval()
     torch.onnx.export(
-        Export(model), (ids, mask), str(path),
+        Export(module), (ids, mask), str(path),
         input_names=["input_ids", "attention_mask"],
         output_names=["sentiment_logits", "intent_logits"],
         dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
                       "sentiment_logits": {0: "batch"}, "intent_logits": {0: "batch"}},
         opset_version=17, do_constant_folding=True, dynamo=False,
     )
-    import onnx
     m = onnx.load(str(path))
     onnx.checker.check_model(m)
     log(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB), inputs "
         f"{[i.name for i in m.graph.input]}, outputs {[o.name for o in m.graph.output]}")
+
+
+def export_onnx(state_dict, path: Path, log):
+    import torch
+    model = make_model("eager")
+    model.load_state_dict(state_dict)
+    # dummy input WITH padding so no "all ones mask" shortcut gets traced in
+    ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 7592, 2088, 2003, 2307, 102]], dtype=torch.int64)
+    mask = (ids != 0).to(torch.int64)
+    export_two_heads(model, ids, mask, path, log)
     return model
 
 

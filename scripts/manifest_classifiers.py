@@ -6,7 +6,8 @@ import hashlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = [("callsense-en", "English sentiment + intent classifier"),
+MODELS = [("callsense-e5", "English + Mandarin sentiment + intent classifier (the default)"),
+          ("callsense-en", "English sentiment + intent classifier"),
           ("callsense-zh", "Mandarin sentiment + intent classifier"),
           ("banking77", "banking77 intent pack")]
 FILES = [("model", "model.onnx"), ("tokenizer", "tokenizer.json"), ("labels", "labels.json")]

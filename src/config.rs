@@ -363,10 +363,10 @@ pub struct ClassifierConfig {
 impl Default for ClassifierConfig {
     fn default() -> Self {
         Self {
-            model_dirs: vec![
-                PathBuf::from("models/callsense-en"),
-                PathBuf::from("models/callsense-zh"),
-            ],
+            // One multilingual (English + Mandarin) model: better than the
+            // per-language models on spoken call-centre language
+            // (models/callsense-e5/MODEL_CARD.md).
+            model_dirs: vec![PathBuf::from("models/callsense-e5")],
             ort_library: None,
             max_batch: 32,
             max_wait_ms: 5,

@@ -23,7 +23,7 @@ use crate::classify::{Prediction, TextModel};
 pub struct ModelArgs {
     /// Model directory (model.onnx, tokenizer.json, labels.json); repeat for
     /// several (texts are routed by language, the first is the fallback).
-    #[arg(long = "model", default_values = ["models/callsense-en", "models/callsense-zh"])]
+    #[arg(long = "model", default_values = ["models/callsense-e5"])]
     pub models: Vec<PathBuf>,
     /// Texts per model batch.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]

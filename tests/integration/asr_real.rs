@@ -194,7 +194,7 @@ async fn mandarin_is_detected_simplified_and_routed_to_the_mandarin_classifier()
         let c = r.classification.as_ref().expect("classified");
         assert_eq!(
             (c.model.as_str(), c.language_code.as_str()),
-            ("callsense-zh-cnn-v1", "zh"),
+            (crate::routing::default_model_id().as_str(), "zh"),
             "{r:?}"
         );
     }

@@ -117,7 +117,12 @@ fn analyze_text_runs_the_banking77_pack_intent_only() {
 #[test]
 fn analyze_text_routes_lines_to_the_model_of_their_language() {
     let (ok, _, lines) = analyze(
-        &[],
+        &[
+            "--model",
+            "models/callsense-en",
+            "--model",
+            "models/callsense-zh",
+        ],
         concat!(
             "{\"text\": \"where is my parcel\"}\n",
             "{\"text\": \"我的快递到哪了\"}\n",

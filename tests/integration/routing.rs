@@ -9,6 +9,13 @@ use callsense::proto::SentimentLabel;
 
 use crate::common::{analyze_texts, test_config, TestServer};
 
+/// The model id of the engine's default classifier (one multilingual model).
+pub fn default_model_id() -> String {
+    let dirs = callsense::config::Config::default().classifier.model_dirs;
+    assert_eq!(dirs.len(), 1, "the default is one multilingual model");
+    model_id(dirs[0].to_str().unwrap())
+}
+
 /// `model_id` from a model directory's labels.json.
 pub fn model_id(dir: &str) -> String {
     let spec: serde_json::Value =
@@ -19,7 +26,11 @@ pub fn model_id(dir: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyze_text_routes_by_language_and_flags_mixed_and_unserved_text() {
-    let server = TestServer::start(test_config()).await;
+    // Routing between models: the per-language pair (the default is one
+    // multilingual model, which serves both languages itself).
+    let mut cfg = test_config();
+    cfg.classifier.model_dirs = vec!["models/callsense-en".into(), "models/callsense-zh".into()];
+    let server = TestServer::start(cfg).await;
     let (en, zh) = (
         model_id("models/callsense-en"),
         model_id("models/callsense-zh"),

@@ -165,7 +165,7 @@ async fn silence_noise_hum_and_tones_never_become_utterances() {
 
 fn model_labels() -> Vec<String> {
     let spec: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("models/callsense-en/labels.json").unwrap())
+        serde_json::from_str(&std::fs::read_to_string("models/callsense-e5/labels.json").unwrap())
             .unwrap();
     spec["heads"]
         .as_array()
@@ -191,7 +191,7 @@ async fn analyze_text_returns_the_shipped_model_labels() {
     ];
     let pairs: Vec<(&str, &str)> = texts.iter().map(|t| (*t, "en")).collect();
     let resp = crate::common::analyze_texts(&server, &pairs).await;
-    assert_eq!(resp.model, crate::routing::model_id("models/callsense-en"));
+    assert_eq!(resp.model, crate::routing::default_model_id());
     assert_eq!(resp.results.len(), texts.len());
     let labels = model_labels();
     for r in &resp.results {

@@ -483,7 +483,8 @@ def main():
     if args.min_confidence > 0:
         intent_head["min_confidence"] = args.min_confidence
         intent_head["fallback_label"] = "other"
-    labels = {"model_id": MODEL_ID, "languages": ["en", "zh"], "max_length": RUNTIME_MAX_LEN,
+    model_id = MODEL_ID if args.layers >= 12 else MODEL_ID.replace("-small-", f"-small-l{args.layers}-")
+    labels = {"model_id": model_id, "languages": ["en", "zh"], "max_length": RUNTIME_MAX_LEN,
               "truncation_side": "left",
               "heads": [{"name": "sentiment", "output": "sentiment_logits", "labels": SENT,
                          "temperature": round(temps[0], 4)}, intent_head]}

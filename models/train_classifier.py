@@ -91,9 +91,9 @@ def encode(tok, texts, max_len):
     return out
 
 
-def pad(batch_ids):
+def pad(batch_ids, pad_id=0):
     L = max(len(x) for x in batch_ids)
-    ids = np.zeros((len(batch_ids), L), dtype=np.int64)
+    ids = np.full((len(batch_ids), L), pad_id, dtype=np.int64)
     mask = np.zeros((len(batch_ids), L), dtype=np.int64)
     for i, x in enumerate(batch_ids):
         ids[i, : len(x)] = x
@@ -327,14 +327,13 @@ def ort_session(path, threads=1):
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
-def ort_logits(sess, enc, bs=64):
-    outs_s, outs_i = [], []
+def ort_logits(sess, enc, bs=64, pad_id=0):
     order = sorted(range(len(enc)), key=lambda j: len(enc[j]))
     res_s = [None] * len(enc)
     res_i = [None] * len(enc)
     for k in range(0, len(order), bs):
         b = order[k:k + bs]
-        ids, mask = pad([enc[j] for j in b])
+        ids, mask = pad([enc[j] for j in b], pad_id)
         s, i = sess.run(["sentiment_logits", "intent_logits"], {"input_ids": ids, "attention_mask": mask})
         for n, j in enumerate(b):
             res_s[j] = s[n]

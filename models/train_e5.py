@@ -168,23 +168,12 @@ def load_pruned_tokenizer(spec):
 
 
 def encode(tok, texts, max_len):
-    out = []
-    for e in tok.encode_batch(list(texts)):
-        ids = e.ids
-        if len(ids) > max_len:
-            ids = [ids[0]] + ids[-(max_len - 1):]  # keep <s> and the end (</s>)
-        out.append(ids)
-    return out
+    """Runtime tokenisation: keep <s> and the last max_len - 1 tokens (</s> last)."""
+    return tc.encode(tok, texts, max_len)
 
 
 def pad(batch_ids):
-    L = max(len(x) for x in batch_ids)
-    ids = np.full((len(batch_ids), L), PAD_ID, dtype=np.int64)
-    mask = np.zeros((len(batch_ids), L), dtype=np.int64)
-    for i, x in enumerate(batch_ids):
-        ids[i, : len(x)] = x
-        mask[i, : len(x)] = 1
-    return ids, mask
+    return tc.pad(batch_ids, PAD_ID)
 
 
 # ---------------------------------------------------------------------------
@@ -331,15 +320,7 @@ def export_onnx(model, path: Path, log):
 
 
 def ort_logits(sess, enc, bs=64):
-    order = sorted(range(len(enc)), key=lambda j: len(enc[j]))
-    res_s, res_i = [None] * len(enc), [None] * len(enc)
-    for k in range(0, len(order), bs):
-        b = order[k:k + bs]
-        ids, mask = pad([enc[j] for j in b])
-        s, i = sess.run(["sentiment_logits", "intent_logits"], {"input_ids": ids, "attention_mask": mask})
-        for n, j in enumerate(b):
-            res_s[j], res_i[j] = s[n], i[n]
-    return np.stack(res_s), np.stack(res_i)
+    return tc.ort_logits(sess, enc, bs, pad_id=PAD_ID)
 
 
 def fit_temperature(logits, y):

@@ -150,7 +150,7 @@ def prune_vocab(encoder: Path, texts, log):
     for i, (piece, _) in enumerate(vocab):
         if len(piece.replace("\u2581", "")) <= 1:
             keep.add(i)
-    keep.discard(len(vocab) - 1) if vocab[-1][0] == "<mask>" else None
+    keep -= {i for i, (piece, _) in enumerate(vocab) if piece == "<mask>"}
     old_ids = sorted(keep)
     assert old_ids[:4] == [0, 1, 2, 3], "the specials must keep ids 0-3"
     spec["model"]["vocab"] = [vocab[i] for i in old_ids]

@@ -259,6 +259,10 @@ impl Hparams {
 /// (shorter ones with silence after them).
 pub const LANGUAGE_DETECT_CTX: usize = 200;
 
+/// The length whisper_full accepts but does not decode (its `delta_min`,
+/// 10 mel frames): enough to store a window in a state.
+const WINDOW_ONLY_MS: i32 = 100;
+
 /// Detects an utterance's language in a window of [`LANGUAGE_DETECT_CTX`].
 ///
 /// whisper.cpp detects the language of an "auto" decode before it applies
@@ -294,11 +298,18 @@ impl LanguageDetector {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut state = model.new_state()?;
-        // One decode of silence with the detection window fixes the state's
-        // window for every later detection.
+        // whisper_full stores its audio_ctx in the state before it decodes
+        // anything, and language detection encodes with the state's window.
+        // A run limited to exactly the 100 ms whisper.cpp skips (`duration`)
+        // sets the window without encoding or decoding: a decode here would
+        // run whisper.cpp's DTW word timing on the one-token result of
+        // silence, which reads past the end of its segments and crashed the
+        // process now and then (integration tests, SIGSEGV in
+        // whisper_exp_compute_token_level_timestamps_dtw).
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_language(Some("en"));
         params.set_audio_ctx(LANGUAGE_DETECT_CTX.min(model.n_audio_ctx) as i32);
+        params.set_duration_ms(WINDOW_ONLY_MS);
         params.set_max_tokens(1);
         params.set_single_segment(true);
         params.set_print_progress(false);
@@ -306,6 +317,11 @@ impl LanguageDetector {
         state
             .full(params, &vec![0.0; MIN_SAMPLES])
             .map_err(|e| AsrError::Inference(e.to_string()))?;
+        if state.full_n_segments() != 0 {
+            return Err(AsrError::Inference(
+                "language detector set-up decoded text; whisper.cpp changed how it handles a 100 ms run".into(),
+            ));
+        }
         Ok(Self { state, allowed })
     }
 

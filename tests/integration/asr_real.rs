@@ -242,3 +242,34 @@ async fn a_sentence_cut_at_its_pauses_is_decoded_with_its_context_and_said_once(
     );
     assert!(errors <= 2, "{errors} errors in {words} words: {heard}");
 }
+
+/// Language detectors are set up without a decode (a decode of silence ran
+/// whisper.cpp's DTW word timing past the end of its result and crashed the
+/// test process now and then; set-up now fails if it decoded any text), and
+/// still tell Mandarin from English in the 200-position window.
+#[test]
+fn language_detectors_start_without_decoding_and_still_detect() {
+    use callsense::asr::whisper::{LanguageDetector, WhisperModel};
+    if real_config().is_none() {
+        return;
+    }
+    let model = WhisperModel::load(Path::new(REAL_WHISPER), false).expect("real model loads");
+    let allowed = ["en".to_string(), "zh".to_string()];
+    let mut detectors: Vec<LanguageDetector> = (0..8)
+        .map(|_| LanguageDetector::new(&model, &allowed).expect("detector set-up"))
+        .collect();
+    let assets = assets_dir();
+    for (path, language) in [
+        ("audio/zh/IT0011W0001.wav", "zh"),
+        ("audio/whisper_cpp/jfk.wav", "en"),
+    ] {
+        let clip = callsense::audio::file::AudioClip::read(&assets.join(path))
+            .expect("shared clips (CALLSENSE_ASSETS)")
+            .resampled(16_000)
+            .unwrap();
+        let heard = detectors[7]
+            .detect(&clip.channels[0], 2)
+            .expect("detection");
+        assert_eq!(heard, language, "{path}");
+    }
+}

@@ -13,8 +13,9 @@
 //!   tokio runtime, awaited one after another (no batching possible) or all
 //!   at once (dynamic batching), with the engine's default batching policy.
 //!
-//! - `models/<model id>`: every shipped model directory (callsense-en,
-//!   callsense-zh, banking77) at batch 1 on utterances of its language: the
+//! - `models/<model id>`: every shipped model directory (the configured
+//!   default and banking77; or the directories in `CALLSENSE_BENCH_MODELS`,
+//!   separated by ':') at batch 1 on utterances of its languages: the
 //!   "≤ 5 ms per utterance" budget. Memory is measured in a fresh process by
 //!   `cargo run --release --example classifier_memory`.
 //!
@@ -343,8 +344,16 @@ fn models(c: &mut Criterion) {
             return;
         }
     };
-    let mut dirs: Vec<PathBuf> = ClassifierConfig::default().model_dirs;
-    dirs.push(PathBuf::from("models/banking77"));
+    // CALLSENSE_BENCH_MODELS (directories separated by ':') compares other
+    // builds of a model, e.g. two quantisations, in one run.
+    let dirs: Vec<PathBuf> = match std::env::var_os("CALLSENSE_BENCH_MODELS") {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => {
+            let mut d = ClassifierConfig::default().model_dirs;
+            d.push(PathBuf::from("models/banking77"));
+            d
+        }
+    };
     let mut loaded = Vec::new();
     for d in &dirs {
         match TextModel::load(&env, &repo().join(d), 1) {
@@ -359,12 +368,17 @@ fn models(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4));
     g.throughput(Throughput::Elements(1));
     for m in &mut loaded {
-        let zh = m.spec().languages.iter().any(|l| l == "zh");
-        let corpus: Vec<&str> = if zh {
-            UTTERANCES_ZH.to_vec()
-        } else {
-            UTTERANCES.to_vec()
-        };
+        // Utterances of each language the model serves, interleaved.
+        let serves = |l: &str| m.spec().languages.iter().any(|x| x == l);
+        let mut corpus: Vec<&str> = Vec::new();
+        for i in 0..UTTERANCES.len().max(UTTERANCES_ZH.len()) {
+            if serves("en") || !serves("zh") {
+                corpus.extend(UTTERANCES.get(i));
+            }
+            if serves("zh") {
+                corpus.extend(UTTERANCES_ZH.get(i));
+            }
+        }
         let name = format!("models/{}", m.model_id());
         g.bench_function(BenchmarkId::new(m.model_id().to_string(), 1), |b| {
             let mut next = 0usize;

@@ -400,6 +400,9 @@ def main():
     ap.add_argument("--head-lr", type=float, default=1e-3)
     ap.add_argument("--intent-weight", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ffn-bits", type=int, choices=(4, 8), default=8,
+                    help="feed-forward weights 4-bit (blocks of --ffn-block) or 8-bit like the rest")
+    ap.add_argument("--ffn-block", type=int, default=16)
     ap.add_argument("--time-budget-min", type=float, default=60.0)
     ap.add_argument("--measure-only", type=int, default=0)
     ap.add_argument("--skip-train", action="store_true", help="reuse <work>/ckpt.pt")
@@ -440,7 +443,7 @@ def main():
     fp32 = work / "model_fp32.onnx"
     export_onnx(model, fp32, log)
     int8 = work / "model_int8.onnx"
-    tc.quantize_weight_only(fp32, int8, log)
+    tc.quantize_weight_only(fp32, int8, log, ffn_bits=args.ffn_bits, ffn_block=args.ffn_block)
     sess = tc.ort_session(int8, threads=args.threads)
 
     cenc = encode(tok, [e["text"] for e in calib], RUNTIME_MAX_LEN)

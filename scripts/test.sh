@@ -30,6 +30,13 @@ if ! (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null; then
   trap 'kill "$nats_pid" 2>/dev/null; rm -rf "$nats_dir"' EXIT
   for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
 fi
+echo "==> Checking that the engine binary carries no test code" >&2
+# testkit (CRM doubles, fixtures, WER helpers) is dev-only: only the
+# dev-dependency on the package itself may turn the feature on.
+if cargo tree --locked -e normal,features -i callsense | grep -q 'feature "testkit"'; then
+  echo "error: the testkit feature is on in the engine's own build (Cargo.toml [features] default or a normal dependency)" >&2
+  exit 1
+fi
 echo "==> Compiling benchmarks and examples" >&2
 cargo build --release --locked --benches --examples
 echo "==> Running tests" >&2

@@ -23,6 +23,7 @@ pub mod connect;
 pub mod models;
 pub mod pipeline;
 pub mod server;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
 /// Generated protobuf and gRPC code for `callsense.v1`.

@@ -105,6 +105,8 @@ pub struct Metrics {
     pub asr_context_skipped: AtomicU64,
     /// Decodes that also ran on idle workers' threads.
     pub asr_wide_decodes: AtomicU64,
+    /// Texts classified through AnalyzeText (calls' utterances are not
+    /// counted here).
     pub texts_analyzed: AtomicU64,
     /// Texts (utterances and AnalyzeText) that mixed Han and Latin scripts.
     pub classified_mixed_language: AtomicU64,

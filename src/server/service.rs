@@ -224,6 +224,10 @@ impl CallSense for CallSenseService {
                 classification: Some(classification_proto(&engine.metrics, &r)),
             });
         }
+        engine
+            .metrics
+            .texts_analyzed
+            .fetch_add(results.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(Response::new(AnalyzeTextResponse {
             results,
             model: engine.classifier.default_model_id().to_string(),

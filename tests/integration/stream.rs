@@ -215,6 +215,15 @@ async fn analyze_text_returns_the_shipped_model_labels() {
         intent(2)
     );
     assert_eq!(intent(3), "request_human");
+    // Each analysed text is counted once on /metrics.
+    let metrics = server.engine.render_metrics();
+    assert!(
+        metrics.contains(&format!(
+            "\ncallsense_texts_analyzed_total {}\n",
+            texts.len()
+        )),
+        "{metrics}"
+    );
     server.stop().await;
 }
 

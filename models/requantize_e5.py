@@ -39,11 +39,7 @@ def main():
     max_len = labels["max_length"]
 
     def enc(texts):
-        out = []
-        for t in texts:
-            ids = tok.encode(t).ids
-            out.append(ids if len(ids) <= max_len else ids[:1] + ids[-(max_len - 1):])
-        return out
+        return tc.encode(tok, texts, max_len)
 
     work = Path(tempfile.mkdtemp(prefix="requantize-"))
     fp32, new = work / "fp32.onnx", work / "model.onnx"
@@ -56,19 +52,9 @@ def main():
     logits = {}
     for name, path in (("old", model / "model.onnx"), ("new", new)):
         sess = tc.ort_session(path, threads=1)
-        e = enc(["where is my order it was supposed to arrive monday"])[0]
-        ids = np.array([e], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        for _ in range(20):
-            sess.run(None, feed)
-        import time
-        ts = []
-        for _ in range(300):
-            t = time.perf_counter()
-            sess.run(None, feed)
-            ts.append((time.perf_counter() - t) * 1000)
-        print(f"[{name}] {path.stat().st_size / 1e6:.1f} MB, batch 1 ({len(e)} tokens): "
-              f"p50 {np.median(ts):.2f} ms, p90 {np.percentile(ts, 90):.2f} ms (python, 1 thread)")
+        p50, p90, n = tc.latency(sess, tok, "where is my order it was supposed to arrive monday", runs=300)
+        print(f"[{name}] {path.stat().st_size / 1e6:.1f} MB, batch 1 ({n} tokens): "
+              f"p50 {p50:.2f} ms, p90 {p90:.2f} ms (python, 1 thread)")
         for lang, rs in rows.items():
             s, i = tc.ort_logits(sess, enc([r["text"] for r in rs]), pad_id=pad_id)
             logits[(name, lang)] = (s, i)

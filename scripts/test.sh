@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, integration tests (real gRPC server on port 0
+# Runs every check: formatting and clippy (warnings are errors), unit tests,
+# integration tests (real gRPC server on port 0
 # with real models), and compiles the benchmarks and examples.
 # Installs what it needs first (scripts/setup.sh; the tansu broker for the
 # Kafka test; NATS JetStream on 127.0.0.1:4222, started here if none runs).
@@ -30,6 +31,9 @@ if ! (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null; then
   trap 'kill "$nats_pid" 2>/dev/null; rm -rf "$nats_dir"' EXIT
   for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
 fi
+echo "==> Checking formatting and lints (cargo fmt, clippy -D warnings)" >&2
+cargo fmt --all --check
+cargo clippy --release --locked --all-targets -- -D warnings
 echo "==> Checking that the engine binary carries no test code" >&2
 # testkit (CRM doubles, fixtures, WER helpers) is dev-only: only the
 # dev-dependency on the package itself may turn the feature on.

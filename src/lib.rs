@@ -11,8 +11,8 @@
 //!   results and the call summary.
 //! - [`server`]: the gRPC service (`callsense.v1`), health and reflection.
 //!
-//! [`config`] holds the one typed configuration tree; [`models`] fetches and
-//! verifies model files.
+//! [`config`] holds the one typed configuration tree ([`secret`] its secret
+//! values); [`models`] fetches and verifies model files.
 
 pub mod asr;
 pub mod audio;
@@ -22,6 +22,7 @@ pub mod config;
 pub mod connect;
 pub mod models;
 pub mod pipeline;
+pub mod secret;
 pub mod server;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

@@ -18,9 +18,9 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use super::config::Secret;
 use super::connector::Connector;
 use super::event::Event;
+use crate::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {

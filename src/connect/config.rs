@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::event::EventKind;
 use super::mapping::RecordMapping;
 use super::pii::PiiConfig;
+use crate::secret::Secret;
 
 /// Most sinks configured at once (one worker group each).
 pub const MAX_SINKS: usize = 16;
@@ -210,38 +211,6 @@ impl SinkKind {
             Self::Webhook(_) => "webhook",
             Self::Salesforce(_) => "salesforce",
             Self::Kafka(_) => "kafka",
-        }
-    }
-}
-
-/// A secret from config or, when it starts with `env:`, from that variable.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    /// The value, reading `env:NAME` from the environment.
-    ///
-    /// # Errors
-    /// The variable named is not set.
-    pub fn resolve(&self) -> Result<String, String> {
-        match self.0.strip_prefix("env:") {
-            Some(var) => {
-                std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
-            }
-            None => Ok(self.0.clone()),
-        }
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.strip_prefix("env:") {
-            Some(var) => write!(f, "env:{var}"),
-            None => f.write_str("<redacted>"),
         }
     }
 }

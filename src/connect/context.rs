@@ -18,11 +18,12 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::config::{SalesforceConfig, Secret};
+use super::config::SalesforceConfig;
 use super::mapping::lookup;
 use super::pii::mask_phone_for_view;
 use super::sinks::salesforce_auth::{path_segment, SalesforceAuth};
 use crate::proto::{ContextStatus, CustomerContext, RoutingHint};
+use crate::secret::Secret;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

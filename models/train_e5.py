@@ -222,13 +222,34 @@ def encoder_weights_available(encoder: Path) -> bool:
     return (encoder / "model.safetensors").exists()
 
 
+def teacher_logits(tdir: Path, enc, work: Path, threads: int, log):
+    """The teacher's (sentiment, intent) logits for every training row, cached
+    in the work directory by the teacher file's digest and the encoded rows
+    (Python onnxruntime needs well over a quarter of an hour for 150k rows on
+    2 cores)."""
+    import hashlib
+    h = hashlib.sha256((tdir / "model.onnx").read_bytes())
+    for e in enc:
+        h.update(np.asarray(e, dtype=np.int32).tobytes() + b"|")
+    cache = work / f"teacher-{h.hexdigest()[:16]}.npz"
+    if cache.exists():
+        z = np.load(cache)
+        log(f"teacher {tdir}: cached logits {cache}")
+        return z["sentiment"], z["intent"]
+    t0 = time.time()
+    s, i = ort_logits(tc.ort_session(tdir / "model.onnx", threads=threads), enc)
+    np.savez(cache, sentiment=s, intent=i)
+    log(f"teacher {tdir}: logits for {len(enc)} rows in {time.time() - t0:.0f} s -> {cache}")
+    return s, i
+
+
 def class_weights(y, n, power):
     c = Counter(int(x) for x in y if x >= 0)
     w = np.array([(c.get(k, 1)) ** -power for k in range(n)])
     return w / (w * np.array([c.get(k, 0) for k in range(n)])).sum() * sum(c.values())
 
 
-def train_model(args, train, enc, log, old_ids):
+def train_model(args, train, enc, log, old_ids, teacher=None):
     import torch
     from torch import nn
     torch.manual_seed(args.seed)
@@ -249,6 +270,14 @@ def train_model(args, train, enc, log, old_ids):
                                  label_smoothing=0.05)
     loss_i = nn.CrossEntropyLoss(ignore_index=-100, weight=torch.tensor(wi, dtype=torch.float32),
                                  label_smoothing=0.05)
+    kd_t, kd_a = args.distill_temperature, args.distill_alpha
+
+    def distill(student, target):
+        # Hinton et al.: KL to the teacher's softened distribution, scaled by T^2
+        p = torch.softmax(torch.from_numpy(target) / kd_t, dim=-1)
+        return nn.functional.kl_div(torch.log_softmax(student / kd_t, dim=-1), p,
+                                    reduction="batchmean") * kd_t * kd_t
+
     plan = []
     for ep in range(math.ceil(args.epochs)):
         b = tc.batches_by_length(enc, args.batch, rng)
@@ -282,14 +311,18 @@ def train_model(args, train, enc, log, old_ids):
         ls, li = model(torch.from_numpy(ids), torch.from_numpy(mask))
         ts, ti = torch.from_numpy(ys[b]), torch.from_numpy(yi[b])
         loss = 0.0
+        hard = 1.0 - kd_a if teacher is not None else 1.0
         if (ts >= 0).any():
             l1 = loss_s(ls, ts)
-            loss = loss + l1
+            loss = loss + hard * l1
             run_s = 0.98 * run_s + 0.02 * l1.item()
         if (ti >= 0).any():
             l2 = loss_i(li, ti)
-            loss = loss + args.intent_weight * l2
+            loss = loss + hard * args.intent_weight * l2
             run_i = 0.98 * run_i + 0.02 * l2.item()
+        if teacher is not None:
+            # every row gets both heads' soft targets, labelled or not
+            loss = loss + kd_a * (distill(ls, teacher[0][b]) + args.intent_weight * distill(li, teacher[1][b]))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -404,6 +437,12 @@ def main():
                     help="feed-forward weights 4-bit (blocks of --ffn-block) or 8-bit like the rest")
     ap.add_argument("--ffn-block", type=int, default=16)
     ap.add_argument("--time-budget-min", type=float, default=60.0)
+    ap.add_argument("--teacher", default="",
+                    help="a shipped model directory to distil from (its logits as soft targets)")
+    ap.add_argument("--distill-alpha", type=float, default=0.5, help="weight of the teacher's soft targets")
+    ap.add_argument("--distill-temperature", type=float, default=2.0)
+    ap.add_argument("--max-train-rows", type=int, default=0,
+                    help="smoke test: train and calibrate on the first N rows only (0: all)")
     ap.add_argument("--measure-only", type=int, default=0)
     ap.add_argument("--skip-train", action="store_true", help="reuse <work>/ckpt.pt")
     ap.add_argument("--min-confidence", type=float, default=0.0,
@@ -418,8 +457,22 @@ def main():
     np.random.seed(args.seed)
     train, calib, stats = build_data(args, log)
     old_ids, tok_spec = prune_vocab(Path(args.encoder), [e["text"] for e in train], log)
+    if args.max_train_rows:
+        # after pruning, so the vocabulary stays the full run's (a smoke test)
+        train = train[: args.max_train_rows]
+        calib = calib[: args.max_train_rows]
+        log(f"smoke run: {len(train)} training and {len(calib)} calibration rows")
     tok = load_pruned_tokenizer(tok_spec)
     enc = encode(tok, [e["text"] for e in train], args.max_len)
+
+    teacher = None
+    if args.teacher:
+        tdir = Path(args.teacher)
+        shipped = json.load(open(tdir / "tokenizer.json", encoding="utf-8"))["model"]["vocab"]
+        if [p for p, _ in shipped] != [p for p, _ in tok_spec["model"]["vocab"]]:
+            raise SystemExit(f"{tdir}: the teacher's vocabulary differs from this run's; "
+                             "use the teacher's own data arguments")
+        teacher = teacher_logits(tdir, enc, work, args.threads, log)
 
     import torch
     torch.set_num_threads(args.threads)
@@ -430,13 +483,14 @@ def main():
         model.load_state_dict(blob["state"])
         info = blob["info"]
     else:
-        model, secs, done, planned = train_model(args, train, enc, log, old_ids)
+        model, secs, done, planned = train_model(args, train, enc, log, old_ids, teacher)
         if args.measure_only:
             return
         info = {"train_seconds": secs, "steps_done": done, "steps_planned": planned,
                 "examples": len(train), **{k: getattr(args, k) for k in
                                            ("epochs", "batch", "max_len", "lr", "head_lr", "layers",
-                                            "threads", "seed")}}
+                                            "threads", "seed", "teacher", "distill_alpha",
+                                            "distill_temperature")}}
         torch.save({"state": model.state_dict(), "info": info}, ckpt)
         log(f"trained in {secs / 60:.1f} min ({done}/{planned} steps); checkpoint {ckpt}")
 

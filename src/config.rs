@@ -598,9 +598,47 @@ fn set_path(tree: &mut toml::Table, keys: &[String], value: &str) -> Result<(), 
     Ok(())
 }
 
+/// Checks that `value` is an absolute http:// or https:// URL with a host:
+/// the one rule for every URL in config and call metadata (https in
+/// production; http for loopback test doubles and private networks).
+///
+/// # Errors
+/// What is wrong, without the value (it may carry credentials).
+pub fn check_http_url(value: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("scheme {:?} is not http or https", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_urls_need_a_scheme_we_speak_and_a_host() {
+        for ok in [
+            "https://login.salesforce.com",
+            "http://127.0.0.1:8080/hook/{call_id}",
+            "https://crm.example.com/a?b=c",
+        ] {
+            assert_eq!(check_http_url(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("ftp://example.com", "scheme \"ftp\""),
+            ("https//example.com", "not a URL"),
+            ("example.com/hook", "not a URL"),
+            ("http://", "not a URL"),
+            ("file:///etc/passwd", "scheme \"file\""),
+        ] {
+            let e = check_http_url(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -654,6 +692,30 @@ mod tests {
                 "{name}"
             );
             assert!(cfg.connect.enabled());
+            // The same file with its CRM URL in a scheme we do not speak.
+            for (key, good) in [
+                ("login_url", "https://your-domain.my.salesforce.com"),
+                (
+                    "url",
+                    "https://platform.example.com/callsense/{tenant}/events",
+                ),
+            ] {
+                let line = format!("{key} = \"{good}\"");
+                let base = std::fs::read_to_string(dir.join(name)).unwrap();
+                if !base.contains(&line) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
+                    + &base.replace(&line, &format!("{key} = \"ftp://{}\"", &good[8..]));
+                std::fs::write(&tmp, text).unwrap();
+                let e = Config::load_with_env(Some(&tmp), Vec::new()).unwrap_err();
+                let _ = std::fs::remove_file(&tmp);
+                assert!(
+                    e.to_string()
+                        .contains(&format!("{key} must be an http(s) URL: scheme \"ftp\"")),
+                    "{name}: {e}"
+                );
+            }
         }
     }
 

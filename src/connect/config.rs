@@ -321,9 +321,10 @@ impl ConnectConfig {
             }
             match &s.kind {
                 SinkKind::Webhook(w) => {
-                    if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
-                        return bad("url must start with https:// or http://".into());
-                    }
+                    // `{tenant}` and `{call_id}` are filled in later; braces
+                    // are valid in a URL's path.
+                    crate::config::check_http_url(&w.url)
+                        .or_else(|e| bad(format!("url must be an http(s) URL: {e}")))?;
                     if w.secrets.is_empty() {
                         return bad(
                             "secrets: at least one whsec_ signing secret is required".into()
@@ -340,11 +341,8 @@ impl ConnectConfig {
                             sf.api_version
                         ));
                     }
-                    if !(sf.login_url.starts_with("https://")
-                        || sf.login_url.starts_with("http://"))
-                    {
-                        return bad("login_url must start with https://".into());
-                    }
+                    crate::config::check_http_url(&sf.login_url)
+                        .or_else(|e| bad(format!("login_url must be an http(s) URL: {e}")))?;
                 }
             }
         }

@@ -126,11 +126,9 @@ pub fn validate_config(c: &CallConfig, cfg: &Config) -> Result<ValidCall, String
         return Err("config.caller_number must be at most 32 characters of [+0-9 -]".into());
     }
     if let Some(url) = c.metadata.get(CALLBACK_URL_KEY) {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!(
-                "config.metadata[\"{CALLBACK_URL_KEY}\"] must be an http(s) URL"
-            ));
-        }
+        crate::config::check_http_url(url).map_err(|e| {
+            format!("config.metadata[\"{CALLBACK_URL_KEY}\"] must be an http(s) URL: {e}")
+        })?;
     }
     let prompt = vocabulary_prompt(&cfg.asr.vocabulary, &c.vocabulary)?;
     let width = if encoding == AudioEncoding::Linear16 {

@@ -692,19 +692,22 @@ mod tests {
                 "{name}"
             );
             assert!(cfg.connect.enabled());
-            // The same file with its CRM URL in a scheme we do not speak.
-            for (key, good) in [
-                ("login_url", "https://your-domain.my.salesforce.com"),
-                (
+            // The Salesforce and webhook files again with their CRM URL in a
+            // scheme we do not speak.
+            let url_line = match name {
+                "connect.salesforce.example.toml" => {
+                    Some(("login_url", "https://your-domain.my.salesforce.com"))
+                }
+                "connect.webhook.example.toml" => Some((
                     "url",
                     "https://platform.example.com/callsense/{tenant}/events",
-                ),
-            ] {
+                )),
+                _ => None,
+            };
+            if let Some((key, good)) = url_line {
                 let line = format!("{key} = \"{good}\"");
                 let base = std::fs::read_to_string(dir.join(name)).unwrap();
-                if !base.contains(&line) {
-                    continue;
-                }
+                assert!(base.contains(&line), "{name} no longer has {line}");
                 let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
                     + &base.replace(&line, &format!("{key} = \"ftp://{}\"", &good[8..]));
                 std::fs::write(&tmp, text).unwrap();

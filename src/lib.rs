@@ -9,13 +9,17 @@
 //!   batcher, with the model-directory contract.
 //! - [`pipeline`]: one call end to end: front end → ASR → classifier →
 //!   results and the call summary.
-//! - [`server`]: the gRPC service (`callsense.v1`), health and reflection.
+//! - [`calls`]: the one call path every front door uses: a new call's checks,
+//!   admission, the CRM customer lookup, the tracked call task.
+//! - [`server`]: the gRPC service (`callsense.v1`), a thin translator onto
+//!   [`calls`], with health and reflection.
 //!
 //! [`config`] holds the one typed configuration tree ([`secret`] its secret
 //! values); [`models`] fetches and verifies model files.
 
 pub mod asr;
 pub mod audio;
+pub mod calls;
 pub mod classify;
 pub mod cli;
 pub mod config;

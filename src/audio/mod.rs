@@ -14,7 +14,7 @@ pub mod resample;
 pub mod vad;
 
 pub use endpoint::{EndpointParams, Segment, DEFAULT_LEAD_PAD_MS};
-pub use frontend::{CallFrontend, FrontendSetup, Utterance};
+pub use frontend::{CallFrontend, FrontendError, FrontendSetup, Utterance};
 pub use pool::{FrontendEvent, FrontendHandle, FrontendPool};
 pub use resample::TARGET_RATE;
 pub use vad::VadFactory;

@@ -206,7 +206,7 @@ pub async fn run_call<S>(
                     ));
                 }
                 Some(FrontendEvent::Failed(e)) => {
-                    fail(&engine, &out, CallError::InvalidArgument(e.to_string())).await;
+                    fail(&engine, &out, CallError::from(e)).await;
                     return;
                 }
                 Some(FrontendEvent::Finished { duration_ms: d }) => {
@@ -235,19 +235,18 @@ pub async fn run_call<S>(
                     record(&engine.metrics, result.is_final, t);
                 }
                 summary.add(&result);
-                // Masked once, for the CRM event and the rules.
-                let masked = engine.connector.as_ref().filter(|_| result.is_final).map(|c| c.masker().mask(&result.transcript));
+                // Masked once, for the CRM event and the rules, whether or
+                // not a CRM is configured.
+                let masked = result.is_final.then(|| engine.masker.mask(&result.transcript));
                 if let (Some(c), Some(m)) = (&engine.connector, &masked) {
                     // Persisted before the client sees it (the acknowledgement).
                     if let Err(e) = c.record_masked_utterance(&spec.context, &result, m).await {
                         tracing::error!(call_id = %spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
                     }
                 }
-                let alerts = if result.is_final {
-                    let transcript = masked.map_or_else(|| result.transcript.clone(), |m| m.text);
-                    rules.on_final(&engine, &result, transcript).await
-                } else {
-                    Vec::new()
+                let alerts = match masked {
+                    Some(m) => rules.on_final(&engine, &result, m.text).await,
+                    None => Vec::new(),
                 };
                 let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
                 if out.send(Ok(msg)).await.is_err() {

@@ -121,7 +121,7 @@ impl CallRules {
 
     /// After a final result: updates the facts, evaluates `utterance` rules,
     /// records their actions and returns the alerts to send. `transcript`
-    /// is the result's transcript as rules see it (masked when a connector runs).
+    /// is the result's transcript as rules see it (personal data masked).
     pub async fn on_final(
         &mut self,
         engine: &Engine,

@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio_util::task::TaskTracker;
 
 use super::metrics::Metrics;
+use super::CallError;
 use crate::asr::{AsrError, AsrPool, DecodeOptions, WhisperModel};
 use crate::audio::vad::{self, VadError};
 use crate::audio::FrontendPool;
@@ -36,6 +38,8 @@ pub enum EngineError {
     Rules(#[from] crate::connect::rules::RulesError),
     #[error("{0}")]
     Context(String),
+    #[error("the model loader panicked")]
+    LoaderPanicked,
     #[error("no Whisper model configured: asr.model = \"auto\" found none of {0}. Run scripts/setup.sh or `callsense models fetch`")]
     NoWhisperModel(String),
 }
@@ -62,10 +66,15 @@ pub struct Engine {
     pub connector: Option<Arc<crate::connect::Connector>>,
     /// Customer lookup on call start (`connect.context`); `None` when not configured.
     pub context: Option<Arc<crate::connect::context::ContextService>>,
+    /// Masks personal data in final transcripts before rules or a CRM see
+    /// them (`connect.privacy.masking`), with or without a connector.
+    pub masker: crate::connect::pii::Masker,
     /// Rules (`connect.rules.file`); `None` when no file is configured.
     pub rules: Option<Arc<crate::connect::rules::Rules>>,
     rules_watch: Option<tokio::task::AbortHandle>,
     calls: Arc<Semaphore>,
+    /// Every call task, so shutdown can wait for them ([`Engine::drain_calls`]).
+    call_tasks: TaskTracker,
     next_call: AtomicU64,
     pub(crate) active_calls: Arc<AtomicUsize>,
     pub(crate) utterance_tasks: Arc<AtomicUsize>,
@@ -122,31 +131,18 @@ pub fn load_classifiers(config: &Config) -> Result<Classifiers, EngineError> {
     Ok(Classifiers::new(models))
 }
 
-/// `asr.context_max_gap_ms` when unset, for models with word times.
-pub const DEFAULT_CONTEXT_MAX_GAP_MS: u32 = 2000;
+/// What loading blocks on (seconds): ONNX Runtime, the VAD, the
+/// classifiers and Whisper, with their worker threads started.
+struct Models {
+    /// With the settings left to the model filled in (`audio.lead_pad_ms`).
+    config: Config,
+    frontend: Arc<FrontendPool>,
+    asr: AsrPool,
+    classifier: Classifiers,
+}
 
-impl Engine {
-    /// How close an utterance must follow its speaker's previous one to be
-    /// decoded after it: `asr.context_max_gap_ms`, or when unset
-    /// [`DEFAULT_CONTEXT_MAX_GAP_MS`] with a model that has word times and
-    /// 0 (off) without.
-    pub fn context_max_gap_ms(&self) -> u32 {
-        self.config
-            .asr
-            .context_max_gap_ms
-            .unwrap_or(if self.asr.has_word_times() {
-                DEFAULT_CONTEXT_MAX_GAP_MS
-            } else {
-                0
-            })
-    }
-
-    /// Loads every model and starts the worker threads. Blocking (seconds):
-    /// call it from a blocking context.
-    ///
-    /// # Errors
-    /// Any model or library missing or invalid.
-    pub fn load(mut config: Config) -> Result<Arc<Self>, EngineError> {
+impl Models {
+    fn load(mut config: Config) -> Result<Self, EngineError> {
         let env = runtime::init(config.classifier.ort_library.as_deref())?;
         let vad = vad::factory(&env, &config.audio)?;
         let classifier = load_classifiers(&config)?;
@@ -185,39 +181,73 @@ impl Engine {
             config.audio.frontend_queue,
             vad,
         );
-        let connector = match tokio::runtime::Handle::try_current() {
-            Ok(rt) => rt.block_on(crate::connect::Connector::start(
-                &config.connect,
-                crate::connect::Role::Engine,
-            ))?,
-            Err(_) if config.connect.enabled() => {
-                return Err(EngineError::Connect(crate::connect::ConnectError::Config(
-                    "the CRM connector needs a tokio runtime: load the engine from spawn_blocking"
-                        .into(),
-                )))
-            }
-            Err(_) => None,
-        };
+        Ok(Self {
+            config,
+            frontend,
+            asr,
+            classifier,
+        })
+    }
+}
+
+/// `asr.context_max_gap_ms` when unset, for models with word times.
+pub const DEFAULT_CONTEXT_MAX_GAP_MS: u32 = 2000;
+
+impl Engine {
+    /// How close an utterance must follow its speaker's previous one to be
+    /// decoded after it: `asr.context_max_gap_ms`, or when unset
+    /// [`DEFAULT_CONTEXT_MAX_GAP_MS`] with a model that has word times and
+    /// 0 (off) without.
+    pub fn context_max_gap_ms(&self) -> u32 {
+        self.config
+            .asr
+            .context_max_gap_ms
+            .unwrap_or(if self.asr.has_word_times() {
+                DEFAULT_CONTEXT_MAX_GAP_MS
+            } else {
+                0
+            })
+    }
+
+    /// Loads every model and starts the worker threads (off the runtime),
+    /// then the CRM connector, the rules and their watcher, and the
+    /// customer-context lookup, in that order.
+    ///
+    /// # Errors
+    /// Any model or library missing or invalid, or a connector, rules or
+    /// context configuration that cannot start.
+    pub async fn load(config: Config) -> Result<Arc<Self>, EngineError> {
+        let models = tokio::task::spawn_blocking(move || Models::load(config))
+            .await
+            .map_err(|_| EngineError::LoaderPanicked)??;
+        let Models {
+            config,
+            frontend,
+            asr,
+            classifier,
+        } = models;
+        let connector =
+            crate::connect::Connector::start(&config.connect, crate::connect::Role::Engine).await?;
         let (rules, rules_watch) = match &config.connect.rules.file {
             Some(_) => {
                 let rules = crate::connect::rules::Rules::load(&config.connect.rules)?;
                 tracing::info!(rules = rules.current().len(), "Rules loaded");
-                let watch = tokio::runtime::Handle::try_current().ok().map(|rt| {
-                    let interval = Duration::from_millis(config.connect.rules.reload_interval_ms);
-                    rt.spawn(Arc::clone(&rules).watch(interval)).abort_handle()
-                });
-                (Some(rules), watch)
+                let interval = Duration::from_millis(config.connect.rules.reload_interval_ms);
+                let watch = tokio::spawn(Arc::clone(&rules).watch(interval)).abort_handle();
+                (Some(rules), Some(watch))
             }
             None => (None, None),
         };
         let context = crate::connect::context::ContextService::new(&config.connect.context)
             .map_err(EngineError::Context)?;
         Ok(Arc::new(Self {
+            masker: crate::connect::pii::Masker::new(&config.connect.privacy.masking),
             connector,
             context,
             rules,
             rules_watch,
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),
+            call_tasks: TaskTracker::new(),
             config,
             frontend,
             asr,
@@ -229,10 +259,47 @@ impl Engine {
         }))
     }
 
-    /// Admits a call if under `server.max_concurrent_calls`.
-    pub fn admit(&self) -> Option<(u64, OwnedSemaphorePermit)> {
-        let permit = Arc::clone(&self.calls).try_acquire_owned().ok()?;
-        Some((self.next_call.fetch_add(1, Ordering::Relaxed), permit))
+    /// Admits a call if under `server.max_concurrent_calls` and not
+    /// shutting down; counts a refusal.
+    ///
+    /// # Errors
+    /// [`CallError::ResourceExhausted`] at the limit,
+    /// [`CallError::Unavailable`] once [`Engine::drain_calls`] has begun.
+    pub fn admit(&self) -> Result<(u64, OwnedSemaphorePermit), CallError> {
+        match Arc::clone(&self.calls).try_acquire_owned() {
+            Ok(permit) => Ok((self.next_call.fetch_add(1, Ordering::Relaxed), permit)),
+            Err(e) => {
+                Metrics::inc(&self.metrics.calls_rejected);
+                Err(match e {
+                    TryAcquireError::NoPermits => CallError::ResourceExhausted(format!(
+                        "server is at its limit of {} concurrent calls (server.max_concurrent_calls)",
+                        self.config.server.max_concurrent_calls
+                    )),
+                    TryAcquireError::Closed => CallError::Unavailable(
+                        "the engine is shutting down and takes no new calls".into(),
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Runs a call's task on the engine's call tracker.
+    pub(crate) fn track_call(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.call_tasks.spawn(task);
+    }
+
+    /// Refuses new calls from now on (UNAVAILABLE); running calls go on.
+    pub fn stop_admitting(&self) {
+        self.calls.close();
+    }
+
+    /// Stops taking calls and waits up to `grace` for the running ones to
+    /// end; returns how many were still running at the deadline.
+    pub async fn drain_calls(&self, grace: Duration) -> usize {
+        self.stop_admitting();
+        self.call_tasks.close();
+        let _ = tokio::time::timeout(grace, self.call_tasks.wait()).await;
+        self.call_tasks.len()
     }
 
     /// Prometheus text: counters, histograms and the live gauges.

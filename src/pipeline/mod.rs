@@ -26,7 +26,43 @@ pub enum CallError {
     /// The engine cannot serve (loading, shutting down).
     #[error("{0}")]
     Unavailable(String),
+    /// Something inside the engine failed (a model, the VAD, the
+    /// resampler); not the client's doing.
+    #[error("{0}")]
+    Internal(String),
     /// The client went away; nothing to send.
     #[error("client cancelled the call")]
     Cancelled,
+}
+
+impl From<crate::audio::FrontendError> for CallError {
+    /// Audio that cannot be decoded is the client's; a resampler or VAD
+    /// failure is ours.
+    fn from(e: crate::audio::FrontendError) -> Self {
+        match e {
+            crate::audio::FrontendError::Codec(_) => Self::InvalidArgument(e.to_string()),
+            _ => Self::Internal(format!("audio front end: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallError;
+    use crate::audio::vad::VadError;
+    use crate::audio::FrontendError;
+
+    #[test]
+    fn undecodable_audio_is_the_clients_and_a_vad_failure_is_ours() {
+        let codec = FrontendError::Codec(crate::audio::codec::CodecError::PartialSample(1));
+        assert!(matches!(
+            CallError::from(codec),
+            CallError::InvalidArgument(m) if m.contains("stray byte")
+        ));
+        let vad = FrontendError::Vad(VadError::Shape(3));
+        assert!(matches!(
+            CallError::from(vad),
+            CallError::Internal(m) if m.starts_with("audio front end: Silero VAD")
+        ));
+    }
 }

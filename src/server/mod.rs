@@ -27,6 +27,9 @@ pub use service::{CallSenseService, EngineSlot};
 /// shutdown (undelivered events stay in the outbox).
 const CONNECTOR_GRACE: Duration = Duration::from_secs(5);
 
+/// Time call tasks get to end once their streams have closed.
+const CALL_EXIT: Duration = Duration::from_secs(1);
+
 /// Health service name of the engine.
 pub const SERVICE_NAME: &str = "callsense.v1.CallSense";
 
@@ -49,8 +52,6 @@ pub enum ServerError {
     },
     #[error("server reflection: {0}")]
     Reflection(String),
-    #[error("engine loader panicked")]
-    LoaderPanicked,
 }
 
 /// Serves on `listener` until `shutdown` resolves. Models load in the
@@ -121,8 +122,8 @@ pub async fn serve(
         ((*config).clone(), Arc::clone(&slot), health.clone());
     tokio::spawn(async move {
         let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || Engine::load(loader_cfg)).await {
-            Ok(Ok(engine)) => {
+        match Engine::load(loader_cfg).await {
+            Ok(engine) => {
                 let _ = loader_slot.set(Arc::clone(&engine));
                 loader_health
                     .set_service_status("", ServingStatus::Serving)
@@ -136,11 +137,8 @@ pub async fn serve(
                 );
                 on_ready(engine);
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 let _ = load_err_tx.send(ServerError::Engine(e));
-            }
-            Err(_) => {
-                let _ = load_err_tx.send(ServerError::LoaderPanicked);
             }
         }
     });
@@ -155,7 +153,7 @@ pub async fn serve(
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             let _ = stop_rx.await;
         });
-    tokio::pin!(server);
+    let mut server = Box::pin(server);
     tokio::pin!(shutdown);
     tokio::pin!(load_err_rx);
     tokio::select! {
@@ -163,25 +161,58 @@ pub async fn serve(
         () = &mut shutdown => {}
         Ok(e) = &mut load_err_rx => return Err(e),
     }
+    shut_down(server, stop_tx, &health_on_stop, slot.get().cloned(), grace).await
+}
+
+/// Shutdown, in this order: stop accepting (health NOT_SERVING, no new
+/// connections, new calls on open connections UNAVAILABLE); drain calls
+/// (open streams finish within `grace`; past it their connections close and
+/// their tasks end); flush the CRM connector (undelivered events stay in the
+/// outbox); then the worker pools stop as the engine is dropped.
+async fn shut_down(
+    server: impl Future<Output = Result<(), tonic::transport::Error>>,
+    stop_accepting: tokio::sync::oneshot::Sender<()>,
+    health: &tonic_health::server::HealthReporter,
+    engine: Option<Arc<Engine>>,
+    grace: Duration,
+) -> Result<(), ServerError> {
     tracing::info!(
         grace_s = grace.as_secs(),
         "Shutting down: refusing new calls, letting calls finish"
     );
-    health_on_stop
+    let deadline = tokio::time::Instant::now() + grace;
+    health
         .set_service_status("", ServingStatus::NotServing)
         .await;
-    health_on_stop
+    health
         .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
         .await;
-    let _ = stop_tx.send(());
-    let result = match tokio::time::timeout(grace, server).await {
+    if let Some(e) = &engine {
+        e.stop_admitting();
+    }
+    let _ = stop_accepting.send(());
+    let result = match tokio::time::timeout_at(deadline, server).await {
         Ok(r) => r.map_err(Into::into),
         Err(_) => {
             tracing::warn!("Grace period over; closing remaining calls");
             Ok(())
         }
     };
-    if let Some(c) = slot.get().and_then(|e| e.connector.clone()) {
+    let Some(engine) = engine else {
+        return result;
+    };
+    // Call tasks whose stream closed end at their next step.
+    let left = engine
+        .drain_calls(
+            deadline
+                .saturating_duration_since(tokio::time::Instant::now())
+                .max(CALL_EXIT),
+        )
+        .await;
+    if left > 0 {
+        tracing::warn!(calls = left, "Calls still running after the grace period");
+    }
+    if let Some(c) = &engine.connector {
         c.shutdown(CONNECTOR_GRACE).await;
     }
     result

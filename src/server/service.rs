@@ -1,29 +1,26 @@
 //! The `callsense.v1.CallSense` service: StreamCall and AnalyzeText.
 //!
-//! Owns: reading the first request, admission, wiring the request stream
-//! through [`AudioValidator`] into [`run_call`], and AnalyzeText's input
-//! checks. One mapping from domain errors to gRPC statuses lives here.
+//! Owns: translating StreamCall onto the call path ([`crate::calls`]: the
+//! first request's config becomes a validated call, later requests its
+//! input, its events the response stream) and AnalyzeText's input checks.
+//! One mapping from domain errors to gRPC statuses lives here.
 
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use futures::{Stream, StreamExt};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::validate::{validate_config, AudioValidator, VIEW_ROLE_KEY};
+use super::validate::{self, validate_config};
+use crate::calls;
 use crate::classify::ClassifyError;
 use crate::config::Config;
-use crate::pipeline::{
-    classification_proto, prediction_to_proto, run_call, CallError, Engine, Metrics,
-};
+use crate::pipeline::{classification_proto, prediction_to_proto, CallError, Engine};
 use crate::proto::call_sense_server::CallSense;
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{
-    AnalyzeTextRequest, AnalyzeTextResponse, CallAccepted, ClassifierModel, StreamCallRequest,
-    StreamCallResponse, TextAnalysis,
+    AnalyzeTextRequest, AnalyzeTextResponse, StreamCallRequest, StreamCallResponse, TextAnalysis,
 };
 
 /// Set once the engine has loaded; until then calls get UNAVAILABLE.
@@ -53,6 +50,7 @@ impl From<CallError> for Status {
             CallError::InvalidArgument(m) => Status::invalid_argument(m),
             CallError::ResourceExhausted(m) => throttled(m),
             CallError::Unavailable(m) => Status::unavailable(m),
+            CallError::Internal(m) => Status::internal(m),
             CallError::Cancelled => Status::cancelled("client cancelled the call"),
         }
     }
@@ -111,64 +109,16 @@ impl CallSense for CallSenseService {
         // The engine's configuration: settings left to the model (the
         // leading padding) are filled in there.
         let call = validate_config(&config, &engine.config).map_err(Status::invalid_argument)?;
-        let (key, permit) = engine.admit().ok_or_else(|| {
-            Metrics::inc(&engine.metrics.calls_rejected);
-            throttled(format!(
-                "server is at its limit of {} concurrent calls (server.max_concurrent_calls)",
-                self.config.server.max_concurrent_calls
-            ))
-        })?;
-        let (tx, rx) = mpsc::channel(self.config.server.response_buffer);
-        let mut call = call;
-        let customer = match &engine.context {
-            Some(svc) => {
-                let lookup = svc.lookup(&config.customer_id, &config.caller_number).await;
-                let role = config
-                    .metadata
-                    .get(VIEW_ROLE_KEY)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                if let Some(p) = &lookup.profile {
-                    call.spec.customer = p.to_json();
-                }
-                Some(svc.view(&config.customer_id, &lookup, role))
-            }
-            None => None,
-        };
-        let accepted = CallAccepted {
-            customer,
-            call_id: call.spec.call_id.clone(),
-            session_id: uuid::Uuid::new_v4().to_string(),
-            max_chunk_bytes: self.config.server.max_chunk_bytes as i32,
-            asr_model: engine.asr.model_name(),
-            classifier_model: engine.classifier.default_model_id().to_string(),
-            classifier_models: engine
-                .classifier
-                .models()
-                .iter()
-                .map(|m| ClassifierModel {
-                    model: m.model_id().to_string(),
-                    language_codes: m.languages().to_vec(),
-                })
-                .collect(),
-        };
-        Metrics::inc(&engine.metrics.calls_started);
-        tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %config.tenant, "Call accepted");
-        tx.send(Ok(StreamCallResponse {
-            streaming_response: Some(StreamingResponse::Accepted(accepted)),
-        }))
-        .await
-        .map_err(|_| Status::cancelled("client went away"))?;
-        let mut validator = AudioValidator::new(&call, &self.config);
-        let audio = inbound.map(move |r| match r {
-            Ok(req) => validator.check(req),
-            Err(_) => Err(CallError::Cancelled),
+        let input = inbound.map(|r| match r {
+            Ok(req) => validate::inbound(req),
+            Err(s) => Err(validate::inbound_error(&s)),
         });
-        tokio::spawn(async move {
-            let _permit = permit;
-            run_call(engine, key, call.spec, Box::pin(audio), tx).await;
-        });
-        let out = ReceiverStream::new(rx).map(|r| r.map_err(Status::from));
+        let started = calls::start(&engine, call, input).await?;
+        let accepted = StreamCallResponse {
+            streaming_response: Some(StreamingResponse::Accepted(started.accepted)),
+        };
+        let out = futures::stream::once(async { Ok(accepted) })
+            .chain(started.events.map(|r| r.map_err(Status::from)));
         Ok(Response::new(Box::pin(out)))
     }
 

@@ -881,6 +881,61 @@ actions = [{ type = "task", subject = "Follow-up call", due_in_hours = 24 }]
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rules_see_masked_transcripts_with_no_crm_configured() {
+    // The held-out call's "My phone number is zero two four zero nine five
+    // seven one one seven six." (agent channel, 211.9 s), alone.
+    let clip =
+        callsense::audio::file::AudioClip::read(Path::new("tests/fixtures/asr_heldout_call.wav"))
+            .unwrap();
+    let (from, to) = (8 * 211_400, 8 * 216_300);
+    let clip = callsense::audio::file::AudioClip {
+        sample_rate: 8000,
+        channels: clip.channels.iter().map(|c| c[from..to].to_vec()).collect(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rules_path = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules_path,
+        r#"
+[[rule]]
+name = "saw-masked-number"
+when = 'utterance.transcript.contains("[PHONE]") || utterance.transcript.contains("[NUMBER]") || utterance.transcript.contains("[CN_ID]")'
+actions = [{ type = "alert", message = "masked" }]
+"#,
+    )
+    .unwrap();
+    let mut config = test_config();
+    assert!(!config.connect.enabled(), "no sink: no connector");
+    config.connect.rules.file = Some(rules_path);
+    config.connect.privacy.masking.style = callsense::connect::pii::MaskStyle::Tag;
+    let server = TestServer::start(config).await;
+    assert!(server.engine.connector.is_none());
+    let responses = call(
+        &mut server.client().await,
+        mulaw_requests(&clip, "masked-rules"),
+    )
+    .await
+    .unwrap();
+    use callsense::proto::stream_call_response::StreamingResponse as R;
+    let heard: Vec<String> = finals(&responses)
+        .into_iter()
+        .map(|r| r.transcript)
+        .collect();
+    assert!(
+        heard
+            .iter()
+            .any(|t| t.chars().filter(char::is_ascii_digit).count() >= 6
+                || t.to_lowercase().contains("zero")),
+        "the stream keeps what was heard: {heard:?}"
+    );
+    let fired = responses.iter().any(
+        |r| matches!(&r.streaming_response, Some(R::RuleAlert(a)) if a.rule == "saw-masked-number"),
+    );
+    assert!(fired, "rules did not see the number masked in {heard:?}");
+    server.stop().await;
+}
+
 fn crm_with_customers() -> DoubleConfig {
     let mut c = salesforce_double_config();
     let fields = |f: &[&str]| f.iter().map(|s| s.to_string()).collect();

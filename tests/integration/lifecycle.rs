@@ -1,5 +1,6 @@
 //! Health, reflection, admission limits, and clients that vanish mid-call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use callsense::proto::StreamCallRequest;
@@ -287,8 +288,20 @@ async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
     assert!(stream.next().await.unwrap().is_ok(), "accepted");
     // Stop the server while the call is streaming.
     let url = server.url();
+    let engine = Arc::clone(&server.engine);
+    let mut same_connection = client.clone();
     let stopping = tokio::spawn(server.stop());
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // A new call on the open connection is refused (the client's HTTP/2
+    // sees the connection going away, or admission says UNAVAILABLE), never
+    // half-started.
+    let e = call(&mut same_connection, mulaw_requests(&short, "late-same"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.code(), Code::Unavailable | Code::Cancelled),
+        "{e:?}"
+    );
     // A new connection is refused while the old call drains.
     let refused = match callsense::proto::call_sense_client::CallSenseClient::connect(url).await {
         Err(_) => true,
@@ -308,4 +321,12 @@ async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
         .await
         .expect("server stopped")
         .unwrap();
+    // serve() returned only after the call's task ended, and the engine
+    // takes no more calls.
+    assert_eq!(engine.stats().active_calls, 0);
+    let late = engine.admit().map(|_| ()).unwrap_err();
+    assert!(
+        matches!(&late, callsense::pipeline::CallError::Unavailable(m) if m.contains("shutting down")),
+        "{late:?}"
+    );
 }

@@ -172,10 +172,14 @@ async fn run(a: Args) {
     ))
     .unwrap();
     config.validate().unwrap();
-    let connector = Connector::start(&config, Role::Engine)
-        .await
-        .unwrap()
-        .unwrap();
+    let connector = Connector::start(
+        &config,
+        Role::Engine,
+        &callsense::telemetry::Telemetry::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
 
     println!(
         "connect_latency: {} calls, one utterance per ~{} ms each for {} s, sink {}, CRM latency {} ms, outbox synchronous={}, outage {} s",

@@ -28,6 +28,7 @@ pub mod models;
 pub mod pipeline;
 pub mod secret;
 pub mod server;
+pub mod telemetry;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 

@@ -12,7 +12,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::{InboundChecks, ValidCall};
 use crate::pipeline::call::Inbound;
-use crate::pipeline::{run_call, CallError, CallOutput, Engine, Metrics};
+use crate::pipeline::{run_call, CallError, CallOutput, Engine};
 use crate::proto::{CallAccepted, ClassifierModel};
 
 /// A call the engine took on.
@@ -60,7 +60,7 @@ where
         None => None,
     };
     let accepted = accepted(engine, &spec.call_id, customer);
-    Metrics::inc(&engine.metrics.calls_started);
+    engine.metrics.calls_started.increment(1);
     tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %spec.context.tenant, "Call accepted");
     let (tx, rx) = mpsc::channel(limits.response_buffer);
     let checked = inbound.map(move |item| item.and_then(|i| checks.check(i)));

@@ -21,9 +21,13 @@ pub async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     let broker_cfg = config.connect.broker.clone().context(
         "callsense connector needs a [connect.broker] section (the NATS JetStream to read from)",
     )?;
-    let connector = Connector::start(&config.connect, Role::Relay)
-        .await?
-        .context("no sinks configured")?;
+    let connector = Connector::start(
+        &config.connect,
+        Role::Relay,
+        &crate::telemetry::Telemetry::default(),
+    )
+    .await?
+    .context("no sinks configured")?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut relay = tokio::spawn({
         let connector = std::sync::Arc::clone(&connector);

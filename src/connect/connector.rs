@@ -24,6 +24,7 @@ use super::retry::Backoff;
 use super::sinks::{Sink, SinkError};
 use super::worker::{self, WorkerSetup};
 use crate::proto::{CallDisposition, CallSummary, UtteranceResult};
+use crate::telemetry::Telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -86,6 +87,7 @@ impl Connector {
     pub async fn start(
         config: &ConnectConfig,
         role: Role,
+        telemetry: &Telemetry,
     ) -> Result<Option<Arc<Self>>, ConnectError> {
         let (stop, _) = watch::channel(false);
         if role == Role::Engine {
@@ -98,7 +100,7 @@ impl Connector {
                     masker: Masker::new(&config.privacy.masking),
                     persist_unmasked: config.privacy.persist_unmasked,
                     routes: Vec::new(),
-                    metrics: Arc::new(ConnectMetrics::new(Vec::new())),
+                    metrics: Arc::new(ConnectMetrics::new(telemetry, &[], false)),
                     stop,
                     workers: parking_lot::Mutex::new(None),
                 })));
@@ -114,7 +116,7 @@ impl Connector {
         }
         let names: Vec<String> = config.sinks.iter().map(|s| s.name.clone()).collect();
         let outbox = Outbox::open(&config.outbox, &names)?;
-        let metrics = Arc::new(ConnectMetrics::new(names.clone()));
+        let metrics = Arc::new(ConnectMetrics::new(telemetry, &names, true));
         let stop_rx = stop.subscribe();
         let mut workers = JoinSet::new();
         let mut routes = Vec::new();
@@ -225,7 +227,7 @@ impl Connector {
         } else {
             &self.metrics.record_errors
         };
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        counter.increment(1);
         result
     }
 
@@ -257,10 +259,11 @@ impl Connector {
         outbox.append(rows).await
     }
 
-    /// Prometheus text of the connector.
-    pub fn render_metrics(&self, out: &mut String) {
-        self.metrics
-            .render(self.outbox.as_ref().map(Outbox::pending), out);
+    /// Brings the gauges up to date (the outbox backlog).
+    pub fn refresh_metrics(&self) {
+        if let (Some(g), Some(o)) = (&self.metrics.outbox_pending, &self.outbox) {
+            g.set(o.pending() as f64);
+        }
     }
 
     /// Stops the workers after their current batch, waiting at most `grace`.

@@ -1,45 +1,95 @@
-//! Connector metrics per sink, in the Prometheus text format.
+//! Connector metrics per sink, registered in the engine's [`Telemetry`].
 //!
 //! Owns: counters of events recorded, deliveries delivered, retried,
-//! dead-lettered and sinks disabled, and the event-final → CRM-acknowledged
-//! latency histogram per sink (realtime half only).
+//! dead-lettered and sinks disabled, the outbox backlog, and the event-final
+//! → CRM-acknowledged latency histogram per sink (realtime half only).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use metrics::{Counter, Gauge, Histogram};
 
 use super::mapping::Part;
 use super::outbox::Delivery;
-use crate::pipeline::metrics::Histogram;
+use crate::telemetry::{ObserveMs, Telemetry};
 
-/// Picks one counter of a sink.
-type Counter = fn(&SinkMetrics) -> &AtomicU64;
-
-#[derive(Default)]
+/// One sink's series (label `sink`).
 pub struct SinkMetrics {
-    pub delivered: AtomicU64,
-    pub retried: AtomicU64,
-    pub dead_lettered: AtomicU64,
-    pub disabled: AtomicU64,
+    pub delivered: Counter,
+    pub retried: Counter,
+    pub dead_lettered: Counter,
+    pub disabled: Counter,
     /// Event final → sink acknowledged, realtime deliveries.
     pub latency: Histogram,
 }
 
-/// All connector counters; sinks are fixed at start.
-#[derive(Default)]
+impl SinkMetrics {
+    fn new(t: &Telemetry, sink: &str) -> Self {
+        let l = [("sink", sink)];
+        Self {
+            delivered: t.counter(
+                "callsense_connect_delivered_total",
+                "Deliveries a sink acknowledged.",
+                &l,
+            ),
+            retried: t.counter(
+                "callsense_connect_retries_total",
+                "Delivery attempts that failed and will be retried.",
+                &l,
+            ),
+            dead_lettered: t.counter(
+                "callsense_connect_dead_letters_total",
+                "Deliveries refused for good (dead-letter table).",
+                &l,
+            ),
+            disabled: t.counter(
+                "callsense_connect_sink_disabled_total",
+                "Times a sink was disabled (webhook 410).",
+                &l,
+            ),
+            latency: t.histogram(
+                "callsense_connect_delivery_latency_seconds",
+                "From an event becoming final to the sink acknowledging it (realtime fields).",
+                &l,
+            ),
+        }
+    }
+}
+
+/// All connector series; sinks are fixed at start.
 pub struct ConnectMetrics {
-    pub events_recorded: AtomicU64,
-    pub record_errors: AtomicU64,
+    pub events_recorded: Counter,
+    pub record_errors: Counter,
+    /// Deliveries waiting in the outbox (set by [`super::Connector::refresh_metrics`]).
+    pub outbox_pending: Option<Gauge>,
     pub sinks: BTreeMap<String, SinkMetrics>,
 }
 
 impl ConnectMetrics {
-    pub fn new(sinks: impl IntoIterator<Item = String>) -> Self {
+    /// Registers the connector's series for `sinks` in `t`; the backlog gauge
+    /// only when there is an outbox.
+    pub fn new(t: &Telemetry, sinks: &[String], outbox: bool) -> Self {
         Self {
+            events_recorded: t.counter(
+                "callsense_connect_events_total",
+                "Events persisted to the outbox.",
+                &[],
+            ),
+            record_errors: t.counter(
+                "callsense_connect_record_errors_total",
+                "Events the outbox could not persist.",
+                &[],
+            ),
+            outbox_pending: outbox.then(|| {
+                t.gauge(
+                    "callsense_outbox_pending",
+                    "Deliveries waiting in the outbox.",
+                    &[],
+                )
+            }),
             sinks: sinks
-                .into_iter()
-                .map(|s| (s, SinkMetrics::default()))
+                .iter()
+                .map(|s| (s.clone(), SinkMetrics::new(t, s)))
                 .collect(),
-            ..Self::default()
         }
     }
 
@@ -49,7 +99,7 @@ impl ConnectMetrics {
 
     pub fn delivered(&self, sink: &str, d: &Delivery, now_ms: u64) {
         if let Some(m) = self.sink(sink) {
-            m.delivered.fetch_add(1, Ordering::Relaxed);
+            m.delivered.increment(1);
             if d.part == Part::Core {
                 m.latency
                     .observe_ms(now_ms.saturating_sub(d.event.occurred_at_ms) as f32);
@@ -58,79 +108,17 @@ impl ConnectMetrics {
     }
     pub fn retried(&self, sink: &str) {
         if let Some(m) = self.sink(sink) {
-            m.retried.fetch_add(1, Ordering::Relaxed);
+            m.retried.increment(1);
         }
     }
     pub fn dead_lettered(&self, sink: &str) {
         if let Some(m) = self.sink(sink) {
-            m.dead_lettered.fetch_add(1, Ordering::Relaxed);
+            m.dead_lettered.increment(1);
         }
     }
     pub fn disabled(&self, sink: &str) {
         if let Some(m) = self.sink(sink) {
-            m.disabled.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Prometheus text; `pending` is the outbox's current backlog.
-    pub fn render(&self, pending: Option<u64>, out: &mut String) {
-        use std::fmt::Write;
-        let _ = writeln!(
-            out,
-            "# HELP callsense_connect_events_total Events persisted to the outbox.\n# TYPE callsense_connect_events_total counter\ncallsense_connect_events_total {}",
-            self.events_recorded.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP callsense_connect_record_errors_total Events the outbox could not persist.\n# TYPE callsense_connect_record_errors_total counter\ncallsense_connect_record_errors_total {}",
-            self.record_errors.load(Ordering::Relaxed)
-        );
-        if let Some(pending) = pending {
-            let _ = writeln!(
-                out,
-                "# HELP callsense_outbox_pending Deliveries waiting in the outbox.\n# TYPE callsense_outbox_pending gauge\ncallsense_outbox_pending {pending}"
-            );
-        }
-        let series: [(&str, &str, Counter); 4] = [
-            (
-                "callsense_connect_delivered_total",
-                "Deliveries a sink acknowledged.",
-                |m| &m.delivered,
-            ),
-            (
-                "callsense_connect_retries_total",
-                "Delivery attempts that failed and will be retried.",
-                |m| &m.retried,
-            ),
-            (
-                "callsense_connect_dead_letters_total",
-                "Deliveries refused for good (dead-letter table).",
-                |m| &m.dead_lettered,
-            ),
-            (
-                "callsense_connect_sink_disabled_total",
-                "Times a sink was disabled (webhook 410).",
-                |m| &m.disabled,
-            ),
-        ];
-        for (name, help, get) in series {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            for (sink, m) in &self.sinks {
-                let _ = writeln!(
-                    out,
-                    "{name}{{sink=\"{sink}\"}} {}",
-                    get(m).load(Ordering::Relaxed)
-                );
-            }
-        }
-        let name = "callsense_connect_delivery_latency_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} From an event becoming final to the sink acknowledging it (realtime fields).\n# TYPE {name} histogram"
-        );
-        for (sink, m) in &self.sinks {
-            m.latency
-                .render_series(name, &format!("sink=\"{sink}\""), out);
+            m.disabled.increment(1);
         }
     }
 }

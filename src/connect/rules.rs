@@ -15,7 +15,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -23,6 +22,9 @@ use cel_interpreter::{Context, ExecutionError, Program, Value as CelValue};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+use crate::telemetry::Telemetry;
+use metrics::{Counter, Gauge};
 
 /// Most rules in one file.
 pub const MAX_RULES: usize = 256;
@@ -349,10 +351,44 @@ pub struct Rules {
     path: Option<PathBuf>,
     /// Modification time of the file last read (valid or not).
     seen: parking_lot::Mutex<Option<SystemTime>>,
-    pub fired_total: AtomicU64,
-    pub eval_errors: AtomicU64,
-    pub reloads: AtomicU64,
-    pub reload_errors: AtomicU64,
+    metrics: RulesMetrics,
+}
+
+/// Rule activity, registered in the engine's [`Telemetry`].
+struct RulesMetrics {
+    fired: Counter,
+    eval_errors: Counter,
+    reloads: Counter,
+    reload_errors: Counter,
+    loaded: Gauge,
+}
+
+impl RulesMetrics {
+    fn new(t: &Telemetry) -> Self {
+        Self {
+            fired: t.counter(
+                "callsense_rules_fired_total",
+                "Rule firings (after cool-downs).",
+                &[],
+            ),
+            eval_errors: t.counter(
+                "callsense_rules_eval_errors_total",
+                "Rule evaluations that failed (e.g. a missing customer field).",
+                &[],
+            ),
+            reloads: t.counter(
+                "callsense_rules_reloads_total",
+                "Rules files loaded after a change or SIGHUP.",
+                &[],
+            ),
+            reload_errors: t.counter(
+                "callsense_rules_reload_errors_total",
+                "Invalid rules files refused (the rules in force stayed).",
+                &[],
+            ),
+            loaded: t.gauge("callsense_rules_loaded", "Rules in force.", &[]),
+        }
+    }
 }
 
 impl Rules {
@@ -360,7 +396,7 @@ impl Rules {
     ///
     /// # Errors
     /// The file is invalid: the engine does not start with broken rules.
-    pub fn load(config: &RulesConfig) -> Result<Arc<Self>, RulesError> {
+    pub fn load(config: &RulesConfig, telemetry: &Telemetry) -> Result<Arc<Self>, RulesError> {
         let modified = config.file.as_deref().and_then(modified);
         let set = match &config.file {
             Some(p) => RuleSet::load(p)?,
@@ -369,20 +405,19 @@ impl Rules {
                 params: CelValue::Null,
             },
         };
-        let rules = Self::from_set(set, config.file.clone());
+        let rules = Self::from_set(set, config.file.clone(), telemetry);
         *rules.seen.lock() = modified;
         Ok(Arc::new(rules))
     }
 
-    pub fn from_set(set: RuleSet, path: Option<PathBuf>) -> Self {
+    pub fn from_set(set: RuleSet, path: Option<PathBuf>, telemetry: &Telemetry) -> Self {
+        let metrics = RulesMetrics::new(telemetry);
+        metrics.loaded.set(set.len() as f64);
         Self {
             current: RwLock::new(Arc::new(set)),
             path,
             seen: parking_lot::Mutex::new(None),
-            fired_total: AtomicU64::new(0),
-            eval_errors: AtomicU64::new(0),
-            reloads: AtomicU64::new(0),
-            reload_errors: AtomicU64::new(0),
+            metrics,
         }
     }
 
@@ -412,54 +447,17 @@ impl Rules {
             Ok(set) => {
                 let n = set.len();
                 *self.current.write() = Arc::new(set);
-                self.reloads.fetch_add(1, Ordering::Relaxed);
+                self.metrics.loaded.set(n as f64);
+                self.metrics.reloads.increment(1);
                 tracing::info!(path = %path.display(), rules = n, "Rules reloaded");
                 Ok(true)
             }
             Err(e) => {
-                self.reload_errors.fetch_add(1, Ordering::Relaxed);
+                self.metrics.reload_errors.increment(1);
                 tracing::error!(error = %e, "Rules file invalid; keeping the rules in force");
                 Err(e)
             }
         }
-    }
-
-    /// Prometheus text of rule activity.
-    pub fn render_metrics(&self, out: &mut String) {
-        use std::fmt::Write;
-        for (name, help, v) in [
-            (
-                "callsense_rules_fired_total",
-                "Rule firings (after cool-downs).",
-                &self.fired_total,
-            ),
-            (
-                "callsense_rules_eval_errors_total",
-                "Rule evaluations that failed (e.g. a missing customer field).",
-                &self.eval_errors,
-            ),
-            (
-                "callsense_rules_reloads_total",
-                "Rules files loaded after a change or SIGHUP.",
-                &self.reloads,
-            ),
-            (
-                "callsense_rules_reload_errors_total",
-                "Invalid rules files refused (the rules in force stayed).",
-                &self.reload_errors,
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Ordering::Relaxed)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP callsense_rules_loaded Rules in force.\n# TYPE callsense_rules_loaded gauge\ncallsense_rules_loaded {}",
-            self.current().len()
-        );
     }
 
     /// Evaluates the rules for `trigger` and records firings in `state`.
@@ -481,7 +479,7 @@ impl Rules {
             match eval(&r.program, facts, &set.params) {
                 Ok(CelValue::Bool(true)) => {
                     state.fired.insert(r.spec.name.clone(), now_ms);
-                    self.fired_total.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.fired.increment(1);
                     out.push(FiredRule {
                         rule: r.spec.name.clone(),
                         actions: r.spec.actions.clone(),
@@ -489,7 +487,7 @@ impl Rules {
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    self.eval_errors.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.eval_errors.increment(1);
                     tracing::debug!(rule = %r.spec.name, error = %e, "Rule not evaluated");
                 }
             }
@@ -558,7 +556,7 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
 
     #[test]
     fn fires_with_thresholds_once_per_call_and_cooldowns() {
-        let rules = Rules::from_set(RuleSet::parse(FILE).unwrap(), None);
+        let rules = Rules::from_set(RuleSet::parse(FILE).unwrap(), None, &Telemetry::default());
         let vip = json!({"avg_order_value": 800});
         let mut state = CallRuleState::default();
         let (u, c) = facts("cancel_service", 1);
@@ -654,10 +652,14 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rules.toml");
         std::fs::write(&path, FILE).unwrap();
-        let rules = Rules::load(&RulesConfig {
-            file: Some(path.clone()),
-            reload_interval_ms: 10,
-        })
+        let telemetry = Telemetry::default();
+        let rules = Rules::load(
+            &RulesConfig {
+                file: Some(path.clone()),
+                reload_interval_ms: 10,
+            },
+            &telemetry,
+        )
         .unwrap();
         assert_eq!(rules.current().len(), 3);
         assert!(
@@ -675,6 +677,12 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
         let e = rules.reload(true).unwrap_err();
         assert!(e.to_string().contains("broken"), "{e}");
         assert_eq!(rules.current().len(), 1, "the rules in force stay");
-        assert_eq!(rules.reload_errors.load(Ordering::Relaxed), 1);
+        let text = telemetry.render();
+        assert!(
+            text.contains("callsense_rules_reload_errors_total 1\n")
+                && text.contains("callsense_rules_reloads_total 1\n")
+                && text.contains("callsense_rules_loaded 1\n"),
+            "{text}"
+        );
     }
 }

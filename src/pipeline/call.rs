@@ -31,6 +31,7 @@ use crate::proto::{
     SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
     UtteranceResult,
 };
+use crate::telemetry::ObserveMs;
 
 /// A validated call.
 #[derive(Debug, Clone)]
@@ -141,14 +142,14 @@ pub async fn run_call<S>(
                     disposition = Some(d);
                 }
                 Some(Ok(Inbound::Audio(bytes))) => {
-                    engine.metrics.audio_bytes.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    engine.metrics.audio_bytes.increment(bytes.len() as u64);
                     if frontend.audio(bytes).await.is_err() {
                         let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
                         return;
                     }
                 }
                 Some(Err(CallError::Cancelled)) => {
-                    Metrics::inc(&engine.metrics.calls_cancelled);
+                    engine.metrics.calls_cancelled.increment(1);
                     return;
                 }
                 Some(Err(e)) => {
@@ -174,7 +175,7 @@ pub async fn run_call<S>(
                         if slot.as_ref().is_some_and(|e| (e.seq, e.audio_key) != key) {
                             if let Some(e) = slot.take() {
                                 tracing::debug!(seq = e.seq, channel = ch, "Early decode cancelled: the speaker went on");
-                                Metrics::inc(&engine.metrics.asr_early_cancelled);
+                                engine.metrics.asr_early_cancelled.increment(1);
                                 e.cancel();
                             }
                         }
@@ -250,19 +251,19 @@ pub async fn run_call<S>(
                 };
                 let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
                 if out.send(Ok(msg)).await.is_err() {
-                    Metrics::inc(&engine.metrics.calls_cancelled);
+                    engine.metrics.calls_cancelled.increment(1);
                     return; // client gone
                 }
                 for a in alerts {
                     let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::RuleAlert(a)) };
                     if out.send(Ok(msg)).await.is_err() {
-                        Metrics::inc(&engine.metrics.calls_cancelled);
+                        engine.metrics.calls_cancelled.increment(1);
                         return;
                     }
                 }
             },
             () = out.closed() => {
-                Metrics::inc(&engine.metrics.calls_cancelled);
+                engine.metrics.calls_cancelled.increment(1);
                 return;
             }
         }
@@ -291,7 +292,7 @@ pub async fn run_call<S>(
         streaming_response: Some(StreamingResponse::Summary(built)),
     };
     if out.send(Ok(msg)).await.is_ok() {
-        Metrics::inc(&engine.metrics.calls_completed);
+        engine.metrics.calls_completed.increment(1);
     }
 }
 
@@ -302,18 +303,18 @@ async fn fail(engine: &Engine, out: &mpsc::Sender<CallOutput>, e: CallError) {
         CallError::Cancelled => &engine.metrics.calls_cancelled,
         _ => &engine.metrics.calls_failed_other,
     };
-    Metrics::inc(counter);
+    counter.increment(1);
     let _ = out.send(Err(e)).await;
 }
 
 fn record(m: &Metrics, is_final: bool, t: &Timings) {
     if is_final {
-        Metrics::inc(&m.utterances_final);
+        m.utterances_final.increment(1);
         m.end_of_speech_to_emit
             .observe_ms(t.end_of_speech_to_emit_ms);
         m.classify.observe_ms(t.classify_ms);
     } else {
-        Metrics::inc(&m.utterances_interim);
+        m.utterances_interim.increment(1);
     }
     m.asr_queued.observe_ms(t.queued_ms);
     m.asr.observe_ms(t.asr_ms);
@@ -366,7 +367,7 @@ fn start_early(
         }
         let r = e.asr.transcribe_if_idle(job).await;
         if !matches!(r, Err(AsrError::Busy)) {
-            Metrics::inc(&e.metrics.asr_early_started);
+            e.metrics.asr_early_started.increment(1);
         }
         r
     });
@@ -408,7 +409,7 @@ async fn process_utterance(
         None => None,
     };
     let asr = if let Some(done) = early {
-        Metrics::inc(&engine.metrics.asr_early_used);
+        engine.metrics.asr_early_used.increment(1);
         done
     } else if is_final {
         let _slot = per_call.acquire().await.ok()?;
@@ -426,7 +427,7 @@ async fn process_utterance(
     };
     let Some(transcript) = asr.transcript else {
         if is_final {
-            Metrics::inc(&engine.metrics.utterances_dropped);
+            engine.metrics.utterances_dropped.increment(1);
             tracing::debug!(
                 call_id,
                 seq = u.seq,
@@ -439,19 +440,19 @@ async fn process_utterance(
         return None;
     };
     if transcript.redecoded {
-        Metrics::inc(&engine.metrics.asr_redecoded);
+        engine.metrics.asr_redecoded.increment(1);
     }
     if transcript.loop_collapsed {
-        Metrics::inc(&engine.metrics.asr_loops_collapsed);
+        engine.metrics.asr_loops_collapsed.increment(1);
     }
     if is_final && transcript.with_context {
-        Metrics::inc(&engine.metrics.asr_with_context);
+        engine.metrics.asr_with_context.increment(1);
     }
     if asr.threads > engine.config.asr.threads_per_worker {
-        Metrics::inc(&engine.metrics.asr_wide_decodes);
+        engine.metrics.asr_wide_decodes.increment(1);
     }
     if is_final && asr.context_skipped {
-        Metrics::inc(&engine.metrics.asr_context_skipped);
+        engine.metrics.asr_context_skipped.increment(1);
     }
     if is_final {
         prompts.record_final(u.channel, u.segment.end_ms(), &transcript.text);
@@ -536,10 +537,10 @@ pub fn prediction_to_proto(p: &Prediction) -> (Option<Sentiment>, Option<Intent>
 /// The route a text took, for the API; counts mixed and fallback texts.
 pub fn classification_proto(metrics: &Metrics, r: &Routed) -> Classification {
     if r.route.mixed {
-        Metrics::inc(&metrics.classified_mixed_language);
+        metrics.classified_mixed_language.increment(1);
     }
     if r.route.fallback {
-        Metrics::inc(&metrics.classified_language_fallback);
+        metrics.classified_language_fallback.increment(1);
     }
     Classification {
         model: r.model_id.to_string(),

@@ -20,6 +20,7 @@ use crate::audio::FrontendPool;
 use crate::classify::runtime::{self, RuntimeError};
 use crate::classify::{Batcher, Classifiers, ModelError, TextModel};
 use crate::config::Config;
+use crate::telemetry::Telemetry;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -76,8 +77,10 @@ pub struct Engine {
     /// Every call task, so shutdown can wait for them ([`Engine::drain_calls`]).
     call_tasks: TaskTracker,
     next_call: AtomicU64,
-    pub(crate) active_calls: Arc<AtomicUsize>,
-    pub(crate) utterance_tasks: Arc<AtomicUsize>,
+    pub(crate) active_calls: Arc<LiveCount>,
+    pub(crate) utterance_tasks: Arc<LiveCount>,
+    telemetry: Telemetry,
+    pool_gauges: PoolGauges,
 }
 
 /// Resolves `asr.model`, trying `asr.auto_candidates` for "auto": the first
@@ -216,7 +219,7 @@ impl Engine {
     /// # Errors
     /// Any model or library missing or invalid, or a connector, rules or
     /// context configuration that cannot start.
-    pub async fn load(config: Config) -> Result<Arc<Self>, EngineError> {
+    pub async fn load(config: Config, telemetry: Telemetry) -> Result<Arc<Self>, EngineError> {
         let models = tokio::task::spawn_blocking(move || Models::load(config))
             .await
             .map_err(|_| EngineError::LoaderPanicked)??;
@@ -226,11 +229,16 @@ impl Engine {
             asr,
             classifier,
         } = models;
-        let connector =
-            crate::connect::Connector::start(&config.connect, crate::connect::Role::Engine).await?;
+        let asr_workers = asr.workers();
+        let connector = crate::connect::Connector::start(
+            &config.connect,
+            crate::connect::Role::Engine,
+            &telemetry,
+        )
+        .await?;
         let (rules, rules_watch) = match &config.connect.rules.file {
             Some(_) => {
-                let rules = crate::connect::rules::Rules::load(&config.connect.rules)?;
+                let rules = crate::connect::rules::Rules::load(&config.connect.rules, &telemetry)?;
                 tracing::info!(rules = rules.current().len(), "Rules loaded");
                 let interval = Duration::from_millis(config.connect.rules.reload_interval_ms);
                 let watch = tokio::spawn(Arc::clone(&rules).watch(interval)).abort_handle();
@@ -240,7 +248,7 @@ impl Engine {
         };
         let context = crate::connect::context::ContextService::new(&config.connect.context)
             .map_err(EngineError::Context)?;
-        Ok(Arc::new(Self {
+        let engine = Arc::new(Self {
             masker: crate::connect::pii::Masker::new(&config.connect.privacy.masking),
             connector,
             context,
@@ -252,11 +260,23 @@ impl Engine {
             frontend,
             asr,
             classifier,
-            metrics: Metrics::default(),
+            metrics: Metrics::new(&telemetry),
             next_call: AtomicU64::new(1),
-            active_calls: Arc::new(AtomicUsize::new(0)),
-            utterance_tasks: Arc::new(AtomicUsize::new(0)),
-        }))
+            active_calls: LiveCount::new(telemetry.gauge(
+                "callsense_calls_active",
+                "Calls in progress.",
+                &[],
+            )),
+            utterance_tasks: LiveCount::new(telemetry.gauge(
+                "callsense_utterance_tasks",
+                "Utterances being recognised or classified.",
+                &[],
+            )),
+            pool_gauges: PoolGauges::new(&telemetry, asr_workers),
+            telemetry,
+        });
+        tokio::spawn(refresh_metrics_while_alive(Arc::downgrade(&engine)));
+        Ok(engine)
     }
 
     /// Admits a call if under `server.max_concurrent_calls` and not
@@ -269,7 +289,7 @@ impl Engine {
         match Arc::clone(&self.calls).try_acquire_owned() {
             Ok(permit) => Ok((self.next_call.fetch_add(1, Ordering::Relaxed), permit)),
             Err(e) => {
-                Metrics::inc(&self.metrics.calls_rejected);
+                self.metrics.calls_rejected.increment(1);
                 Err(match e {
                     TryAcquireError::NoPermits => CallError::ResourceExhausted(format!(
                         "server is at its limit of {} concurrent calls (server.max_concurrent_calls)",
@@ -302,56 +322,35 @@ impl Engine {
         self.call_tasks.len()
     }
 
-    /// Prometheus text: counters, histograms and the live gauges.
-    pub fn render_metrics(&self) -> String {
+    /// Brings the sampled gauges up to date (pools, outbox backlog).
+    pub fn refresh_metrics(&self) {
         let s = self.stats();
-        let mut out = self.metrics.render(&[
-            (
-                "callsense_calls_active",
-                "Calls in progress.",
-                s.active_calls as u64,
-            ),
-            (
-                "callsense_frontend_calls",
-                "Calls held by front-end threads.",
-                s.frontend_calls as u64,
-            ),
-            (
-                "callsense_utterance_tasks",
-                "Utterances being recognised or classified.",
-                s.utterance_tasks as u64,
-            ),
-            (
-                "callsense_asr_queued",
-                "Utterances waiting for a recogniser.",
-                s.asr_queued as u64,
-            ),
-            ("callsense_asr_busy", "Recognisers busy.", s.asr_busy as u64),
-            (
-                "callsense_asr_workers",
-                "Recognisers.",
-                self.asr.workers() as u64,
-            ),
-            (
-                "callsense_classifier_in_flight",
-                "Texts admitted to the classifier.",
-                s.classifier_in_flight as u64,
-            ),
-        ]);
+        let g = &self.pool_gauges;
+        g.frontend_calls.set(s.frontend_calls as f64);
+        g.asr_queued.set(s.asr_queued as f64);
+        g.asr_busy.set(s.asr_busy as f64);
+        g.classifier_in_flight.set(s.classifier_in_flight as f64);
         if let Some(c) = &self.connector {
-            c.render_metrics(&mut out);
+            c.refresh_metrics();
         }
-        if let Some(r) = &self.rules {
-            r.render_metrics(&mut out);
-        }
-        out
+    }
+
+    /// Prometheus text of every series, gauges refreshed.
+    pub fn render_metrics(&self) -> String {
+        self.refresh_metrics();
+        self.telemetry.render()
+    }
+
+    /// The registry this engine records into.
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
     }
 
     pub fn stats(&self) -> EngineStats {
         EngineStats {
-            active_calls: self.active_calls.load(Ordering::Relaxed),
+            active_calls: self.active_calls.get(),
             frontend_calls: self.frontend.active_calls(),
-            utterance_tasks: self.utterance_tasks.load(Ordering::Relaxed),
+            utterance_tasks: self.utterance_tasks.get(),
             asr_queued: self.asr.queued(),
             asr_busy: self.asr.busy(),
             classifier_in_flight: self.classifier.in_flight(),
@@ -367,19 +366,89 @@ impl Drop for Engine {
     }
 }
 
-/// Decrements a counter when dropped (tasks that are aborted count too).
-pub(crate) struct Gauge(Arc<AtomicUsize>);
+/// A count of live work (calls, utterance tasks), mirrored into a gauge.
+pub(crate) struct LiveCount {
+    n: AtomicUsize,
+    gauge: metrics::Gauge,
+}
+
+impl LiveCount {
+    fn new(gauge: metrics::Gauge) -> Arc<Self> {
+        gauge.set(0.0);
+        Arc::new(Self {
+            n: AtomicUsize::new(0),
+            gauge,
+        })
+    }
+
+    pub(crate) fn get(&self) -> usize {
+        self.n.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts one piece of live work until dropped (tasks that are aborted
+/// count too).
+pub(crate) struct Gauge(Arc<LiveCount>);
 
 impl Gauge {
-    pub(crate) fn new(c: &Arc<AtomicUsize>) -> Self {
-        c.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn new(c: &Arc<LiveCount>) -> Self {
+        c.n.fetch_add(1, Ordering::Relaxed);
+        c.gauge.increment(1.0);
         Self(Arc::clone(c))
     }
 }
 
 impl Drop for Gauge {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.n.fetch_sub(1, Ordering::Relaxed);
+        self.0.gauge.decrement(1.0);
+    }
+}
+
+/// Gauges sampled from the pools ([`Engine::refresh_metrics`]).
+struct PoolGauges {
+    frontend_calls: metrics::Gauge,
+    asr_queued: metrics::Gauge,
+    asr_busy: metrics::Gauge,
+    classifier_in_flight: metrics::Gauge,
+}
+
+impl PoolGauges {
+    fn new(t: &Telemetry, asr_workers: usize) -> Self {
+        t.gauge("callsense_asr_workers", "Recognisers.", &[])
+            .set(asr_workers as f64);
+        Self {
+            frontend_calls: t.gauge(
+                "callsense_frontend_calls",
+                "Calls held by front-end threads.",
+                &[],
+            ),
+            asr_queued: t.gauge(
+                "callsense_asr_queued",
+                "Utterances waiting for a recogniser.",
+                &[],
+            ),
+            asr_busy: t.gauge("callsense_asr_busy", "Recognisers busy.", &[]),
+            classifier_in_flight: t.gauge(
+                "callsense_classifier_in_flight",
+                "Texts admitted to the classifier.",
+                &[],
+            ),
+        }
+    }
+}
+
+/// How often the sampled gauges are refreshed for the `/metrics` listener.
+const METRICS_REFRESH: Duration = Duration::from_secs(1);
+
+/// Refreshes `engine`'s gauges until it is dropped.
+async fn refresh_metrics_while_alive(engine: std::sync::Weak<Engine>) {
+    let mut tick = tokio::time::interval(METRICS_REFRESH);
+    loop {
+        tick.tick().await;
+        let Some(e) = engine.upgrade() else { return };
+        e.refresh_metrics();
+        e.telemetry.run_upkeep();
     }
 }
 

@@ -5,7 +5,6 @@
 //! are), graceful shutdown with a grace period. `serve` takes the shutdown
 //! signal as a future so tests can drive it.
 
-pub mod metrics;
 pub mod service;
 pub mod validate;
 
@@ -21,6 +20,7 @@ use tonic_health::ServingStatus;
 use crate::config::Config;
 use crate::pipeline::{Engine, EngineError};
 use crate::proto::call_sense_server::CallSenseServer;
+use crate::telemetry::{Telemetry, TelemetryError};
 pub use service::{CallSenseService, EngineSlot};
 
 /// Time the CRM connector's workers get to finish their current batch on
@@ -45,11 +45,8 @@ pub enum ServerError {
     },
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
-    #[error("cannot listen for metrics on {addr}: {source}")]
-    Metrics {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Metrics(#[from] TelemetryError),
     #[error("server reflection: {0}")]
     Reflection(String),
 }
@@ -101,18 +98,18 @@ pub async fn serve(
         )?;
     }
 
-    let metrics_task = match &config.server.metrics_listen {
+    let (telemetry, metrics_task) = match &config.server.metrics_listen {
         Some(addr) => {
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|source| ServerError::Metrics {
-                    addr: addr.clone(),
-                    source,
-                })?;
-            tracing::info!(addr = %l.local_addr().map_err(|source| ServerError::Metrics { addr: addr.clone(), source })?, "Metrics at /metrics");
-            Some(tokio::spawn(metrics::serve_metrics(l, Arc::clone(&slot))))
+            let (telemetry, exporter) = Telemetry::serve(addr)?;
+            tracing::info!(addr = %addr, "Metrics at /metrics");
+            let task = tokio::spawn(async move {
+                if let Err(e) = exporter.await {
+                    tracing::error!(error = ?e, "Metrics listener stopped");
+                }
+            });
+            (telemetry, Some(task))
         }
-        None => None,
+        None => (Telemetry::default(), None),
     };
     let _abort_metrics = AbortOnDrop(metrics_task);
 
@@ -122,7 +119,7 @@ pub async fn serve(
         ((*config).clone(), Arc::clone(&slot), health.clone());
     tokio::spawn(async move {
         let started = std::time::Instant::now();
-        match Engine::load(loader_cfg).await {
+        match Engine::load(loader_cfg, telemetry).await {
             Ok(engine) => {
                 let _ = loader_slot.set(Arc::clone(&engine));
                 loader_health

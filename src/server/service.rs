@@ -177,7 +177,7 @@ impl CallSense for CallSenseService {
         engine
             .metrics
             .texts_analyzed
-            .fetch_add(results.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            .increment(results.len() as u64);
         Ok(Response::new(AnalyzeTextResponse {
             results,
             model: engine.classifier.default_model_id().to_string(),

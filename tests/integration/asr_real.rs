@@ -207,7 +207,6 @@ async fn mandarin_is_detected_simplified_and_routed_to_the_mandarin_classifier()
 /// of it (duplicated or dropped context words would be many more).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentence_cut_at_its_pauses_is_decoded_with_its_context_and_said_once() {
-    use std::sync::atomic::Ordering;
     let Some(config) = real_config() else { return };
     let dir = assets_dir().join("audio/whisper_cpp");
     let clip = callsense::audio::file::AudioClip::read(&dir.join("jfk.wav"))
@@ -219,11 +218,10 @@ async fn a_sentence_cut_at_its_pauses_is_decoded_with_its_context_and_said_once(
     let responses = call(&mut server.client().await, mulaw_requests(&clip, "jfk"))
         .await
         .unwrap();
-    let with_context = server
-        .engine
-        .metrics
-        .asr_with_context
-        .load(Ordering::Relaxed);
+    let with_context = metric(
+        server.engine.telemetry(),
+        "callsense_asr_context_decodes_total",
+    );
     server.stop().await;
     let finals = finals(&responses);
     let heard = channel_text(&finals, 0);

@@ -203,10 +203,23 @@ pub fn fixture(name: &str) -> callsense::testkit::Fixture {
 pub async fn http_get(addr: &str, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
         .await
         .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out
+}
+
+/// The value of one series (`name` with its labels, as rendered) in
+/// `telemetry`'s Prometheus text; 0 when absent.
+pub fn metric(telemetry: &callsense::telemetry::Telemetry, series: &str) -> u64 {
+    let text = telemetry.render();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0, |v| {
+            v.trim()
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("{series}: {v}")) as u64
+        })
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use callsense::connect::{CallContext, ConnectConfig, Connector, Event, Role};
 use callsense::proto::{SpeakerRole, UtteranceResult};
+use callsense::telemetry::Telemetry;
 use callsense::testkit::salesforce::{DoubleConfig, Fault, ObjectSchema, SalesforceDouble};
 use callsense::testkit::webhook::WebhookReceiver;
 
@@ -194,7 +195,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
         dir.path(),
         &webhook_sink(&hooks.url("/h"), &[OLD_SECRET, SECRET]),
     );
-    let c = Connector::start(&config, Role::Engine)
+    let c = Connector::start(&config, Role::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -368,7 +369,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
     }
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &salesforce_sink(&sf.base_url(), 20));
-    let c = Connector::start(&config, Role::Engine)
+    let c = Connector::start(&config, Role::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -470,7 +471,7 @@ async fn transcripts_are_masked_before_they_are_persisted_or_sent() {
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[SECRET]));
-    let c = Connector::start(&config, Role::Engine)
+    let c = Connector::start(&config, Role::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -711,7 +712,7 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
     let engine_dir = tempfile::tempdir().unwrap();
     let engine_cfg = connect_config(engine_dir.path(), &broker);
-    let engine = Connector::start(&engine_cfg, Role::Engine)
+    let engine = Connector::start(&engine_cfg, Role::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -746,14 +747,18 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
             dir.path(),
             &format!("{broker}{}", webhook_sink(&hooks.url("/h"), &[SECRET])),
         );
-        let c = Connector::start(&cfg, Role::Relay).await.unwrap().unwrap();
+        let telemetry = Telemetry::default();
+        let c = Connector::start(&cfg, Role::Relay, &telemetry)
+            .await
+            .unwrap()
+            .unwrap();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let b = cfg.broker.clone().unwrap();
         let task = tokio::spawn({
             let c = Arc::clone(&c);
             async move { callsense::connect::broker::relay(&b, c, stop_rx).await }
         });
-        relays.push((c, stop, task));
+        relays.push((c, stop, task, telemetry));
         dirs.push(dir);
     }
     wait_until("40 events at the webhook", Duration::from_secs(30), || {
@@ -770,14 +775,10 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
     assert_eq!(hooks.duplicates(), 0);
     let recorded: Vec<u64> = relays
         .iter()
-        .map(|(c, _, _)| {
-            c.metrics
-                .events_recorded
-                .load(std::sync::atomic::Ordering::Relaxed)
-        })
+        .map(|(_, _, _, t)| metric(t, "callsense_connect_events_total"))
         .collect();
     assert_eq!(recorded.iter().sum::<u64>(), 40, "{recorded:?}");
-    for (c, stop, task) in relays {
+    for (c, stop, task, _) in relays {
         let _ = stop.send(true);
         task.await.unwrap().unwrap();
         c.shutdown(Duration::from_secs(2)).await;
@@ -1309,10 +1310,14 @@ intent = "intent.label"
 transcript = "transcript"
 "#
     );
-    let c = Connector::start(&connect_config(dir.path(), &sink), Role::Engine)
-        .await
-        .unwrap()
-        .unwrap();
+    let c = Connector::start(
+        &connect_config(dir.path(), &sink),
+        Role::Engine,
+        &Telemetry::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     // The broker is not up yet: events wait in the outbox.
     for call in 0..3 {
         for seq in 1..=5 {

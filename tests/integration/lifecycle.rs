@@ -214,7 +214,11 @@ async fn prometheus_metrics_count_calls_utterances_and_latency() {
         "{body}"
     );
     assert!(body.contains("callsense_calls_active 0\n"), "{body}");
-    assert!(http_get(&addr, "/nope").await.starts_with("HTTP/1.1 404"));
+    let health = http_get(&addr, "/health").await;
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("OK"),
+        "{health}"
+    );
     server.stop().await;
 }
 

@@ -3,7 +3,7 @@
 //! mixed and unserved-language texts are classified and flagged, never
 //! dropped or silently misrouted.
 
-use std::sync::atomic::Ordering;
+use crate::common::metric;
 
 use callsense::proto::SentimentLabel;
 
@@ -80,9 +80,9 @@ async fn analyze_text_routes_by_language_and_flags_mixed_and_unserved_text() {
         zh0.sentiment.unwrap().label,
         SentimentLabel::Negative as i32
     );
-    let m = &server.engine.metrics;
-    assert_eq!(m.classified_mixed_language.load(Ordering::Relaxed), 1);
-    assert_eq!(m.classified_language_fallback.load(Ordering::Relaxed), 1);
+    let t = server.engine.telemetry();
+    assert_eq!(metric(t, "callsense_classified_mixed_language_total"), 1);
+    assert_eq!(metric(t, "callsense_classified_language_fallback_total"), 1);
     server.stop().await;
 }
 

@@ -1,8 +1,6 @@
 //! StreamCall end to end: segmentation against ground truth, roles,
 //! non-speech rejection, and AnalyzeText.
 
-use std::sync::atomic::Ordering;
-
 use callsense::proto::{AnalyzeTextRequest, SpeakerRole, TextInput, UtteranceResult};
 use callsense::testkit::{assets_dir, non_speech_signals, Fixture};
 
@@ -365,7 +363,7 @@ async fn the_engine_fills_in_the_leading_padding_for_its_model() {
 /// the engine's metrics afterwards.
 async fn demo_finals<T>(
     config: callsense::config::Config,
-    read: impl Fn(&callsense::pipeline::Metrics) -> T,
+    read: impl Fn(&callsense::telemetry::Telemetry) -> T,
 ) -> (Vec<(u32, u32, u32, String)>, T) {
     let server = TestServer::start(config).await;
     let responses = call(
@@ -374,7 +372,7 @@ async fn demo_finals<T>(
     )
     .await
     .unwrap();
-    let read = read(&server.engine.metrics);
+    let read = read(server.engine.telemetry());
     server.stop().await;
     let mut finals: Vec<_> = finals(&responses)
         .into_iter()
@@ -396,7 +394,7 @@ async fn decodes_on_borrowed_threads_say_the_same() {
         c.asr.lend_idle_threads = on;
         c
     };
-    let wide = |m: &callsense::pipeline::Metrics| m.asr_wide_decodes.load(Ordering::Relaxed);
+    let wide = |t: &callsense::telemetry::Telemetry| metric(t, "callsense_asr_wide_decodes_total");
     let (off, wide_off) = demo_finals(lend(false), wide).await;
     let (on, wide_on) = demo_finals(lend(true), wide).await;
     assert_eq!(wide_off, 0);
@@ -414,10 +412,10 @@ async fn early_decodes_are_reused_by_finals_without_changing_them() {
         c.audio.early_decode_ms = ms;
         c
     };
-    let counts = |m: &callsense::pipeline::Metrics| {
+    let counts = |t: &callsense::telemetry::Telemetry| {
         (
-            m.asr_early_started.load(Ordering::Relaxed),
-            m.asr_early_used.load(Ordering::Relaxed),
+            metric(t, "callsense_asr_early_decodes_total"),
+            metric(t, "callsense_asr_early_decodes_used_total"),
         )
     };
     let (off, (started_off, used_off)) = demo_finals(early(0), counts).await;

@@ -8,14 +8,17 @@
 //! - [`classify`]: the ONNX sentiment + intent model (ort) behind a dynamic
 //!   batcher, with the model-directory contract.
 //! - [`pipeline`]: one call end to end: front end → ASR → classifier →
-//!   results and the call summary.
+//!   results and the call summary; each final masked by [`pii`] and
+//!   evaluated by [`rules`].
+//! - [`connect`]: the CRM connector (outbox, sinks, broker, customer context).
 //! - [`calls`]: the one call path every front door uses: a new call's checks,
 //!   admission, the CRM customer lookup, the tracked call task.
 //! - [`server`]: the gRPC service (`callsense.v1`), a thin translator onto
 //!   [`calls`], with health and reflection.
 //!
 //! [`config`] holds the one typed configuration tree ([`secret`] its secret
-//! values); [`models`] fetches and verifies model files.
+//! values); [`telemetry`] the metrics registry; [`models`] fetches and
+//! verifies model files.
 
 pub mod asr;
 pub mod audio;
@@ -25,7 +28,9 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod models;
+pub mod pii;
 pub mod pipeline;
+pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod telemetry;

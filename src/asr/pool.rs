@@ -236,6 +236,11 @@ impl AsrPool {
         self.model.name()
     }
 
+    /// See [`WhisperModel::is_synthetic`].
+    pub fn is_synthetic(&self) -> bool {
+        self.model.is_synthetic()
+    }
+
     /// See [`WhisperModel::lead_pad_ms`].
     pub fn lead_pad_ms(&self) -> u32 {
         self.model.lead_pad_ms()

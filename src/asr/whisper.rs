@@ -29,12 +29,13 @@ use crate::config::{AsrConfig, ChineseScript};
 /// transcribe real voices.
 pub const SYNTH_MODEL: &str = "models/asr-synth/ggml-callsense-synth-en-q8_0.bin";
 
-/// Whether `path` names a synthetic-speech model (this project's, or the
-/// earlier spike), which real callers must be told about.
+/// Whether the ggml file at `path` is a synthetic-speech model (this
+/// project's, or the earlier spike), which real callers must be told about.
+/// Told by its dimensions, not its name: a model whose shape is none of
+/// OpenAI's Whisper sizes (tiny … large-v3, turbo) was not trained on real
+/// speech by OpenAI. `false` when the file cannot be read.
 pub fn is_synthetic_speech_model(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.contains("synth"))
+    read_hparams(path).is_ok_and(|h| h.dtw_preset().is_none())
 }
 
 /// Whisper consumes audio at 16 kHz; one encoder position covers 20 ms.
@@ -112,11 +113,9 @@ impl WhisperModel {
         params.use_gpu(use_gpu);
         let hparams = read_hparams(path).ok();
         let tiny = hparams.is_some_and(Hparams::is_tiny);
-        let preset = if is_synthetic_speech_model(path) {
-            None
-        } else {
-            hparams.and_then(|h| h.dtw_preset())
-        };
+        // A synthetic model has no OpenAI shape, so no alignment-head preset.
+        let preset = hparams.and_then(|h| h.dtw_preset());
+        let synthetic = hparams.is_some_and(|h| h.dtw_preset().is_none());
         let dtw = preset.is_some();
         if let Some(model_preset) = preset {
             params.dtw_parameters(DtwParameters {
@@ -138,7 +137,7 @@ impl WhisperModel {
             ctx,
             path: path.into(),
             multilingual,
-            synthetic: is_synthetic_speech_model(path),
+            synthetic,
             n_audio_ctx,
             dtw,
             tiny,
@@ -886,17 +885,36 @@ mod tests {
     }
 
     #[test]
-    fn synthetic_speech_models_are_recognised_by_file_name() {
+    fn synthetic_speech_models_are_recognised_by_shape_not_name() {
         assert!(is_synthetic_speech_model(Path::new(SYNTH_MODEL)));
-        assert!(is_synthetic_speech_model(Path::new(
-            ".runtime/models/ggml-synth-spike-en.bin"
-        )));
-        assert!(!is_synthetic_speech_model(Path::new(
-            ".runtime/models/ggml-base.en.bin"
-        )));
-        assert!(!is_synthetic_speech_model(Path::new(
-            "/models/synth/ggml-tiny.en.bin"
-        )));
+        let dir = tempfile::tempdir().unwrap();
+        // magic, n_vocab, n_audio_ctx, n_audio_state, n_audio_head,
+        // n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels
+        let header = |dims: [i32; 10]| {
+            let mut b = 0x6767_6d6c_u32.to_le_bytes().to_vec();
+            for d in dims {
+                b.extend_from_slice(&d.to_le_bytes());
+            }
+            b
+        };
+        let base_en = dir.path().join("ggml-synth-named-but-base.en.bin");
+        std::fs::write(
+            &base_en,
+            header([51_864, 1500, 512, 8, 6, 448, 512, 8, 6, 80]),
+        )
+        .unwrap();
+        assert!(!is_synthetic_speech_model(&base_en), "an OpenAI shape");
+        let custom = dir.path().join("ggml-base.bin");
+        std::fs::write(
+            &custom,
+            header([51_864, 1500, 256, 4, 4, 448, 256, 4, 2, 80]),
+        )
+        .unwrap();
+        assert!(
+            is_synthetic_speech_model(&custom),
+            "a shape OpenAI never shipped"
+        );
+        assert!(!is_synthetic_speech_model(&dir.path().join("missing.bin")));
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn accepted(
         session_id: uuid::Uuid::new_v4().to_string(),
         max_chunk_bytes: engine.config.server.max_chunk_bytes as i32,
         asr_model: engine.asr.model_name(),
+        asr_model_synthetic: engine.asr.is_synthetic(),
         classifier_model: engine.classifier.default_model_id().to_string(),
         classifier_models: engine
             .classifier

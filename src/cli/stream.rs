@@ -280,8 +280,7 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
                 .iter()
                 .map(|m| format!("{} [{}]", m.model, m.language_codes.join(", ")))
                 .collect();
-            let note = if crate::asr::is_synthetic_speech_model(std::path::Path::new(&a.asr_model))
-            {
+            let note = if a.asr_model_synthetic {
                 " (synthetic-speech demo model: espeak-ng voices only, not real speech)"
             } else {
                 ""

@@ -18,7 +18,6 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use super::connector::Connector;
 use super::event::Event;
 use crate::secret::Secret;
 
@@ -195,15 +194,26 @@ impl Publisher {
     }
 }
 
+/// Where relayed events are kept for delivery: in `callsense connector`,
+/// the connector's outbox (fanned out to the sinks that take each kind).
+pub trait EventStore: Send + Sync + 'static {
+    /// Persists `event` durably before returning `Ok` (the message is then
+    /// acknowledged to the broker).
+    fn store(
+        &self,
+        event: Event,
+    ) -> impl std::future::Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>> + Send;
+}
+
 /// The connector process's side: moves events from the shared consumer into
-/// this process's outbox until `shutdown` turns true.
+/// `store` until `shutdown` turns true.
 ///
 /// # Errors
 /// The consumer cannot be created. Transient errors while running are
 /// logged and retried.
-pub async fn relay(
+pub async fn relay<S: EventStore>(
     c: &BrokerConfig,
-    connector: Arc<Connector>,
+    store: Arc<S>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BrokerError> {
     let js = context(c).await?;
@@ -260,7 +270,7 @@ pub async fn relay(
                 }
             };
             match serde_json::from_slice::<Event>(&msg.payload) {
-                Ok(event) => match connector.record(event).await {
+                Ok(event) => match store.store(event).await {
                     Ok(()) => {
                         if let Err(e) = msg.ack().await {
                             tracing::warn!(error = %e, "Ack failed; the message will be redelivered (its key de-duplicates)");

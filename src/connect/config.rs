@@ -3,15 +3,12 @@
 //! Owns: the connector's settings with their defaults and their validation
 //! (errors name the sink and the key). Secrets are redacted from `Debug`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::event::EventKind;
-use super::mapping::RecordMapping;
-use super::pii::PiiConfig;
-use crate::secret::Secret;
+use super::sinks::{SinkConfig, SinkKind};
+use crate::pii::PiiConfig;
 
 /// Most sinks configured at once (one worker group each).
 pub const MAX_SINKS: usize = 16;
@@ -33,7 +30,7 @@ pub struct ConnectConfig {
     /// processes. Set: the engine publishes events there and runs no sinks.
     pub broker: Option<super::broker::BrokerConfig>,
     /// Rules that turn facts into CRM actions and agent alerts.
-    pub rules: super::rules::RulesConfig,
+    pub rules: crate::rules::RulesConfig,
     /// The customer's CRM profile on call start.
     pub context: super::context::ContextConfig,
 }
@@ -115,142 +112,6 @@ impl Default for RetryConfig {
     }
 }
 
-/// One destination: shared settings plus exactly one of the
-/// `[connect.sinks.webhook]` / `[connect.sinks.salesforce]` tables.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "RawSink")]
-pub struct SinkConfig {
-    pub name: String,
-    pub workers: usize,
-    pub max_batch: usize,
-    pub timeout_ms: u64,
-    pub batch_interval_s: u64,
-    pub records: BTreeMap<EventKind, RecordMapping>,
-    pub kind: SinkKind,
-}
-
-/// A sink as written in the file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSink {
-    /// Unique name: outbox rows, metrics and logs use it.
-    name: String,
-    /// Workers delivering batches to this sink at once.
-    #[serde(default = "default_workers")]
-    workers: usize,
-    /// Most deliveries per request (webhooks always send one per request).
-    #[serde(default = "default_batch")]
-    max_batch: usize,
-    /// Per-request time limit.
-    #[serde(default = "default_timeout_ms")]
-    timeout_ms: u64,
-    /// Fields with `sync = "batch"` are sent at the next multiple of this interval.
-    #[serde(default = "default_batch_interval")]
-    batch_interval_s: u64,
-    /// What each event kind becomes; kinds not listed are not sent here.
-    #[serde(default)]
-    records: BTreeMap<EventKind, RecordMapping>,
-    /// A generic REST endpoint with Standard Webhooks signatures.
-    webhook: Option<WebhookConfig>,
-    /// Salesforce REST (upsert by external id).
-    salesforce: Option<SalesforceConfig>,
-    /// A Kafka topic.
-    kafka: Option<super::sinks::kafka::KafkaConfig>,
-}
-
-impl TryFrom<RawSink> for SinkConfig {
-    type Error = String;
-    fn try_from(r: RawSink) -> Result<Self, String> {
-        let kind = match (r.webhook, r.salesforce, r.kafka) {
-            (Some(w), None, None) => SinkKind::Webhook(w),
-            (None, Some(s), None) => SinkKind::Salesforce(s),
-            (None, None, Some(k)) => SinkKind::Kafka(k),
-            _ => {
-                return Err(format!(
-                    "connect.sinks \"{}\": set exactly one of the [webhook], [salesforce] or [kafka] tables",
-                    r.name
-                ))
-            }
-        };
-        Ok(Self {
-            name: r.name,
-            workers: r.workers,
-            max_batch: r.max_batch,
-            timeout_ms: r.timeout_ms,
-            batch_interval_s: r.batch_interval_s,
-            records: r.records,
-            kind,
-        })
-    }
-}
-
-fn default_workers() -> usize {
-    2
-}
-fn default_batch() -> usize {
-    50
-}
-fn default_timeout_ms() -> u64 {
-    10_000
-}
-fn default_batch_interval() -> u64 {
-    3600
-}
-
-/// The destination of a sink.
-#[derive(Debug, Clone)]
-pub enum SinkKind {
-    Webhook(WebhookConfig),
-    Salesforce(SalesforceConfig),
-    Kafka(super::sinks::kafka::KafkaConfig),
-}
-
-impl SinkKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Webhook(_) => "webhook",
-            Self::Salesforce(_) => "salesforce",
-            Self::Kafka(_) => "kafka",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Endpoint. `{tenant}` and `{call_id}` are filled from the event; a
-    /// call's `callsense.callback_url` metadata (if allowed below) replaces it.
-    pub url: String,
-    /// Signing secrets, `whsec_<base64>` (Standard Webhooks). Every secret
-    /// signs each message, so a receiver can rotate keys without a gap.
-    pub secrets: Vec<Secret>,
-    /// URL prefixes a per-call callback URL may start with. Empty: per-call
-    /// URLs are ignored.
-    #[serde(default)]
-    pub allowed_callback_prefixes: Vec<String>,
-    /// Extra request headers (e.g. an API key).
-    #[serde(default)]
-    pub headers: BTreeMap<String, Secret>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SalesforceConfig {
-    /// OAuth token host, e.g. `https://login.salesforce.com` or your My Domain.
-    pub login_url: String,
-    /// REST API version, e.g. `v61.0`.
-    #[serde(default = "default_api_version")]
-    pub api_version: String,
-    /// Connected app consumer key (client credentials flow).
-    pub client_id: Secret,
-    /// Connected app consumer secret.
-    pub client_secret: Secret,
-}
-
-fn default_api_version() -> String {
-    "v61.0".into()
-}
-
 impl ConnectConfig {
     /// Whether the engine records events at all (a sink or a broker is configured).
     pub fn enabled(&self) -> bool {
@@ -319,32 +180,7 @@ impl ConnectConfig {
                 m.validate(matches!(s.kind, SinkKind::Salesforce(_)))
                     .or_else(|e| bad(format!("records.{}: {e}", kind.as_str())))?;
             }
-            match &s.kind {
-                SinkKind::Webhook(w) => {
-                    // `{tenant}` and `{call_id}` are filled in later; braces
-                    // are valid in a URL's path.
-                    crate::config::check_http_url(&w.url)
-                        .or_else(|e| bad(format!("url must be an http(s) URL: {e}")))?;
-                    if w.secrets.is_empty() {
-                        return bad(
-                            "secrets: at least one whsec_ signing secret is required".into()
-                        );
-                    }
-                }
-                SinkKind::Kafka(k) => k.validate().or_else(&bad)?,
-                SinkKind::Salesforce(sf) => {
-                    if !sf.api_version.starts_with('v')
-                        || sf.api_version[1..].parse::<f32>().is_err()
-                    {
-                        return bad(format!(
-                            "api_version {:?} must look like v61.0",
-                            sf.api_version
-                        ));
-                    }
-                    crate::config::check_http_url(&sf.login_url)
-                        .or_else(|e| bad(format!("login_url must be an http(s) URL: {e}")))?;
-                }
-            }
+            s.kind.validate().or_else(&bad)?;
         }
         Ok(())
     }

@@ -19,10 +19,10 @@ use super::event::{now_ms, CallContext, Event, EventKind};
 use super::mapping::Part;
 use super::metrics::ConnectMetrics;
 use super::outbox::{NewDelivery, Outbox, OutboxError};
-use super::pii::{Masked, Masker};
 use super::retry::Backoff;
 use super::sinks::{Sink, SinkError};
 use super::worker::{self, WorkerSetup};
+use crate::pii::{Masked, Masker};
 use crate::proto::{CallDisposition, CallSummary, UtteranceResult};
 use crate::telemetry::Telemetry;
 
@@ -282,5 +282,11 @@ impl Connector {
             tracing::warn!("Connector workers still busy after the grace period; stopping them");
             workers.abort_all();
         }
+    }
+}
+
+impl super::broker::EventStore for Connector {
+    async fn store(&self, event: Event) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.record(event).await?)
     }
 }

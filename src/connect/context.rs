@@ -18,10 +18,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::config::SalesforceConfig;
 use super::mapping::lookup;
-use super::pii::mask_phone_for_view;
-use super::sinks::salesforce_auth::{path_segment, SalesforceAuth};
+use super::salesforce::auth::{path_segment, SalesforceAuth};
+use super::salesforce::SalesforceConfig;
+use crate::pii::mask_phone_for_view;
 use crate::proto::{ContextStatus, CustomerContext, RoutingHint};
 use crate::secret::Secret;
 

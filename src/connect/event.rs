@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::pii::Masked;
+use crate::pii::Masked;
 use crate::proto::{CallDisposition, CallSummary, SentimentLabel, SpeakerRole, UtteranceResult};
 
 /// What an event describes.

@@ -1,7 +1,7 @@
 //! The CRM connector: from final results to CRM records, durably.
 //!
 //! The stage after [`crate::pipeline`]: every final utterance and call
-//! summary becomes an [`event::Event`] (PII masked by [`pii`]), is written to
+//! summary becomes an [`event::Event`] (PII masked by [`crate::pii`]), is written to
 //! the durable [`outbox`] before the engine acknowledges it to the client,
 //! and is delivered by one worker per configured [`sinks`] entry (Salesforce
 //! REST, Standard Webhooks) with retries, backoff and a dead-letter table.
@@ -18,9 +18,8 @@ pub mod event;
 pub mod mapping;
 pub mod metrics;
 pub mod outbox;
-pub mod pii;
 pub mod retry;
-pub mod rules;
+pub mod salesforce;
 pub mod sinks;
 pub mod worker;
 

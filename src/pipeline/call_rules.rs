@@ -4,14 +4,14 @@
 //!
 //! Owns: the per-call facts (`call.*` in rules), the per-call cool-down
 //! state, and turning fired rules into events and alerts. The rules
-//! themselves live in [`crate::connect::rules`].
+//! themselves live in [`crate::rules`].
 
 use serde_json::{json, Value};
 
 use super::engine::Engine;
 use crate::connect::event::{now_ms, role_str, sentiment_str, CallContext, Event, EventKind};
-use crate::connect::rules::{Action, CallRuleState, Facts, FiredRule, Trigger};
 use crate::proto::{RuleAlert, SpeakerRole, UtteranceResult};
+use crate::rules::{Action, CallRuleState, Facts, FiredRule, Trigger};
 
 /// A call's running facts and rule state.
 pub struct CallRules {

@@ -36,7 +36,7 @@ pub enum EngineError {
     #[error(transparent)]
     Connect(#[from] crate::connect::ConnectError),
     #[error(transparent)]
-    Rules(#[from] crate::connect::rules::RulesError),
+    Rules(#[from] crate::rules::RulesError),
     #[error("{0}")]
     Context(String),
     #[error("the model loader panicked")]
@@ -69,9 +69,9 @@ pub struct Engine {
     pub context: Option<Arc<crate::connect::context::ContextService>>,
     /// Masks personal data in final transcripts before rules or a CRM see
     /// them (`connect.privacy.masking`), with or without a connector.
-    pub masker: crate::connect::pii::Masker,
+    pub masker: crate::pii::Masker,
     /// Rules (`connect.rules.file`); `None` when no file is configured.
-    pub rules: Option<Arc<crate::connect::rules::Rules>>,
+    pub rules: Option<Arc<crate::rules::Rules>>,
     rules_watch: Option<tokio::task::AbortHandle>,
     calls: Arc<Semaphore>,
     /// Every call task, so shutdown can wait for them ([`Engine::drain_calls`]).
@@ -152,7 +152,7 @@ impl Models {
         let whisper_path = resolve_whisper_model(&config)?;
         let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;
         tracing::info!(model = %whisper_path.display(), multilingual = whisper.is_multilingual(), "Whisper model loaded");
-        if crate::asr::is_synthetic_speech_model(&whisper_path) {
+        if whisper.is_synthetic() {
             tracing::warn!(
                 model = %whisper_path.display(),
                 "This is callsense's synthetic-speech test and demo model: it transcribes espeak-ng voices, \
@@ -238,7 +238,7 @@ impl Engine {
         .await?;
         let (rules, rules_watch) = match &config.connect.rules.file {
             Some(_) => {
-                let rules = crate::connect::rules::Rules::load(&config.connect.rules, &telemetry)?;
+                let rules = crate::rules::Rules::load(&config.connect.rules, &telemetry)?;
                 tracing::info!(rules = rules.current().len(), "Rules loaded");
                 let interval = Duration::from_millis(config.connect.rules.reload_interval_ms);
                 let watch = tokio::spawn(Arc::clone(&rules).watch(interval)).abort_handle();
@@ -249,7 +249,7 @@ impl Engine {
         let context = crate::connect::context::ContextService::new(&config.connect.context)
             .map_err(EngineError::Context)?;
         let engine = Arc::new(Self {
-            masker: crate::connect::pii::Masker::new(&config.connect.privacy.masking),
+            masker: crate::pii::Masker::new(&config.connect.privacy.masking),
             connector,
             context,
             rules,
@@ -459,10 +459,21 @@ mod tests {
     #[test]
     fn auto_never_picks_a_synthetic_model_when_a_real_one_is_installed() {
         let dir = tempfile::tempdir().unwrap();
-        let synth = dir.path().join("ggml-callsense-synth-en-q8_0.bin");
-        let real = dir.path().join("ggml-base.bin");
+        // Told apart by their headers (dimensions), whatever their names.
+        let synth = dir.path().join("a.bin");
+        let real = dir.path().join("b.bin");
         let missing = dir.path().join("ggml-tiny.en.bin");
-        std::fs::write(&synth, b"x").unwrap();
+        let head = |p: &str| {
+            let mut b = vec![0u8; 44];
+            std::io::Read::read_exact(&mut std::fs::File::open(p).unwrap(), &mut b).unwrap();
+            b
+        };
+        std::fs::write(&synth, head(crate::asr::SYNTH_MODEL)).unwrap();
+        let mut base = head(crate::asr::SYNTH_MODEL);
+        // n_audio_state, n_audio_head, n_audio_layer; n_text_state, n_text_head, n_text_layer
+        for (i, v) in [(3, 512), (4, 8), (5, 6), (7, 512), (8, 8), (9, 6)] {
+            base[4 * i..4 * i + 4].copy_from_slice(&i32::to_le_bytes(v));
+        }
         let mut c = Config::default();
         c.asr.auto_candidates = vec![synth.clone(), missing.clone(), real.clone()];
         assert_eq!(
@@ -470,7 +481,7 @@ mod tests {
             synth,
             "only the synthetic one"
         );
-        std::fs::write(&real, b"x").unwrap();
+        std::fs::write(&real, base).unwrap();
         assert_eq!(
             resolve_whisper_model(&c).unwrap(),
             real,

@@ -74,6 +74,12 @@ async fn real_speech_call_within_the_wer_target_and_without_loops() {
         .await
         .unwrap();
     server.stop().await;
+    let accepted = accepted(&responses);
+    assert!(
+        !accepted.asr_model_synthetic,
+        "{} is OpenAI's shape",
+        accepted.asr_model
+    );
     let finals = finals(&responses);
     for r in &finals {
         assert!(find_loop(&r.transcript).is_none(), "loop: {r:?}");

@@ -223,3 +223,14 @@ pub fn metric(telemetry: &callsense::telemetry::Telemetry, series: &str) -> u64 
                 .unwrap_or_else(|_| panic!("{series}: {v}")) as u64
         })
 }
+
+/// The `CallAccepted` that opens a call's responses.
+pub fn accepted(responses: &[StreamCallResponse]) -> callsense::proto::CallAccepted {
+    match responses
+        .first()
+        .and_then(|r| r.streaming_response.as_ref())
+    {
+        Some(callsense::proto::stream_call_response::StreamingResponse::Accepted(a)) => a.clone(),
+        other => panic!("the first response is not CallAccepted: {other:?}"),
+    }
+}

@@ -142,7 +142,7 @@ async fn every_final_utterance_and_the_summary_reach_a_signed_webhook_once() {
     let by_id: HashMap<_, _> = msgs.iter().map(|m| (m.id.as_str(), m)).collect();
     // The stream gets what was heard; what leaves for the CRM is masked
     // (the demo call's customer reads out a phone number).
-    let masker = callsense::connect::pii::Masker::new(&masking);
+    let masker = callsense::pii::Masker::new(&masking);
     for r in &finals {
         let m = by_id[format!("hook-call:{}:utterance", r.seq).as_str()];
         assert_eq!(m.kind, "utterance.final");
@@ -658,7 +658,7 @@ async fn both_halves_of_an_event_in_one_batch_become_one_salesforce_record() {
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &salesforce_sink(&sf.base_url(), 20));
     let sink = Sink::build(&config.sinks[0]).unwrap();
-    let masker = callsense::connect::pii::Masker::new(&Default::default());
+    let masker = callsense::pii::Masker::new(&Default::default());
     let mut batch = Vec::new();
     for seq in 1..=3 {
         let event = Event::utterance(
@@ -909,7 +909,7 @@ actions = [{ type = "alert", message = "masked" }]
     let mut config = test_config();
     assert!(!config.connect.enabled(), "no sink: no connector");
     config.connect.rules.file = Some(rules_path);
-    config.connect.privacy.masking.style = callsense::connect::pii::MaskStyle::Tag;
+    config.connect.privacy.masking.style = callsense::pii::MaskStyle::Tag;
     let server = TestServer::start(config).await;
     assert!(server.engine.connector.is_none());
     let responses = call(
@@ -995,13 +995,6 @@ fn seed_customers(sf: &SalesforceDouble) {
                            "Avg_Order_Value__c": 60.0, "Orders_90d__c": 1, "Open_Tickets__c": 0}),
     ] {
         sf.insert_record("Contact", rec.as_object().unwrap().clone());
-    }
-}
-
-fn accepted(responses: &[callsense::proto::StreamCallResponse]) -> callsense::proto::CallAccepted {
-    match &responses[0].streaming_response {
-        Some(callsense::proto::stream_call_response::StreamingResponse::Accepted(a)) => a.clone(),
-        other => panic!("first response is not CallAccepted: {other:?}"),
     }
 }
 

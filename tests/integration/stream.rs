@@ -427,3 +427,32 @@ async fn early_decodes_are_reused_by_finals_without_changing_them() {
     );
     assert_eq!(on, off);
 }
+
+/// The first response names the call, the limits and the models, and says
+/// when the speech model is the synthetic test model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_accepted_names_the_call_limits_and_models() {
+    let config = test_config();
+    let max_chunk = config.server.max_chunk_bytes;
+    let server = TestServer::start(config).await;
+    let clip = callsense::audio::file::AudioClip {
+        sample_rate: 8000,
+        channels: vec![vec![0.0; 8000]; 2],
+    };
+    let responses = call(
+        &mut server.client().await,
+        mulaw_requests(&clip, "accepted-1"),
+    )
+    .await
+    .unwrap();
+    server.stop().await;
+    let a = accepted(&responses);
+    assert_eq!(a.call_id, "accepted-1");
+    assert_eq!(a.max_chunk_bytes as usize, max_chunk);
+    assert!(uuid::Uuid::parse_str(&a.session_id).is_ok(), "{a:?}");
+    assert_eq!(a.asr_model, "ggml-callsense-synth-en-q8_0.bin");
+    assert!(a.asr_model_synthetic, "{a:?}");
+    assert!(!a.classifier_models.is_empty(), "{a:?}");
+    assert_eq!(a.classifier_model, a.classifier_models[0].model);
+    assert!(a.customer.is_none(), "no context lookup configured");
+}

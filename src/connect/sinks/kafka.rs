@@ -20,7 +20,7 @@ use rskafka::record::Record;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::connect::config::SinkConfig;
+use super::SinkConfig;
 use crate::connect::event::EventKind;
 use crate::connect::mapping::{envelope, RecordMapping};
 use crate::connect::outbox::Delivery;

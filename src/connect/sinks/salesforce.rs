@@ -17,13 +17,14 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
-use super::salesforce_auth::{first_error, path_segment, Answer, SalesforceAuth};
+use crate::connect::salesforce::auth::{first_error, path_segment, Answer, SalesforceAuth};
 
-use crate::connect::config::{SalesforceConfig, SinkConfig};
+use super::SinkConfig;
 use crate::connect::event::EventKind;
 use crate::connect::mapping::RecordMapping;
 use crate::connect::outbox::Delivery;
 use crate::connect::retry::{classify_http, truncate, Outcome};
+use crate::connect::salesforce::SalesforceConfig;
 
 /// sObject Collections accept at most 200 records per request.
 const COLLECTION_LIMIT: usize = 200;

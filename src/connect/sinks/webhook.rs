@@ -17,11 +17,13 @@ use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use sha2::Sha256;
 
-use crate::connect::config::{SinkConfig, WebhookConfig};
+use super::SinkConfig;
 use crate::connect::event::EventKind;
 use crate::connect::mapping::{envelope, RecordMapping};
 use crate::connect::outbox::Delivery;
 use crate::connect::retry::{classify_http, parse_retry_after, Outcome};
+use crate::secret::Secret;
+use serde::Deserialize;
 
 /// The secret prefix of Standard Webhooks.
 const SECRET_PREFIX: &str = "whsec_";
@@ -151,6 +153,41 @@ impl WebhookSink {
             }
             Err(e) => Outcome::retry(format!("request failed: {e}")),
         }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Endpoint. `{tenant}` and `{call_id}` are filled from the event; a
+    /// call's `callsense.callback_url` metadata (if allowed below) replaces it.
+    pub url: String,
+    /// Signing secrets, `whsec_<base64>` (Standard Webhooks). Every secret
+    /// signs each message, so a receiver can rotate keys without a gap.
+    pub secrets: Vec<Secret>,
+    /// URL prefixes a per-call callback URL may start with. Empty: per-call
+    /// URLs are ignored.
+    #[serde(default)]
+    pub allowed_callback_prefixes: Vec<String>,
+    /// Extra request headers (e.g. an API key).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+}
+
+impl WebhookConfig {
+    /// Checks the URL and that something signs.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        // `{tenant}` and `{call_id}` are filled in later; braces are valid in
+        // a URL's path.
+        crate::config::check_http_url(&self.url)
+            .map_err(|e| format!("url must be an http(s) URL: {e}"))?;
+        if self.secrets.is_empty() {
+            return Err("secrets: at least one whsec_ signing secret is required".into());
+        }
+        Ok(())
     }
 }
 

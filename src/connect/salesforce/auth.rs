@@ -12,7 +12,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::connect::config::SalesforceConfig;
+use super::SalesforceConfig;
 use crate::connect::retry::{parse_retry_after, truncate, Outcome};
 
 /// A response, read fully.

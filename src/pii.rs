@@ -11,7 +11,9 @@
 //! It must not change anything outside a detected span (the rest of the text
 //! is kept byte for byte), must not keep or log the unmasked text, and must
 //! never leave a detected span's full digit string in its output. It does not
-//! decide *which* strings are masked; the connector does.
+//! decide *which* strings are masked: the call loop masks every final
+//! transcript once, for the rules and the CRM connector alike, whether or
+//! not a connector runs; the connector masks what it builds itself.
 //!
 //! How numbers are found: the text is cut into *units* (a written digit group,
 //! a spoken digit word or Mandarin digit character, "double/triple X", a

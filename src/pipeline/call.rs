@@ -108,191 +108,335 @@ pub async fn run_call<S>(
             return;
         }
     };
-    let per_call = Arc::new(Semaphore::new(engine.config.asr.per_call_queue));
-    let prompts = Arc::new(CallPrompts::new(
-        spec.prompt.clone(),
-        spec.roles.len(),
-        engine.config.asr.previous_text_max_gap_ms,
-        engine.config.asr.previous_text_max_chars,
-    ));
-    let mut tasks: JoinSet<Option<(UtteranceResult, Instant)>> = JoinSet::new();
-    let mut summary = SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone());
-    let mut rules = CallRules::new(spec.context.clone(), spec.customer.clone());
-    let mut disposition = None;
-    // Per channel: the highest seq whose final result went out. Seqs on a
-    // channel increase, so an interim at or below it is stale.
-    let mut last_final: Vec<u32> = vec![0; spec.roles.len()];
-    let mut interim_running: HashSet<usize> = HashSet::new();
-    let mut early: Vec<Option<EarlyDecode>> = (0..spec.roles.len()).map(|_| None).collect();
-    let mut turns = TurnContext::new(
-        spec.roles.len(),
-        engine.context_max_gap_ms(),
-        engine.config.asr.context_max_ms,
-    );
-    let (mut input_done, mut flushed, mut duration_ms) = (false, false, 0u64);
-
+    let mut call = CallLoop::new(engine, key, spec, out);
+    let (mut input_done, mut flushed) = (false, false);
     loop {
-        if input_done && flushed && tasks.is_empty() {
+        if input_done && flushed && call.tasks.is_empty() {
             break;
         }
-        tokio::select! {
-            msg = audio.next(), if !input_done => match msg {
-                Some(Ok(Inbound::Disposition(d))) => {
-                    rules.set_disposition(&d);
-                    disposition = Some(d);
-                }
-                Some(Ok(Inbound::Audio(bytes))) => {
-                    engine.metrics.audio_bytes.increment(bytes.len() as u64);
-                    if frontend.audio(bytes).await.is_err() {
-                        let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
-                        return;
-                    }
-                }
-                Some(Err(CallError::Cancelled)) => {
-                    engine.metrics.calls_cancelled.increment(1);
-                    return;
-                }
-                Some(Err(e)) => {
-                    fail(&engine, &out, e).await;
-                    return;
-                }
-                None => {
-                    input_done = true;
-                    if frontend.finish().await.is_err() {
-                        let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
-                        return;
-                    }
-                }
-            },
-            ev = events.recv(), if !flushed => match ev {
-                Some(FrontendEvent::Utterance { mut utterance, end_of_speech }) => {
-                    let ch = utterance.channel;
-                    // Anything else from this channel after an early
-                    // snapshot (more speech, or a new snapshot) means the
-                    // speaker went on: stop that decode.
-                    if let Some(slot) = early.get_mut(ch) {
-                        let key = (utterance.seq, utterance.segment.audio_key());
-                        if slot.as_ref().is_some_and(|e| (e.seq, e.audio_key) != key) {
-                            if let Some(e) = slot.take() {
-                                tracing::debug!(seq = e.seq, channel = ch, "Early decode cancelled: the speaker went on");
-                                engine.metrics.asr_early_cancelled.increment(1);
-                                e.cancel();
-                            }
-                        }
-                    }
-                    let context = turns.for_utterance(ch, &utterance.segment);
-                    if utterance.segment.is_final {
-                        turns.record(ch, &utterance.segment, context.as_ref());
-                    }
-                    if utterance.segment.early {
-                        let e = start_early(&engine, key, &spec, &prompts, &mut utterance, context);
-                        if let Some(old) = early.get_mut(ch).and_then(|slot| slot.replace(e)) {
-                            old.cancel();
-                        }
-                        continue;
-                    }
-                    // What is left in the slot has this final's audio.
-                    let taken = if utterance.segment.is_final {
-                        early.get_mut(ch).and_then(Option::take).map(|e| e.task)
-                    } else {
-                        None
-                    };
-                    if !utterance.segment.is_final && !interim_running.insert(ch) {
-                        continue; // an interim for this channel is still running
-                    }
-                    let role = spec.roles.get(ch).copied().unwrap_or(SpeakerRole::RoleUnknown);
-                    tasks.spawn(process_utterance(
-                        Arc::clone(&engine), key, spec.call_id.clone(), role, spec.language.clone(),
-                        Arc::clone(&prompts), utterance, context, end_of_speech, Arc::clone(&per_call), taken,
-                    ));
-                }
-                Some(FrontendEvent::Failed(e)) => {
-                    fail(&engine, &out, CallError::from(e)).await;
-                    return;
-                }
-                Some(FrontendEvent::Finished { duration_ms: d }) => {
-                    flushed = true;
-                    duration_ms = d;
-                }
-                None => {
-                    let _ = out.send(Err(CallError::Unavailable("audio front end shut down".into()))).await;
-                    return;
-                }
-            },
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                let Ok(Some((mut result, end_of_speech))) = joined else { continue };
-                if !result.is_final {
-                    interim_running.remove(&(result.channel as usize));
-                    if last_final.get(result.channel as usize).is_some_and(|&f| result.seq <= f) {
-                        continue; // its final already went out
-                    }
-                } else {
-                    if let Some(f) = last_final.get_mut(result.channel as usize) {
-                        *f = (*f).max(result.seq);
-                    }
-                }
-                if let Some(t) = result.timings.as_mut() {
-                    t.end_of_speech_to_emit_ms = ms(end_of_speech.elapsed());
-                    record(&engine.metrics, result.is_final, t);
-                }
-                summary.add(&result);
-                // Masked once, for the CRM event and the rules, whether or
-                // not a CRM is configured.
-                let masked = result.is_final.then(|| engine.masker.mask(&result.transcript));
-                if let (Some(c), Some(m)) = (&engine.connector, &masked) {
-                    // Persisted before the client sees it (the acknowledgement).
-                    if let Err(e) = c.record_masked_utterance(&spec.context, &result, m).await {
-                        tracing::error!(call_id = %spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
-                    }
-                }
-                let alerts = match masked {
-                    Some(m) => rules.on_final(&engine, &result, m.text).await,
-                    None => Vec::new(),
-                };
-                let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::Result(result)) };
-                if out.send(Ok(msg)).await.is_err() {
-                    engine.metrics.calls_cancelled.increment(1);
-                    return; // client gone
-                }
-                for a in alerts {
-                    let msg = StreamCallResponse { streaming_response: Some(StreamingResponse::RuleAlert(a)) };
-                    if out.send(Ok(msg)).await.is_err() {
-                        engine.metrics.calls_cancelled.increment(1);
-                        return;
-                    }
-                }
-            },
-            () = out.closed() => {
-                engine.metrics.calls_cancelled.increment(1);
-                return;
+        let step = tokio::select! {
+            msg = audio.next(), if !input_done => {
+                input_done = msg.is_none();
+                call.on_input(&frontend, msg).await
             }
-        }
-    }
-    for e in early.into_iter().flatten() {
-        e.cancel();
-    }
-    for a in rules.on_end(&engine).await {
-        let msg = StreamCallResponse {
-            streaming_response: Some(StreamingResponse::RuleAlert(a)),
+            ev = events.recv(), if !flushed => {
+                flushed = matches!(ev, Some(FrontendEvent::Finished { .. }));
+                call.on_frontend(ev).await
+            }
+            Some(joined) = call.tasks.join_next(), if !call.tasks.is_empty() => match joined {
+                Ok(Some((result, end_of_speech))) => call.on_result(result, end_of_speech).await,
+                _ => Step::Go,
+            },
+            () = call.out.closed() => call.client_gone(),
         };
-        if out.send(Ok(msg)).await.is_err() {
+        if step == Step::Stop {
             return;
         }
     }
-    let built = summary.build(duration_ms);
-    if let Some(c) = &engine.connector {
-        if let Err(e) = c
-            .record_summary(&spec.context, &built, disposition.as_ref())
-            .await
-        {
-            tracing::error!(call_id = %spec.call_id, error = %e, "Call summary not recorded for the CRM");
+    call.finish().await;
+}
+
+/// Whether the call loop goes on after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Go,
+    /// The call ended (its error, if any, was sent).
+    Stop,
+}
+
+/// One call's state, with one method per source of events: the client's
+/// input, the audio front end, finished utterance tasks.
+struct CallLoop {
+    engine: Arc<Engine>,
+    key: u64,
+    spec: CallSpec,
+    out: mpsc::Sender<CallOutput>,
+    /// Bounds the call's finals waiting for Whisper (`asr.per_call_queue`).
+    per_call: Arc<Semaphore>,
+    prompts: Arc<CallPrompts>,
+    tasks: JoinSet<Option<(UtteranceResult, Instant)>>,
+    summary: SummaryBuilder,
+    rules: CallRules,
+    disposition: Option<crate::proto::CallDisposition>,
+    /// Per channel: the highest seq whose final result went out. Seqs on a
+    /// channel increase, so an interim at or below it is stale.
+    last_final: Vec<u32>,
+    /// Channels with an interim decode running (one at a time each).
+    interim_running: HashSet<usize>,
+    /// Per channel: the early decode in flight, if any.
+    early: Vec<Option<EarlyDecode>>,
+    turns: TurnContext,
+    duration_ms: u64,
+}
+
+impl CallLoop {
+    fn new(engine: Arc<Engine>, key: u64, spec: CallSpec, out: mpsc::Sender<CallOutput>) -> Self {
+        let channels = spec.roles.len();
+        let asr = &engine.config.asr;
+        Self {
+            per_call: Arc::new(Semaphore::new(asr.per_call_queue)),
+            prompts: Arc::new(CallPrompts::new(
+                spec.prompt.clone(),
+                channels,
+                asr.previous_text_max_gap_ms,
+                asr.previous_text_max_chars,
+            )),
+            tasks: JoinSet::new(),
+            summary: SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone()),
+            rules: CallRules::new(spec.context.clone(), spec.customer.clone()),
+            disposition: None,
+            last_final: vec![0; channels],
+            interim_running: HashSet::new(),
+            early: (0..channels).map(|_| None).collect(),
+            turns: TurnContext::new(channels, engine.context_max_gap_ms(), asr.context_max_ms),
+            duration_ms: 0,
+            engine,
+            key,
+            spec,
+            out,
         }
     }
-    let msg = StreamCallResponse {
-        streaming_response: Some(StreamingResponse::Summary(built)),
-    };
-    if out.send(Ok(msg)).await.is_ok() {
-        engine.metrics.calls_completed.increment(1);
+
+    /// A message from the client, or the end of its input (`None`).
+    async fn on_input(
+        &mut self,
+        frontend: &crate::audio::FrontendHandle,
+        msg: Option<Result<Inbound, CallError>>,
+    ) -> Step {
+        match msg {
+            Some(Ok(Inbound::Disposition(d))) => {
+                self.rules.set_disposition(&d);
+                self.disposition = Some(d);
+                Step::Go
+            }
+            Some(Ok(Inbound::Audio(bytes))) => {
+                self.engine
+                    .metrics
+                    .audio_bytes
+                    .increment(bytes.len() as u64);
+                if frontend.audio(bytes).await.is_err() {
+                    return self.front_end_gone().await;
+                }
+                Step::Go
+            }
+            Some(Err(CallError::Cancelled)) => self.client_gone(),
+            Some(Err(e)) => {
+                fail(&self.engine, &self.out, e).await;
+                Step::Stop
+            }
+            None => {
+                if frontend.finish().await.is_err() {
+                    return self.front_end_gone().await;
+                }
+                Step::Go
+            }
+        }
+    }
+
+    /// An event from the audio front end (`None`: its thread went away).
+    async fn on_frontend(&mut self, ev: Option<FrontendEvent>) -> Step {
+        match ev {
+            Some(FrontendEvent::Utterance {
+                utterance,
+                end_of_speech,
+            }) => {
+                self.on_utterance(utterance, end_of_speech);
+                Step::Go
+            }
+            Some(FrontendEvent::Failed(e)) => {
+                fail(&self.engine, &self.out, CallError::from(e)).await;
+                Step::Stop
+            }
+            Some(FrontendEvent::Finished { duration_ms }) => {
+                self.duration_ms = duration_ms;
+                Step::Go
+            }
+            None => self.front_end_gone().await,
+        }
+    }
+
+    /// An utterance (interim, early snapshot or final): starts its decode.
+    fn on_utterance(&mut self, mut utterance: Utterance, end_of_speech: Instant) {
+        let ch = utterance.channel;
+        // Anything else from this channel after an early snapshot (more
+        // speech, or a new snapshot) means the speaker went on: stop that
+        // decode.
+        if let Some(slot) = self.early.get_mut(ch) {
+            let key = (utterance.seq, utterance.segment.audio_key());
+            if slot.as_ref().is_some_and(|e| (e.seq, e.audio_key) != key) {
+                if let Some(e) = slot.take() {
+                    tracing::debug!(
+                        seq = e.seq,
+                        channel = ch,
+                        "Early decode cancelled: the speaker went on"
+                    );
+                    self.engine.metrics.asr_early_cancelled.increment(1);
+                    e.cancel();
+                }
+            }
+        }
+        let context = self.turns.for_utterance(ch, &utterance.segment);
+        if utterance.segment.is_final {
+            self.turns.record(ch, &utterance.segment, context.as_ref());
+        }
+        if utterance.segment.early {
+            let e = start_early(
+                &self.engine,
+                self.key,
+                &self.spec,
+                &self.prompts,
+                &mut utterance,
+                context,
+            );
+            if let Some(old) = self.early.get_mut(ch).and_then(|slot| slot.replace(e)) {
+                old.cancel();
+            }
+            return;
+        }
+        // What is left in the slot has this final's audio.
+        let taken = if utterance.segment.is_final {
+            self.early
+                .get_mut(ch)
+                .and_then(Option::take)
+                .map(|e| e.task)
+        } else {
+            None
+        };
+        if !utterance.segment.is_final && !self.interim_running.insert(ch) {
+            return; // an interim for this channel is still running
+        }
+        let role = self
+            .spec
+            .roles
+            .get(ch)
+            .copied()
+            .unwrap_or(SpeakerRole::RoleUnknown);
+        self.tasks.spawn(process_utterance(
+            Arc::clone(&self.engine),
+            self.key,
+            self.spec.call_id.clone(),
+            role,
+            self.spec.language.clone(),
+            Arc::clone(&self.prompts),
+            utterance,
+            context,
+            end_of_speech,
+            Arc::clone(&self.per_call),
+            taken,
+        ));
+    }
+
+    /// A decoded (and, if final, classified) utterance: recorded for the
+    /// CRM, evaluated by the rules, sent with its alerts.
+    async fn on_result(&mut self, mut result: UtteranceResult, end_of_speech: Instant) -> Step {
+        let channel = result.channel as usize;
+        if result.is_final {
+            if let Some(f) = self.last_final.get_mut(channel) {
+                *f = (*f).max(result.seq);
+            }
+        } else {
+            self.interim_running.remove(&channel);
+            if self
+                .last_final
+                .get(channel)
+                .is_some_and(|&f| result.seq <= f)
+            {
+                return Step::Go; // its final already went out
+            }
+        }
+        if let Some(t) = result.timings.as_mut() {
+            t.end_of_speech_to_emit_ms = ms(end_of_speech.elapsed());
+            record(&self.engine.metrics, result.is_final, t);
+        }
+        self.summary.add(&result);
+        // Masked once, for the CRM event and the rules, whether or not a CRM
+        // is configured.
+        let masked = result
+            .is_final
+            .then(|| self.engine.masker.mask(&result.transcript));
+        if let (Some(c), Some(m)) = (&self.engine.connector, &masked) {
+            // Persisted before the client sees it (the acknowledgement).
+            if let Err(e) = c
+                .record_masked_utterance(&self.spec.context, &result, m)
+                .await
+            {
+                tracing::error!(call_id = %self.spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
+            }
+        }
+        let alerts = match masked {
+            Some(m) => self.rules.on_final(&self.engine, &result, m.text).await,
+            None => Vec::new(),
+        };
+        if self.send(StreamingResponse::Result(result)).await == Step::Stop {
+            return self.client_gone();
+        }
+        for a in alerts {
+            if self.send(StreamingResponse::RuleAlert(a)).await == Step::Stop {
+                return self.client_gone();
+            }
+        }
+        Step::Go
+    }
+
+    /// The audio ended and every utterance is done: the end-of-call rules,
+    /// the summary (recorded for the CRM, then sent).
+    async fn finish(self) {
+        for e in self.early.into_iter().flatten() {
+            e.cancel();
+        }
+        let mut rules = self.rules;
+        for a in rules.on_end(&self.engine).await {
+            let msg = StreamCallResponse {
+                streaming_response: Some(StreamingResponse::RuleAlert(a)),
+            };
+            if self.out.send(Ok(msg)).await.is_err() {
+                return;
+            }
+        }
+        let built = self.summary.build(self.duration_ms);
+        if let Some(c) = &self.engine.connector {
+            if let Err(e) = c
+                .record_summary(&self.spec.context, &built, self.disposition.as_ref())
+                .await
+            {
+                tracing::error!(call_id = %self.spec.call_id, error = %e, "Call summary not recorded for the CRM");
+            }
+        }
+        let msg = StreamCallResponse {
+            streaming_response: Some(StreamingResponse::Summary(built)),
+        };
+        if self.out.send(Ok(msg)).await.is_ok() {
+            self.engine.metrics.calls_completed.increment(1);
+        }
+    }
+
+    /// Sends one response; [`Step::Stop`] when the client is gone.
+    async fn send(&self, r: StreamingResponse) -> Step {
+        let msg = StreamCallResponse {
+            streaming_response: Some(r),
+        };
+        if self.out.send(Ok(msg)).await.is_ok() {
+            Step::Go
+        } else {
+            Step::Stop
+        }
+    }
+
+    /// The client went away: nothing more to send.
+    fn client_gone(&self) -> Step {
+        self.engine.metrics.calls_cancelled.increment(1);
+        Step::Stop
+    }
+
+    /// The front-end thread went away (shutdown): the call ends UNAVAILABLE.
+    async fn front_end_gone(&self) -> Step {
+        let _ = self
+            .out
+            .send(Err(CallError::Unavailable(
+                "audio front end shut down".into(),
+            )))
+            .await;
+        Step::Stop
     }
 }
 

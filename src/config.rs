@@ -184,12 +184,45 @@ impl Default for AudioConfig {
     }
 }
 
+/// `asr.model`: a ggml file, or `"auto"` to pick from `asr.auto_candidates`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum WhisperChoice {
+    Auto,
+    File(PathBuf),
+}
+
+impl From<String> for WhisperChoice {
+    fn from(s: String) -> Self {
+        if s.eq_ignore_ascii_case("auto") {
+            Self::Auto
+        } else {
+            Self::File(s.into())
+        }
+    }
+}
+
+impl From<&str> for WhisperChoice {
+    fn from(s: &str) -> Self {
+        Self::from(s.to_string())
+    }
+}
+
+impl std::fmt::Display for WhisperChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AsrConfig {
     /// ggml Whisper model file, or "auto": the first of `auto_candidates`
     /// that exists, real Whisper models before synthetic-speech ones.
-    pub model: String,
+    pub model: WhisperChoice,
     /// Models tried in order when `model = "auto"` (a synthetic-speech model
     /// is only taken when no real one is installed).
     pub auto_candidates: Vec<PathBuf>,
@@ -288,7 +321,7 @@ pub struct AsrConfig {
 impl Default for AsrConfig {
     fn default() -> Self {
         Self {
-            model: "auto".into(),
+            model: WhisperChoice::Auto,
             auto_candidates: vec![
                 PathBuf::from(".runtime/models/ggml-base.bin"),
                 PathBuf::from(".runtime/models/ggml-base-q8_0.bin"),
@@ -737,6 +770,18 @@ mod tests {
         assert_eq!(cfg.asr.workers, 5);
         assert_eq!(cfg.audio.vad, VadKind::Earshot);
         assert_eq!(cfg.server.listen, "0.0.0.0:1234");
+        assert_eq!(cfg.asr.model, WhisperChoice::Auto, "the default");
+        let file = |v: &str| {
+            Config::load_with_env(None, env(&[("CALLSENSE__ASR__MODEL", v)]))
+                .unwrap()
+                .asr
+                .model
+        };
+        assert_eq!(file("AUTO"), WhisperChoice::Auto);
+        assert_eq!(
+            file("/m/ggml-base.bin"),
+            WhisperChoice::File("/m/ggml-base.bin".into())
+        );
     }
 
     #[test]

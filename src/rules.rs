@@ -129,13 +129,54 @@ pub enum Action {
     /// Raise a `RuleAlert` on the call's stream for the agent desktop.
     Alert {
         message: String,
-        #[serde(default = "default_severity")]
-        severity: String,
+        #[serde(default)]
+        severity: Severity,
     },
 }
 
-fn default_severity() -> String {
-    "info".into()
+/// How urgent an alert is, for the agent desktop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Severity {
+    #[default]
+    Info,
+    Warning,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl TryFrom<String> for Severity {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "info" => Self::Info,
+            "warning" => Self::Warning,
+            "high" => Self::High,
+            "critical" => Self::Critical,
+            _ => {
+                return Err(format!(
+                    "alert severity {s:?} must be info, warning, high or critical"
+                ))
+            }
+        })
+    }
+}
+
+impl From<Severity> for String {
+    fn from(s: Severity) -> Self {
+        s.as_str().into()
+    }
 }
 
 impl Action {
@@ -158,15 +199,7 @@ impl Action {
                 }
                 Ok(())
             }
-            Self::Alert { message, severity } => {
-                nonempty("alert message", message)?;
-                if !["info", "warning", "high", "critical"].contains(&severity.as_str()) {
-                    return Err(format!(
-                        "alert severity {severity:?} must be info, warning, high or critical"
-                    ));
-                }
-                Ok(())
-            }
+            Self::Alert { message, .. } => nonempty("alert message", message),
         }
     }
 }

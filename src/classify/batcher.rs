@@ -40,7 +40,8 @@ pub struct Classified {
 struct Request {
     text: String,
     enqueued: Instant,
-    reply: oneshot::Sender<Result<Classified, String>>,
+    /// The batch's error, if it failed, goes to every text in it.
+    reply: oneshot::Sender<Result<Classified, ModelError>>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -132,7 +133,7 @@ impl Batcher {
             .map_err(|_| ClassifyError::ShutDown)?;
         rx.await
             .map_err(|_| ClassifyError::ShutDown)?
-            .map_err(|e| ClassifyError::Model(ModelError::Inference(e)))
+            .map_err(ClassifyError::Model)
     }
 }
 
@@ -179,9 +180,8 @@ fn run(mut model: TextModel, rx: &Receiver<Request>, max_batch: usize, max_wait:
                 }
             }
             Err(e) => {
-                let msg = e.to_string();
                 for r in batch.drain(..) {
-                    let _ = r.reply.send(Err(msg.clone()));
+                    let _ = r.reply.send(Err(e.clone()));
                 }
             }
         }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use tokenizers::Tokenizer;
 
 /// Why a model could not be loaded or run.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ModelError {
     #[error("model directory {dir}: cannot read {file}: {reason}")]
     Read {

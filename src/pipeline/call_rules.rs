@@ -215,7 +215,7 @@ impl CallRules {
                         rule: f.rule.clone(),
                         seq,
                         message: message.clone(),
-                        severity: severity.clone(),
+                        severity: severity.as_str().into(),
                         actions: summary.clone(),
                     });
                 }

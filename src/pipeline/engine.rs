@@ -19,7 +19,7 @@ use crate::audio::vad::{self, VadError};
 use crate::audio::FrontendPool;
 use crate::classify::runtime::{self, RuntimeError};
 use crate::classify::{Batcher, Classifiers, ModelError, TextModel};
-use crate::config::Config;
+use crate::config::{Config, WhisperChoice};
 use crate::telemetry::Telemetry;
 
 /// Why the engine could not start.
@@ -89,8 +89,8 @@ pub struct Engine {
 /// # Errors
 /// [`EngineError::NoWhisperModel`] when "auto" finds nothing.
 pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
-    if config.asr.model != "auto" {
-        return Ok(PathBuf::from(&config.asr.model));
+    if let WhisperChoice::File(path) = &config.asr.model {
+        return Ok(path.clone());
     }
     let candidates = &config.asr.auto_candidates;
     let installed = |synthetic: bool| {

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callsense::connect::{CallContext, ConnectConfig, Connector, Role};
+use callsense::connect::{CallIdentity, ConnectConfig, Connector, Mode};
 use callsense::testkit::salesforce::{datetime_ms, DoubleConfig, ObjectSchema, SalesforceDouble};
 use callsense::testkit::webhook::WebhookReceiver;
 
@@ -174,7 +174,7 @@ async fn run(a: Args) {
     config.validate().unwrap();
     let connector = Connector::start(
         &config,
-        Role::Engine,
+        Mode::Engine,
         &callsense::telemetry::Telemetry::default(),
     )
     .await
@@ -210,7 +210,7 @@ async fn run(a: Args) {
         let (seconds, interval) = (a.seconds, a.interval_ms);
         tasks.push(tokio::spawn(async move {
             let id = format!("bench-{call}");
-            let ctx = CallContext {
+            let ctx = CallIdentity {
                 call_id: id.clone(),
                 tenant: "bench".into(),
                 customer_id: format!("cust-{call}"),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::audio::{EndpointParams, FrontendSetup};
 use crate::config::{Config, MAX_VOCABULARY_CHARS};
-use crate::connect::CallContext;
+use crate::connect::CallIdentity;
 use crate::pipeline::CallSpec;
 use crate::proto::{AudioEncoding, SpeakerRole};
 
@@ -180,7 +180,7 @@ impl NewCall {
         Ok(ValidCall {
             spec: CallSpec {
                 call_id: self.call_id.clone(),
-                context: CallContext {
+                identity: CallIdentity {
                     call_id: self.call_id.clone(),
                     tenant: self.tenant.clone(),
                     customer_id: self.customer_id.clone(),
@@ -352,9 +352,9 @@ mod tests {
             v.spec.roles,
             vec![SpeakerRole::Agent, SpeakerRole::RoleUnknown]
         );
-        assert_eq!(v.spec.context.tenant, "acme");
+        assert_eq!(v.spec.identity.tenant, "acme");
         assert_eq!(
-            v.spec.context.callback_url.as_deref(),
+            v.spec.identity.callback_url.as_deref(),
             Some("https://hooks.example/x")
         );
         assert_eq!(

@@ -49,19 +49,19 @@ where
         view_role,
         ..
     } = call;
-    let customer = match &engine.context {
+    let customer = match &engine.customer_context {
         Some(svc) => {
-            let lookup = svc.lookup(&spec.context.customer_id, &caller_number).await;
+            let lookup = svc.lookup(&spec.identity.customer_id, &caller_number).await;
             if let Some(p) = &lookup.profile {
                 spec.customer = p.to_json();
             }
-            Some(svc.view(&spec.context.customer_id, &lookup, &view_role))
+            Some(svc.view(&spec.identity.customer_id, &lookup, &view_role))
         }
         None => None,
     };
     let accepted = accepted(engine, &spec.call_id, customer);
     engine.metrics.calls_started.increment(1);
-    tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %spec.context.tenant, "Call accepted");
+    tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %spec.identity.tenant, "Call accepted");
     let (tx, rx) = mpsc::channel(limits.response_buffer);
     let checked = inbound.map(move |item| item.and_then(|i| checks.check(i)));
     let task_engine = Arc::clone(engine);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::Config;
-use crate::connect::{broker, Connector, Role};
+use crate::connect::{broker, Connector, Mode};
 
 #[derive(Debug, clap::Args)]
 pub struct ConnectorArgs {
@@ -23,7 +23,7 @@ pub async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     )?;
     let connector = Connector::start(
         &config.connect,
-        Role::Relay,
+        Mode::Relay,
         &crate::telemetry::Telemetry::default(),
     )
     .await?

@@ -36,18 +36,18 @@ impl From<Encoding> for AudioEncoding {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Role {
+pub enum RoleArg {
     Agent,
     Customer,
     Unknown,
 }
 
-impl From<Role> for SpeakerRole {
-    fn from(r: Role) -> Self {
+impl From<RoleArg> for SpeakerRole {
+    fn from(r: RoleArg) -> Self {
         match r {
-            Role::Agent => SpeakerRole::Agent,
-            Role::Customer => SpeakerRole::Customer,
-            Role::Unknown => SpeakerRole::RoleUnknown,
+            RoleArg::Agent => SpeakerRole::Agent,
+            RoleArg::Customer => SpeakerRole::Customer,
+            RoleArg::Unknown => SpeakerRole::RoleUnknown,
         }
     }
 }
@@ -75,9 +75,9 @@ pub struct StreamArgs {
     /// Milliseconds of audio per request.
     #[arg(long, default_value_t = 20)]
     pub chunk_ms: u32,
-    /// Role per channel, in channel order (default: agent,customer for stereo; unknown for mono).
+    /// RoleArg per channel, in channel order (default: agent,customer for stereo; unknown for mono).
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub roles: Vec<Role>,
+    pub roles: Vec<RoleArg>,
     /// Call id (default: a new UUID).
     #[arg(long)]
     pub call_id: Option<String>,

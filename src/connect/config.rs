@@ -32,7 +32,7 @@ pub struct ConnectConfig {
     /// Rules that turn facts into CRM actions and agent alerts.
     pub rules: crate::rules::RulesConfig,
     /// The customer's CRM profile on call start.
-    pub context: super::context::ContextConfig,
+    pub context: super::customer::ContextConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use super::broker::{BrokerError, Publisher};
 use super::config::ConnectConfig;
-use super::event::{now_ms, CallContext, Event, EventKind};
+use super::event::{now_ms, CallIdentity, Event, EventKind};
 use super::mapping::Part;
 use super::metrics::ConnectMetrics;
 use super::outbox::{NewDelivery, Outbox, OutboxError};
@@ -47,9 +47,9 @@ pub enum RecordError {
     Broker(#[from] BrokerError),
 }
 
-/// What this process does with events.
+/// What this process does with events (not a speaker's role).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum Mode {
     /// The engine: record events (to the broker if one is configured, else
     /// to the local outbox and its sinks).
     Engine,
@@ -59,7 +59,7 @@ pub enum Role {
 }
 
 /// Which event kinds a sink takes, and whether each has batch fields.
-struct Route {
+struct SinkRoute {
     sink: String,
     kinds: HashMap<EventKind, bool>,
     batch_interval_ms: u64,
@@ -70,7 +70,7 @@ pub struct Connector {
     publisher: Option<Publisher>,
     masker: Masker,
     persist_unmasked: bool,
-    routes: Vec<Route>,
+    routes: Vec<SinkRoute>,
     pub metrics: Arc<ConnectMetrics>,
     stop: watch::Sender<bool>,
     workers: parking_lot::Mutex<Option<JoinSet<()>>>,
@@ -86,11 +86,11 @@ impl Connector {
     /// cannot be built.
     pub async fn start(
         config: &ConnectConfig,
-        role: Role,
+        mode: Mode,
         telemetry: &Telemetry,
     ) -> Result<Option<Arc<Self>>, ConnectError> {
         let (stop, _) = watch::channel(false);
-        if role == Role::Engine {
+        if mode == Mode::Engine {
             if let Some(b) = &config.broker {
                 let publisher = Publisher::connect(b).await?;
                 tracing::info!(url = %b.url, stream = %b.stream, "Events go to NATS JetStream; `callsense connector` delivers them");
@@ -107,7 +107,7 @@ impl Connector {
             }
         }
         if config.sinks.is_empty() {
-            if role == Role::Relay {
+            if mode == Mode::Relay {
                 return Err(ConnectError::Config(
                     "callsense connector needs at least one [[connect.sinks]] entry".into(),
                 ));
@@ -135,7 +135,7 @@ impl Connector {
             for _ in 0..s.workers {
                 workers.spawn(worker::run(Arc::clone(&setup), stop_rx.clone()));
             }
-            routes.push(Route {
+            routes.push(SinkRoute {
                 sink: s.name.clone(),
                 kinds: s
                     .records
@@ -175,7 +175,7 @@ impl Connector {
     /// The outbox could not persist it; nothing was acknowledged.
     pub async fn record_utterance(
         &self,
-        call: &CallContext,
+        call: &CallIdentity,
         r: &UtteranceResult,
     ) -> Result<(), RecordError> {
         self.record_masked_utterance(call, r, &self.masker.mask(&r.transcript))
@@ -190,7 +190,7 @@ impl Connector {
     /// The outbox could not persist it; nothing was acknowledged.
     pub async fn record_masked_utterance(
         &self,
-        call: &CallContext,
+        call: &CallIdentity,
         r: &UtteranceResult,
         masked: &Masked,
     ) -> Result<(), RecordError> {
@@ -204,7 +204,7 @@ impl Connector {
     /// The outbox could not persist it.
     pub async fn record_summary(
         &self,
-        call: &CallContext,
+        call: &CallIdentity,
         s: &CallSummary,
         disposition: Option<&CallDisposition>,
     ) -> Result<(), RecordError> {

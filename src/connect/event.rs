@@ -43,7 +43,7 @@ impl EventKind {
 
 /// The call an event belongs to, as the platform declared it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallContext {
+pub struct CallIdentity {
     pub call_id: String,
     pub tenant: String,
     pub customer_id: String,
@@ -59,7 +59,7 @@ pub struct Event {
     pub key: String,
     pub kind: EventKind,
     #[serde(flatten)]
-    pub call: CallContext,
+    pub call: CallIdentity,
     /// Unix time the fact became final, in milliseconds.
     pub occurred_at_ms: u64,
     pub data: Value,
@@ -102,7 +102,7 @@ impl Event {
     /// A final utterance. The transcript is masked; `unmasked` keeps the
     /// original beside it (only when the operator allowed it).
     pub fn utterance(
-        call: &CallContext,
+        call: &CallIdentity,
         r: &UtteranceResult,
         masked: &Masked,
         unmasked: bool,
@@ -156,7 +156,7 @@ impl Event {
     /// The end of a call. `customer` facts come from the channels whose role
     /// is CUSTOMER (else every channel).
     pub fn call_summary(
-        call: &CallContext,
+        call: &CallIdentity,
         s: &CallSummary,
         disposition: Option<&CallDisposition>,
     ) -> Self {

@@ -318,14 +318,14 @@ pub fn rfc3339_utc(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::event::{CallContext, EventKind};
+    use crate::connect::event::{CallIdentity, EventKind};
     use serde_json::json;
 
     fn event() -> Event {
         Event {
             key: "c1:3:utterance".into(),
             kind: EventKind::Utterance,
-            call: CallContext {
+            call: CallIdentity {
                 call_id: "c1".into(),
                 tenant: "acme".into(),
                 customer_id: "cust-9".into(),

@@ -13,7 +13,7 @@
 pub mod broker;
 pub mod config;
 pub mod connector;
-pub mod context;
+pub mod customer;
 pub mod event;
 pub mod mapping;
 pub mod metrics;
@@ -24,5 +24,5 @@ pub mod sinks;
 pub mod worker;
 
 pub use config::ConnectConfig;
-pub use connector::{ConnectError, Connector, RecordError, Role};
-pub use event::{CallContext, Event, EventKind};
+pub use connector::{ConnectError, Connector, Mode, RecordError};
+pub use event::{CallIdentity, Event, EventKind};

@@ -712,7 +712,7 @@ impl Owner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::event::{CallContext, EventKind};
+    use crate::connect::event::{CallIdentity, EventKind};
 
     fn config(dir: &tempfile::TempDir) -> OutboxConfig {
         OutboxConfig {
@@ -722,9 +722,9 @@ mod tests {
     }
 
     fn row(sink: &str, seq: u32, part: Part) -> NewDelivery {
-        let call = CallContext {
+        let call = CallIdentity {
             call_id: "c1".into(),
-            ..CallContext::default()
+            ..CallIdentity::default()
         };
         NewDelivery {
             sink: sink.into(),

@@ -25,7 +25,7 @@ use super::CallError;
 use crate::asr::{AsrError, AsrJob, AsrOutput, TurnAudio};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::{Prediction, Routed};
-use crate::connect::CallContext;
+use crate::connect::CallIdentity;
 use crate::proto::{
     stream_call_response::StreamingResponse, Classification, Intent, IntentScore, Sentiment,
     SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
@@ -38,7 +38,7 @@ use crate::telemetry::ObserveMs;
 pub struct CallSpec {
     pub call_id: String,
     /// Tenant, customer and callback URL, for the CRM connector.
-    pub context: CallContext,
+    pub identity: CallIdentity,
     /// The customer's CRM profile (`{}` when unknown): `customer.*` in rules.
     pub customer: serde_json::Value,
     /// One per channel.
@@ -183,7 +183,7 @@ impl CallLoop {
             )),
             tasks: JoinSet::new(),
             summary: SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone()),
-            rules: CallRules::new(spec.context.clone(), spec.customer.clone()),
+            rules: CallRules::new(spec.identity.clone(), spec.customer.clone()),
             disposition: None,
             last_final: vec![0; channels],
             interim_running: HashSet::new(),
@@ -357,7 +357,7 @@ impl CallLoop {
         if let (Some(c), Some(m)) = (&self.engine.connector, &masked) {
             // Persisted before the client sees it (the acknowledgement).
             if let Err(e) = c
-                .record_masked_utterance(&self.spec.context, &result, m)
+                .record_masked_utterance(&self.spec.identity, &result, m)
                 .await
             {
                 tracing::error!(call_id = %self.spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
@@ -396,7 +396,7 @@ impl CallLoop {
         let built = self.summary.build(self.duration_ms);
         if let Some(c) = &self.engine.connector {
             if let Err(e) = c
-                .record_summary(&self.spec.context, &built, self.disposition.as_ref())
+                .record_summary(&self.spec.identity, &built, self.disposition.as_ref())
                 .await
             {
                 tracing::error!(call_id = %self.spec.call_id, error = %e, "Call summary not recorded for the CRM");

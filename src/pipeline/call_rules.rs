@@ -9,13 +9,13 @@
 use serde_json::{json, Value};
 
 use super::engine::Engine;
-use crate::connect::event::{now_ms, role_str, sentiment_str, CallContext, Event, EventKind};
+use crate::connect::event::{now_ms, role_str, sentiment_str, CallIdentity, Event, EventKind};
 use crate::proto::{RuleAlert, SpeakerRole, UtteranceResult};
 use crate::rules::{Action, CallRuleState, Facts, FiredRule, Trigger};
 
 /// A call's running facts and rule state.
 pub struct CallRules {
-    context: CallContext,
+    context: CallIdentity,
     customer: Value,
     state: CallRuleState,
     utterances: u32,
@@ -33,7 +33,7 @@ pub struct CallRules {
 
 impl CallRules {
     /// `customer`: the CRM profile fetched at call start (`{}` if none).
-    pub fn new(context: CallContext, customer: Value) -> Self {
+    pub fn new(context: CallIdentity, customer: Value) -> Self {
         Self {
             context,
             customer,
@@ -246,7 +246,7 @@ mod tests {
 
     #[test]
     fn backchannels_keep_the_negative_streak_and_the_mean() {
-        let mut c = CallRules::new(CallContext::default(), json!({}));
+        let mut c = CallRules::new(CallIdentity::default(), json!({}));
         c.record(&customer(
             "This is the third time I'm calling.",
             SentimentLabel::Negative,

@@ -66,7 +66,7 @@ pub struct Engine {
     /// The CRM connector; `None` when no sink is configured.
     pub connector: Option<Arc<crate::connect::Connector>>,
     /// Customer lookup on call start (`connect.context`); `None` when not configured.
-    pub context: Option<Arc<crate::connect::context::ContextService>>,
+    pub customer_context: Option<Arc<crate::connect::customer::CustomerContextService>>,
     /// Masks personal data in final transcripts before rules or a CRM see
     /// them (`connect.privacy.masking`), with or without a connector.
     pub masker: crate::pii::Masker,
@@ -232,7 +232,7 @@ impl Engine {
         let asr_workers = asr.workers();
         let connector = crate::connect::Connector::start(
             &config.connect,
-            crate::connect::Role::Engine,
+            crate::connect::Mode::Engine,
             &telemetry,
         )
         .await?;
@@ -246,12 +246,13 @@ impl Engine {
             }
             None => (None, None),
         };
-        let context = crate::connect::context::ContextService::new(&config.connect.context)
-            .map_err(EngineError::Context)?;
+        let customer_context =
+            crate::connect::customer::CustomerContextService::new(&config.connect.context)
+                .map_err(EngineError::Context)?;
         let engine = Arc::new(Self {
             masker: crate::pii::Masker::new(&config.connect.privacy.masking),
             connector,
-            context,
+            customer_context,
             rules,
             rules_watch,
             calls: Arc::new(Semaphore::new(config.server.max_concurrent_calls)),

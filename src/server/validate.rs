@@ -167,7 +167,7 @@ mod tests {
         );
         assert_eq!(v.spec.language, None);
         assert_eq!(
-            v.spec.context.callback_url.as_deref(),
+            v.spec.identity.callback_url.as_deref(),
             Some("https://hooks.example/s")
         );
         assert_eq!(v.view_role, "agent");

@@ -13,7 +13,7 @@ use callsense::connect::sinks::Sink;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callsense::connect::{CallContext, ConnectConfig, Connector, Event, Role};
+use callsense::connect::{CallIdentity, ConnectConfig, Connector, Event, Mode};
 use callsense::proto::{SpeakerRole, UtteranceResult};
 use callsense::telemetry::Telemetry;
 use callsense::testkit::salesforce::{DoubleConfig, Fault, ObjectSchema, SalesforceDouble};
@@ -99,8 +99,8 @@ fn utterance(call_id: &str, seq: u32, text: &str) -> UtteranceResult {
     callsense::testkit::sample_utterance(call_id, seq, text)
 }
 
-fn ctx(call_id: &str) -> CallContext {
-    CallContext {
+fn ctx(call_id: &str) -> CallIdentity {
+    CallIdentity {
         call_id: call_id.into(),
         tenant: "acme".into(),
         customer_id: "cust-1".into(),
@@ -195,7 +195,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
         dir.path(),
         &webhook_sink(&hooks.url("/h"), &[OLD_SECRET, SECRET]),
     );
-    let c = Connector::start(&config, Role::Engine, &Telemetry::default())
+    let c = Connector::start(&config, Mode::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -369,7 +369,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
     }
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &salesforce_sink(&sf.base_url(), 20));
-    let c = Connector::start(&config, Role::Engine, &Telemetry::default())
+    let c = Connector::start(&config, Mode::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -471,7 +471,7 @@ async fn transcripts_are_masked_before_they_are_persisted_or_sent() {
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = connect_config(dir.path(), &webhook_sink(&hooks.url("/h"), &[SECRET]));
-    let c = Connector::start(&config, Role::Engine, &Telemetry::default())
+    let c = Connector::start(&config, Mode::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -712,7 +712,7 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
     let engine_dir = tempfile::tempdir().unwrap();
     let engine_cfg = connect_config(engine_dir.path(), &broker);
-    let engine = Connector::start(&engine_cfg, Role::Engine, &Telemetry::default())
+    let engine = Connector::start(&engine_cfg, Mode::Engine, &Telemetry::default())
         .await
         .unwrap()
         .unwrap();
@@ -748,7 +748,7 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
             &format!("{broker}{}", webhook_sink(&hooks.url("/h"), &[SECRET])),
         );
         let telemetry = Telemetry::default();
-        let c = Connector::start(&cfg, Role::Relay, &telemetry)
+        let c = Connector::start(&cfg, Mode::Relay, &telemetry)
             .await
             .unwrap()
             .unwrap();
@@ -1305,7 +1305,7 @@ transcript = "transcript"
     );
     let c = Connector::start(
         &connect_config(dir.path(), &sink),
-        Role::Engine,
+        Mode::Engine,
         &Telemetry::default(),
     )
     .await

@@ -5,7 +5,7 @@
 //! by `[[connect.sinks]]` and `[connect.context.salesforce]`) and the OAuth
 //! client-credentials session with authenticated requests ([`auth`]). The
 //! upsert sink is `connect::sinks::salesforce`; the lookup is
-//! `connect::context`.
+//! `connect::customer`.
 
 pub mod auth;
 

@@ -209,7 +209,7 @@ enum Source {
 
 type Cached = (Instant, Option<Profile>);
 
-pub struct ContextService {
+pub struct CustomerContextService {
     source: Source,
     config: ContextConfig,
     cache: Mutex<(HashMap<String, Cached>, VecDeque<String>)>,
@@ -264,7 +264,7 @@ impl ProfileFields {
     }
 }
 
-impl ContextService {
+impl CustomerContextService {
     /// `None` when no source is configured.
     ///
     /// # Errors

@@ -154,8 +154,11 @@ struct Shared {
     busy: AtomicUsize,
 }
 
-/// The recogniser pool.
+/// The recogniser pool. Dropping it stops the workers and joins their
+/// threads (a decode in progress finishes first; queued jobs are answered
+/// `ShutDown`).
 pub struct AsrPool {
+    threads: Vec<std::thread::JoinHandle<()>>,
     shared: Arc<Shared>,
     permits: Arc<Semaphore>,
     model: Arc<WhisperModel>,
@@ -190,6 +193,7 @@ impl AsrPool {
             busy: AtomicUsize::new(0),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let mut threads = Vec::with_capacity(workers);
         for i in 0..workers {
             let (m, s, o, tx) = (
                 Arc::clone(&model),
@@ -197,7 +201,7 @@ impl AsrPool {
                 opts.clone(),
                 ready_tx.clone(),
             );
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name(format!("asr-{i}"))
                 .spawn(move || {
                     let detector = if m.is_multilingual() {
@@ -216,9 +220,11 @@ impl AsrPool {
                     }
                 })
                 .map_err(|e| AsrError::Inference(format!("cannot spawn ASR thread: {e}")))?;
+            threads.push(thread);
         }
         drop(ready_tx);
         let pool = Self {
+            threads,
             shared,
             permits: Arc::new(Semaphore::new(queue_capacity)),
             model,
@@ -343,6 +349,11 @@ impl Drop for AsrPool {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         self.permits.close();
         self.shared.ready.notify_all();
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                tracing::error!("A Whisper worker thread panicked");
+            }
+        }
     }
 }
 

@@ -378,3 +378,23 @@ async fn cancelled_decodes_stop_and_free_their_worker() {
         .transcript
         .is_some());
 }
+
+/// Dropping the pool stops its workers and joins their threads: once the
+/// drop returns, no worker holds the model (or its Whisper states) any more.
+#[test]
+fn dropping_the_pool_joins_its_workers() {
+    use callsense::asr::{AsrPool, DecodeOptions, WhisperModel};
+    let model = WhisperModel::load(Path::new(callsense::asr::SYNTH_MODEL), false).unwrap();
+    let opts = DecodeOptions::for_model(&callsense::config::AsrConfig::default(), &model);
+    let pool = AsrPool::start(std::sync::Arc::clone(&model), 3, 8, true, opts).unwrap();
+    assert!(
+        std::sync::Arc::strong_count(&model) > 3,
+        "each worker holds the model"
+    );
+    drop(pool);
+    assert_eq!(
+        std::sync::Arc::strong_count(&model),
+        1,
+        "a worker thread outlived the pool"
+    );
+}

@@ -34,6 +34,14 @@ fi
 echo "==> Checking formatting and lints (cargo fmt, clippy -D warnings)" >&2
 cargo fmt --all --check
 cargo clippy --release --locked --all-targets -- -D warnings
+# The optional microphone client (feature `mic`, cpal) builds here too; only
+# `cuda` needs what CI machines lack (the CUDA toolkit).
+if ! dpkg -s libasound2-dev >/dev/null 2>&1; then
+  echo "==> Installing ALSA headers for the mic feature (libasound2-dev)" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libasound2-dev >/dev/null
+fi
+cargo clippy --release --locked --features mic --lib --bins -- -D warnings
 echo "==> Checking that the engine binary carries no test code" >&2
 # testkit (CRM doubles, fixtures, WER helpers) is dev-only: only the
 # dev-dependency on the package itself may turn the feature on.

@@ -184,6 +184,12 @@ impl Default for AudioConfig {
     }
 }
 
+/// The project's own whisper-format model, trained on espeak-ng speech
+/// through a telephone channel (models/asr-synth/MODEL_CARD.md). Committed, so
+/// the engine always has a model; a test and demo model: it does not
+/// transcribe real voices.
+pub const SYNTH_MODEL: &str = "models/asr-synth/ggml-callsense-synth-en-q8_0.bin";
+
 /// `asr.model`: a ggml file, or `"auto"` to pick from `asr.auto_candidates`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(from = "String")]
@@ -327,7 +333,7 @@ impl Default for AsrConfig {
                 PathBuf::from(".runtime/models/ggml-base-q8_0.bin"),
                 PathBuf::from(".runtime/models/ggml-base.en.bin"),
                 PathBuf::from(".runtime/models/ggml-tiny.en.bin"),
-                PathBuf::from(crate::asr::SYNTH_MODEL),
+                PathBuf::from(SYNTH_MODEL),
                 PathBuf::from(".runtime/models/ggml-synth-spike-en.bin"),
             ],
             language: "auto".into(),

@@ -23,11 +23,7 @@ use super::script::to_simplified;
 use super::AsrError;
 use crate::config::{AsrConfig, ChineseScript};
 
-/// The project's own whisper-format model, trained on espeak-ng speech
-/// through a telephone channel (models/asr-synth/MODEL_CARD.md). Committed, so
-/// the engine always has a model; a test and demo model: it does not
-/// transcribe real voices.
-pub const SYNTH_MODEL: &str = "models/asr-synth/ggml-callsense-synth-en-q8_0.bin";
+pub use crate::config::SYNTH_MODEL;
 
 /// Whether the ggml file at `path` is a synthetic-speech model (this
 /// project's, or the earlier spike), which real callers must be told about.

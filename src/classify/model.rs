@@ -178,88 +178,17 @@ impl TextModel {
                 spec.max_length
             )));
         }
-        let inputs: Vec<String> = session
-            .inputs()
-            .iter()
-            .map(|i| i.name().to_string())
-            .collect();
-        for required in ["input_ids", "attention_mask"] {
-            if !inputs.iter().any(|i| i == required) {
-                return Err(contract(format!(
-                    "model.onnx has no `{required}` input (inputs: {inputs:?})"
-                )));
-            }
-        }
-        if let Some(extra) = inputs.iter().find(|i| {
-            !matches!(
-                i.as_str(),
-                "input_ids" | "attention_mask" | "token_type_ids"
-            )
-        }) {
-            return Err(contract(format!(
-                "model.onnx has an unsupported input `{extra}`"
-            )));
-        }
+        let inputs = check_inputs(&session).map_err(contract)?;
         let outputs: Vec<String> = session
             .outputs()
             .iter()
             .map(|o| o.name().to_string())
             .collect();
         for h in &spec.heads {
-            if !outputs.contains(&h.output) {
-                return Err(contract(format!(
-                    "head `{}` names output `{}`, not in model.onnx ({outputs:?})",
-                    h.name, h.output
-                )));
-            }
-            if h.labels.is_empty() {
-                return Err(contract(format!("head `{}` has no labels", h.name)));
-            }
-            if !(h.temperature().is_finite() && h.temperature() > 0.0) {
-                return Err(contract(format!(
-                    "head `{}`: temperature {} must be a positive number",
-                    h.name,
-                    h.temperature()
-                )));
-            }
-            if let Some(m) = h.min_confidence {
-                if !(0.0..1.0).contains(&m) {
-                    return Err(contract(format!(
-                        "head `{}`: min_confidence {m} must be in [0, 1)",
-                        h.name
-                    )));
-                }
-                let fallback = h.fallback_label.as_deref().unwrap_or(DEFAULT_FALLBACK);
-                if !h.labels.iter().any(|l| l == fallback) {
-                    return Err(contract(format!(
-                        "head `{}`: fallback label `{fallback}` is not one of its labels",
-                        h.name
-                    )));
-                }
-            }
+            h.check(&outputs).map_err(contract)?;
         }
-        let head = |name: &str| spec.heads.iter().position(|h| h.name == name);
-        let intent_head = head("intent");
-        let sentiment_head = match head("sentiment") {
-            None => None,
-            Some(h) => {
-                let s_labels = &spec.heads[h].labels;
-                if s_labels.len() != 3 {
-                    return Err(contract(format!(
-                        "sentiment head must have 3 labels, has {s_labels:?}"
-                    )));
-                }
-                let mut columns = [0; 3];
-                for (k, want) in SENTIMENT_LABELS.iter().enumerate() {
-                    columns[k] = s_labels.iter().position(|l| l == want).ok_or_else(|| {
-                        contract(format!(
-                            "sentiment head lacks label `{want}` ({s_labels:?})"
-                        ))
-                    })?;
-                }
-                Some((h, columns))
-            }
-        };
+        let intent_head = spec.heads.iter().position(|h| h.name == "intent");
+        let sentiment_head = sentiment_columns(&spec).map_err(contract)?;
         if sentiment_head.is_none() && intent_head.is_none() {
             return Err(contract(
                 "labels.json has neither a `sentiment` nor an `intent` head".into(),
@@ -484,6 +413,91 @@ fn intent_prediction(p: &[f32], head: &HeadSpec) -> IntentPrediction {
         confidence,
         low_confidence,
         top,
+    }
+}
+
+/// The model's input names: `input_ids` and `attention_mask` required,
+/// `token_type_ids` allowed, nothing else.
+fn check_inputs(session: &Session) -> Result<Vec<String>, String> {
+    let inputs: Vec<String> = session
+        .inputs()
+        .iter()
+        .map(|i| i.name().to_string())
+        .collect();
+    for required in ["input_ids", "attention_mask"] {
+        if !inputs.iter().any(|i| i == required) {
+            return Err(format!(
+                "model.onnx has no `{required}` input (inputs: {inputs:?})"
+            ));
+        }
+    }
+    if let Some(extra) = inputs.iter().find(|i| {
+        !matches!(
+            i.as_str(),
+            "input_ids" | "attention_mask" | "token_type_ids"
+        )
+    }) {
+        return Err(format!("model.onnx has an unsupported input `{extra}`"));
+    }
+    Ok(inputs)
+}
+
+/// The `sentiment` head's index and, per [`SENTIMENT_LABELS`] entry, its
+/// column; `None` without a sentiment head.
+fn sentiment_columns(spec: &ModelSpec) -> Result<Option<(usize, [usize; 3])>, String> {
+    let Some(h) = spec.heads.iter().position(|h| h.name == "sentiment") else {
+        return Ok(None);
+    };
+    let labels = &spec.heads[h].labels;
+    if labels.len() != 3 {
+        return Err(format!("sentiment head must have 3 labels, has {labels:?}"));
+    }
+    let mut columns = [0; 3];
+    for (k, want) in SENTIMENT_LABELS.iter().enumerate() {
+        columns[k] = labels
+            .iter()
+            .position(|l| l == want)
+            .ok_or_else(|| format!("sentiment head lacks label `{want}` ({labels:?})"))?;
+    }
+    Ok(Some((h, columns)))
+}
+
+impl HeadSpec {
+    /// Checks the head against the model's `outputs`: its output exists, it
+    /// has labels, a positive temperature, and a fallback among its labels.
+    fn check(&self, outputs: &[String]) -> Result<(), String> {
+        if !outputs.contains(&self.output) {
+            return Err(format!(
+                "head `{}` names output `{}`, not in model.onnx ({outputs:?})",
+                self.name, self.output
+            ));
+        }
+        if self.labels.is_empty() {
+            return Err(format!("head `{}` has no labels", self.name));
+        }
+        if !(self.temperature().is_finite() && self.temperature() > 0.0) {
+            return Err(format!(
+                "head `{}`: temperature {} must be a positive number",
+                self.name,
+                self.temperature()
+            ));
+        }
+        if let Some(m) = self.min_confidence {
+            if !(0.0..1.0).contains(&m) {
+                return Err(format!(
+                    "head `{}`: min_confidence {m} must be in [0, 1)",
+                    self.name
+                ));
+            }
+            let fallback = self.fallback_label.as_deref().unwrap_or(DEFAULT_FALLBACK);
+            if !self.labels.iter().any(|l| l == fallback) {
+                return Err(format!(
+                    "head `{}`: fallback label `{fallback}` is not one of its labels",
+                    self.name
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

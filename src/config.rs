@@ -494,122 +494,10 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
-        let s = &self.server;
-        if s.max_concurrent_calls == 0 {
-            return bad("server.max_concurrent_calls must be ≥ 1");
-        }
-        if s.max_chunk_bytes < 2 || s.max_chunk_bytes > s.max_message_bytes {
-            return bad("server.max_chunk_bytes must be between 2 and server.max_message_bytes");
-        }
-        if s.response_buffer == 0 || s.max_texts_per_request == 0 || s.max_text_bytes == 0 {
-            return bad(
-                "server.response_buffer, max_texts_per_request and max_text_bytes must be ≥ 1",
-            );
-        }
-        if s.tls_cert.is_some() != s.tls_key.is_some() {
-            return bad("server.tls_cert and server.tls_key must be set together");
-        }
-        let a = &self.audio;
-        if !(0.0..=1.0).contains(&a.vad_threshold)
-            || a.vad_hysteresis < 0.0
-            || a.vad_hysteresis > a.vad_threshold
-        {
-            return bad("audio.vad_threshold must be in [0, 1] and audio.vad_hysteresis in [0, vad_threshold]");
-        }
-        if a.vad_watch_refresh_ms > 60_000 {
-            return bad("audio.vad_watch_refresh_ms must be at most 60000 (0: no watcher)");
-        }
-        if a.end_silence_ms < 100 || a.end_silence_ms > 5000 {
-            return bad("audio.end_silence_ms must be in [100, 5000]");
-        }
-        if a.max_utterance_ms < 2000 || a.max_utterance_ms > 30_000 {
-            return bad(
-                "audio.max_utterance_ms must be in [2000, 30000] (Whisper's window is 30 s)",
-            );
-        }
-        if a.min_speech_ms >= a.max_utterance_ms
-            || a.pad_ms > 1000
-            || a.lead_pad_ms.is_some_and(|l| l > 1000)
-        {
-            return bad(
-                "audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms and lead_pad_ms ≤ 1000",
-            );
-        }
-        if a.early_decode_ms >= a.end_silence_ms {
-            return bad(
-                "audio.early_decode_ms must be below audio.end_silence_ms (0 turns it off)",
-            );
-        }
-        if a.frontend_threads == 0 || a.frontend_queue == 0 || a.interim_interval_ms < 200 {
-            return bad(
-                "audio.frontend_threads and frontend_queue must be ≥ 1, interim_interval_ms ≥ 200",
-            );
-        }
-        let r = &self.asr;
-        if r.workers == 0
-            || r.threads_per_worker == 0
-            || r.queue_capacity == 0
-            || r.per_call_queue == 0
-        {
-            return bad(
-                "asr.workers, threads_per_worker, queue_capacity and per_call_queue must be ≥ 1",
-            );
-        }
-        if r.audio_ctx_margin.is_some_and(|m| m > 1500) || r.loop_audio_ctx_margin > 1500 {
-            return bad("asr.audio_ctx_margin and asr.loop_audio_ctx_margin must be 0 to 1500 (Whisper's window)");
-        }
-        if r.context_max_gap_ms.is_some_and(|g| g > 10_000) || r.context_max_ms > 20_000 {
-            return bad("asr.context_max_gap_ms must be at most 10000 and asr.context_max_ms at most 20000 (Whisper's window is 30 s)");
-        }
-        if r.previous_text_max_gap_ms > 60_000 || r.previous_text_max_chars > MAX_VOCABULARY_CHARS {
-            return bad(&format!("asr.previous_text_max_gap_ms must be at most 60000 and asr.previous_text_max_chars at most {MAX_VOCABULARY_CHARS}"));
-        }
-        let vocabulary: usize = r.vocabulary.iter().map(|w| w.chars().count() + 2).sum();
-        if vocabulary > MAX_VOCABULARY_CHARS {
-            return bad(&format!(
-                "asr.vocabulary holds {vocabulary} characters; at most {MAX_VOCABULARY_CHARS} (Whisper reads 224 tokens of prompt)"
-            ));
-        }
-        if r.tokens_per_second <= 0.0 || !(0.0..=1.0).contains(&r.no_speech_threshold) {
-            return bad("asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]");
-        }
-        if r.beam_size == 0 || r.beam_size > MAX_BEAM_SIZE {
-            return bad(&format!(
-                "asr.beam_size must be 1 (greedy) to {MAX_BEAM_SIZE} (beam search), not {}",
-                r.beam_size
-            ));
-        }
-        if r.length_penalty != -1.0 && !(0.0..=2.0).contains(&r.length_penalty) {
-            return bad(&format!(
-                "asr.length_penalty must be -1 (divide by the length) or 0 to 2, not {}",
-                r.length_penalty
-            ));
-        }
-        if !(0.0..=1.0).contains(&r.temperature_fallback)
-            || (r.temperature_fallback > 0.0 && r.temperature_fallback < 0.1)
-        {
-            return bad(&format!(
-                "asr.temperature_fallback must be 0 (off) or a step of 0.1 to 1.0 (at most 10 more decodes), not {}",
-                r.temperature_fallback
-            ));
-        }
-        if !(-10.0..=0.0).contains(&r.fallback_logprob_threshold)
-            || !(0.0..=10.0).contains(&r.fallback_entropy_threshold)
-        {
-            return bad("asr.fallback_logprob_threshold must be in [-10, 0] and asr.fallback_entropy_threshold in [0, 10]");
-        }
-        let c = &self.classifier;
-        if c.model_dirs.is_empty() || c.model_dirs.len() > MAX_CLASSIFIER_MODELS {
-            return bad(&format!(
-                "classifier.model_dirs must name 1 to {MAX_CLASSIFIER_MODELS} model directories"
-            ));
-        }
-        if c.max_batch == 0 || c.queue_capacity == 0 || c.threads == 0 || c.max_wait_ms > 1000 {
-            return bad(
-                "classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000",
-            );
-        }
+        self.server.validate().map_err(ConfigError::Invalid)?;
+        self.audio.validate().map_err(ConfigError::Invalid)?;
+        self.asr.validate().map_err(ConfigError::Invalid)?;
+        self.classifier.validate().map_err(ConfigError::Invalid)?;
         self.connect.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
@@ -652,6 +540,172 @@ pub fn check_http_url(value: &str) -> Result<(), String> {
         return Err("the URL has no host".into());
     }
     Ok(())
+}
+
+impl ServerConfig {
+    /// Checks this section's limits.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_concurrent_calls == 0 {
+            return Err("server.max_concurrent_calls must be ≥ 1".into());
+        }
+        if self.max_chunk_bytes < 2 || self.max_chunk_bytes > self.max_message_bytes {
+            return Err(
+                "server.max_chunk_bytes must be between 2 and server.max_message_bytes".into(),
+            );
+        }
+        if self.response_buffer == 0 || self.max_texts_per_request == 0 || self.max_text_bytes == 0
+        {
+            return Err(
+                "server.response_buffer, max_texts_per_request and max_text_bytes must be ≥ 1"
+                    .into(),
+            );
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("server.tls_cert and server.tls_key must be set together".into());
+        }
+        Ok(())
+    }
+}
+
+impl AudioConfig {
+    /// Checks this section's limits.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.vad_threshold)
+            || self.vad_hysteresis < 0.0
+            || self.vad_hysteresis > self.vad_threshold
+        {
+            return Err("audio.vad_threshold must be in [0, 1] and audio.vad_hysteresis in [0, vad_threshold]".into());
+        }
+        if self.vad_watch_refresh_ms > 60_000 {
+            return Err("audio.vad_watch_refresh_ms must be at most 60000 (0: no watcher)".into());
+        }
+        if self.end_silence_ms < 100 || self.end_silence_ms > 5000 {
+            return Err("audio.end_silence_ms must be in [100, 5000]".into());
+        }
+        if self.max_utterance_ms < 2000 || self.max_utterance_ms > 30_000 {
+            return Err(
+                "audio.max_utterance_ms must be in [2000, 30000] (Whisper's window is 30 s)".into(),
+            );
+        }
+        if self.min_speech_ms >= self.max_utterance_ms
+            || self.pad_ms > 1000
+            || self.lead_pad_ms.is_some_and(|l| l > 1000)
+        {
+            return Err(
+                "audio.min_speech_ms must be below max_utterance_ms, and audio.pad_ms and lead_pad_ms ≤ 1000".into());
+        }
+        if self.early_decode_ms >= self.end_silence_ms {
+            return Err(
+                "audio.early_decode_ms must be below audio.end_silence_ms (0 turns it off)".into(),
+            );
+        }
+        if self.frontend_threads == 0 || self.frontend_queue == 0 || self.interim_interval_ms < 200
+        {
+            return Err(
+                "audio.frontend_threads and frontend_queue must be ≥ 1, interim_interval_ms ≥ 200"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl AsrConfig {
+    /// Checks this section's limits.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.workers == 0
+            || self.threads_per_worker == 0
+            || self.queue_capacity == 0
+            || self.per_call_queue == 0
+        {
+            return Err(
+                "asr.workers, threads_per_worker, queue_capacity and per_call_queue must be ≥ 1"
+                    .into(),
+            );
+        }
+        if self.audio_ctx_margin.is_some_and(|m| m > 1500) || self.loop_audio_ctx_margin > 1500 {
+            return Err("asr.audio_ctx_margin and asr.loop_audio_ctx_margin must be 0 to 1500 (Whisper's window)".into());
+        }
+        if self.context_max_gap_ms.is_some_and(|g| g > 10_000) || self.context_max_ms > 20_000 {
+            return Err("asr.context_max_gap_ms must be at most 10000 and asr.context_max_ms at most 20000 (Whisper's window is 30 s)".into());
+        }
+        if self.previous_text_max_gap_ms > 60_000
+            || self.previous_text_max_chars > MAX_VOCABULARY_CHARS
+        {
+            return Err(format!("asr.previous_text_max_gap_ms must be at most 60000 and asr.previous_text_max_chars at most {MAX_VOCABULARY_CHARS}"));
+        }
+        let vocabulary: usize = self.vocabulary.iter().map(|w| w.chars().count() + 2).sum();
+        if vocabulary > MAX_VOCABULARY_CHARS {
+            return Err(format!(
+                "asr.vocabulary holds {vocabulary} characters; at most {MAX_VOCABULARY_CHARS} (Whisper reads 224 tokens of prompt)"
+            ));
+        }
+        if self.tokens_per_second <= 0.0 || !(0.0..=1.0).contains(&self.no_speech_threshold) {
+            return Err(
+                "asr.tokens_per_second must be > 0 and asr.no_speech_threshold in [0, 1]".into(),
+            );
+        }
+        if self.beam_size == 0 || self.beam_size > MAX_BEAM_SIZE {
+            return Err(format!(
+                "asr.beam_size must be 1 (greedy) to {MAX_BEAM_SIZE} (beam search), not {}",
+                self.beam_size
+            ));
+        }
+        if self.length_penalty != -1.0 && !(0.0..=2.0).contains(&self.length_penalty) {
+            return Err(format!(
+                "asr.length_penalty must be -1 (divide by the length) or 0 to 2, not {}",
+                self.length_penalty
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.temperature_fallback)
+            || (self.temperature_fallback > 0.0 && self.temperature_fallback < 0.1)
+        {
+            return Err(format!(
+                "asr.temperature_fallback must be 0 (off) or a step of 0.1 to 1.0 (at most 10 more decodes), not {}",
+                self.temperature_fallback
+            ));
+        }
+        if !(-10.0..=0.0).contains(&self.fallback_logprob_threshold)
+            || !(0.0..=10.0).contains(&self.fallback_entropy_threshold)
+        {
+            return Err("asr.fallback_logprob_threshold must be in [-10, 0] and asr.fallback_entropy_threshold in [0, 10]".into());
+        }
+        Ok(())
+    }
+}
+
+impl ClassifierConfig {
+    /// Checks this section's limits.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.model_dirs.is_empty() || self.model_dirs.len() > MAX_CLASSIFIER_MODELS {
+            return Err(format!(
+                "classifier.model_dirs must name 1 to {MAX_CLASSIFIER_MODELS} model directories"
+            ));
+        }
+        if self.max_batch == 0
+            || self.queue_capacity == 0
+            || self.threads == 0
+            || self.max_wait_ms > 1000
+        {
+            return Err(
+                "classifier.max_batch, queue_capacity and threads must be ≥ 1, max_wait_ms ≤ 1000"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 use bytes::Bytes;
 
 use super::ValidCall;
-use crate::pipeline::call::Inbound;
 use crate::pipeline::CallError;
+use crate::pipeline::Inbound;
 use crate::proto::{AudioEncoding, CallDisposition};
 
 /// Most tags on a disposition, and the longest tag in bytes.

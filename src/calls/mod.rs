@@ -16,7 +16,7 @@ mod inbound;
 mod new_call;
 mod start;
 
-pub use crate::pipeline::call::Inbound;
+pub use crate::pipeline::Inbound;
 pub use inbound::InboundChecks;
 pub use new_call::{
     parse_language, Field, FieldError, NewCall, ValidCall, MAX_CALLER_NUMBER, MAX_CHANNELS,

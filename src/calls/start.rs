@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{InboundChecks, ValidCall};
-use crate::pipeline::call::Inbound;
+use crate::pipeline::Inbound;
 use crate::pipeline::{run_call, CallError, CallOutput, Engine};
 use crate::proto::{CallAccepted, ClassifierModel};
 

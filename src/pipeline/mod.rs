@@ -1,16 +1,20 @@
-//! One call end to end: the loaded [`Engine`], the call loop in [`call`],
-//! the decoder's context per channel in [`prompt`] (text) and [`turns`]
-//! (audio), and the end-of-call [`summary`].
+//! One call end to end: the loaded [`Engine`], the call loop (`call`), the
+//! decoder's context per channel (`prompt` for text, `turns` for audio),
+//! rules inside a call (`call_rules`) and the end-of-call summary
+//! (`summary`). The modules are private; what other stages use is
+//! re-exported here.
 
-pub mod call;
-pub mod call_rules;
-pub mod engine;
-pub mod metrics;
-pub mod prompt;
-pub mod summary;
-pub mod turns;
+mod call;
+mod call_rules;
+mod engine;
+mod metrics;
+mod prompt;
+mod summary;
+mod turns;
 
-pub use call::{classification_proto, prediction_to_proto, run_call, CallOutput, CallSpec};
+pub use call::{
+    classification_proto, prediction_to_proto, run_call, CallOutput, CallSpec, Inbound,
+};
 pub use engine::{load_classifiers, resolve_whisper_model, Engine, EngineError, EngineStats};
 pub use metrics::Metrics;
 

@@ -5,8 +5,8 @@
 //! are), graceful shutdown with a grace period. `serve` takes the shutdown
 //! signal as a future so tests can drive it.
 
-pub mod service;
-pub mod validate;
+mod service;
+mod validate;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};

@@ -203,34 +203,18 @@ impl Endpointer {
     }
 
     fn step(&mut self, frame: &[f32], out: &mut Vec<Segment>) -> Result<(), VadError> {
-        let f = self.frame as u64;
-        let loud = rms_dbfs(frame) >= self.p.energy_floor_dbfs;
-        let prob = if loud {
-            self.vad.probability(frame)?
-        } else {
-            0.0
-        };
+        let prob = self.speech_probability(frame)?;
         self.buf.extend_from_slice(frame);
         let frame_start = self.pos;
-        self.pos += f;
+        self.pos += self.frame as u64;
         let now = self.pos;
-
-        if prob >= self.p.continue_threshold {
-            self.quiet = 0;
-        } else {
-            self.quiet += f;
-            if self.p.vad_reset.is_some_and(|r| self.quiet >= r) {
-                self.vad.reset();
-                self.quiet = 0;
-            }
-        }
-        match &mut self.state {
+        match self.state {
             State::Silence => {
                 if prob >= self.p.threshold {
                     self.state = State::Speech {
                         start: frame_start,
                         last_speech_end: now,
-                        speech_samples: f,
+                        speech_samples: self.frame as u64,
                         silence_run: 0,
                         pause_start: None,
                         best_pause: None,
@@ -241,90 +225,133 @@ impl Endpointer {
                     self.trim_to(now.saturating_sub(self.p.lead_pad));
                 }
             }
-            State::Speech {
-                start,
-                last_speech_end,
-                speech_samples,
-                silence_run,
-                pause_start,
-                best_pause,
-                last_interim,
-                early_sent,
-            } => {
-                if prob >= self.p.continue_threshold {
-                    *last_speech_end = now;
-                    *silence_run = 0;
-                    *early_sent = false;
-                } else {
-                    *silence_run += f;
-                }
-                if prob >= self.p.threshold {
-                    *speech_samples += f;
-                    *pause_start = None;
-                } else {
-                    let run = (*pause_start.get_or_insert(frame_start), now);
-                    let second_half = (run.0 + run.1) / 2 > *start + self.p.max_utterance / 2;
-                    if second_half && best_pause.is_none_or(|(a, b)| run.1 - run.0 >= b - a) {
-                        *best_pause = Some(run);
-                    }
-                }
-                let (s, lse, sp, sil, pause, pause_now) = (
-                    *start,
-                    *last_speech_end,
-                    *speech_samples,
-                    *silence_run,
-                    *best_pause,
-                    *pause_start,
-                );
-                if sil >= self.p.end_silence {
-                    self.emit(s, lse, sp, out);
-                    self.state = State::Silence;
-                    self.trim_to(now.saturating_sub(self.p.lead_pad));
-                } else if now - s >= self.p.max_utterance {
-                    // Split a monologue in the middle of the longest pause in its
-                    // second half, each part padded only with that pause's audio
-                    // (not the other part's speech); with no pause, hard here.
-                    let (cut, to, from) = match pause {
-                        Some((a, b)) => {
-                            let cut = (a + b) / 2;
-                            (
-                                cut,
-                                (cut + self.p.pad).min(b),
-                                cut.saturating_sub(self.p.pad).max(a),
-                            )
-                        }
-                        None => (now, now, now.saturating_sub(self.p.pad)),
-                    };
-                    self.emit_to(s, cut, to, sp, out);
-                    self.state = State::Speech {
-                        start: cut,
-                        last_speech_end: now,
-                        speech_samples: now - cut,
-                        silence_run: 0,
-                        pause_start: pause_now.map(|p| p.max(cut)),
-                        best_pause: None,
-                        last_interim: cut,
-                        early_sent: false,
-                    };
-                    self.trim_to(from);
-                } else if self.p.early.is_some_and(|e| sil >= e.max(self.p.pad))
-                    && !*early_sent
-                    && sp >= self.p.min_speech
-                    && lse > s
-                {
-                    *early_sent = true;
-                    let mut seg = self.snapshot(s, lse, lse + self.p.pad, now, false);
-                    seg.early = true;
-                    out.push(seg);
-                } else if let Some(every) = self.p.interim_interval {
-                    if now - *last_interim >= every && sp >= self.p.min_speech {
-                        *last_interim = now;
-                        out.push(self.snapshot(s, lse, lse + self.p.pad, now, false));
-                    }
-                }
-            }
+            State::Speech { .. } => self.speech_frame(prob, frame_start, now, out),
         }
         Ok(())
+    }
+
+    /// The frame's speech probability (0 below the energy floor, without
+    /// running the VAD), and the VAD's reset after `vad_reset` of quiet.
+    fn speech_probability(&mut self, frame: &[f32]) -> Result<f32, VadError> {
+        let loud = rms_dbfs(frame) >= self.p.energy_floor_dbfs;
+        let prob = if loud {
+            self.vad.probability(frame)?
+        } else {
+            0.0
+        };
+        if prob >= self.p.continue_threshold {
+            self.quiet = 0;
+        } else {
+            self.quiet += self.frame as u64;
+            if self.p.vad_reset.is_some_and(|r| self.quiet >= r) {
+                self.vad.reset();
+                self.quiet = 0;
+            }
+        }
+        Ok(prob)
+    }
+
+    /// One frame inside an utterance: updates its counters, then ends it
+    /// (enough silence), splits it (too long), or sends an early or interim
+    /// snapshot.
+    fn speech_frame(&mut self, prob: f32, frame_start: u64, now: u64, out: &mut Vec<Segment>) {
+        let f = self.frame as u64;
+        let State::Speech {
+            start,
+            last_speech_end,
+            speech_samples,
+            silence_run,
+            pause_start,
+            best_pause,
+            last_interim,
+            early_sent,
+        } = &mut self.state
+        else {
+            return;
+        };
+        if prob >= self.p.continue_threshold {
+            *last_speech_end = now;
+            *silence_run = 0;
+            *early_sent = false;
+        } else {
+            *silence_run += f;
+        }
+        if prob >= self.p.threshold {
+            *speech_samples += f;
+            *pause_start = None;
+        } else {
+            let run = (*pause_start.get_or_insert(frame_start), now);
+            let second_half = (run.0 + run.1) / 2 > *start + self.p.max_utterance / 2;
+            if second_half && best_pause.is_none_or(|(a, b)| run.1 - run.0 >= b - a) {
+                *best_pause = Some(run);
+            }
+        }
+        let (s, lse, sp, sil, pause, pause_now) = (
+            *start,
+            *last_speech_end,
+            *speech_samples,
+            *silence_run,
+            *best_pause,
+            *pause_start,
+        );
+        if sil >= self.p.end_silence {
+            self.emit(s, lse, sp, out);
+            self.state = State::Silence;
+            self.trim_to(now.saturating_sub(self.p.lead_pad));
+        } else if now - s >= self.p.max_utterance {
+            self.split_monologue(s, sp, pause, pause_now, now, out);
+        } else if self.p.early.is_some_and(|e| sil >= e.max(self.p.pad))
+            && !*early_sent
+            && sp >= self.p.min_speech
+            && lse > s
+        {
+            *early_sent = true;
+            let mut seg = self.snapshot(s, lse, lse + self.p.pad, now, false);
+            seg.early = true;
+            out.push(seg);
+        } else if let Some(every) = self.p.interim_interval {
+            if now - *last_interim >= every && sp >= self.p.min_speech {
+                *last_interim = now;
+                out.push(self.snapshot(s, lse, lse + self.p.pad, now, false));
+            }
+        }
+    }
+
+    /// Splits a monologue at `max_utterance` in the middle of the longest
+    /// pause in its second half, each part padded only with that pause's
+    /// audio (not the other part's speech); with no pause, hard at `now`.
+    fn split_monologue(
+        &mut self,
+        start: u64,
+        speech_samples: u64,
+        pause: Option<(u64, u64)>,
+        pause_now: Option<u64>,
+        now: u64,
+        out: &mut Vec<Segment>,
+    ) {
+        let (cut, to, from) = match pause {
+            Some((a, b)) => {
+                let cut = (a + b) / 2;
+                (
+                    cut,
+                    (cut + self.p.pad).min(b),
+                    cut.saturating_sub(self.p.pad).max(a),
+                )
+            }
+            None => (now, now, now.saturating_sub(self.p.pad)),
+        };
+        self.emit_to(start, cut, to, speech_samples, out);
+        self.state = State::Speech {
+            start: cut,
+            last_speech_end: now,
+            speech_samples: now - cut,
+            silence_run: 0,
+            pause_start: pause_now.map(|p| p.max(cut)),
+            best_pause: None,
+            last_interim: cut,
+            early_sent: false,
+        };
+        self.trim_to(from);
     }
 
     fn emit(&mut self, start: u64, end: u64, speech_samples: u64, out: &mut Vec<Segment>) {

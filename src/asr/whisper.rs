@@ -111,7 +111,7 @@ impl WhisperModel {
         let tiny = hparams.is_some_and(Hparams::is_tiny);
         // A synthetic model has no OpenAI shape, so no alignment-head preset.
         let preset = hparams.and_then(|h| h.dtw_preset());
-        let synthetic = hparams.is_some_and(|h| h.dtw_preset().is_none());
+        let synthetic = hparams.is_some() && preset.is_none();
         let dtw = preset.is_some();
         if let Some(model_preset) = preset {
             params.dtw_parameters(DtwParameters {

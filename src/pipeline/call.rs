@@ -349,11 +349,11 @@ impl CallLoop {
             record(&self.engine.metrics, result.is_final, t);
         }
         self.summary.add(&result);
-        // Masked once, for the CRM event and the rules, whether or not a CRM
-        // is configured.
-        let masked = result
-            .is_final
-            .then(|| self.engine.masker.mask(&result.transcript));
+        // Masked once, for the CRM event and the rules (whether or not a CRM
+        // is configured); with neither, nothing reads it.
+        let wanted = self.engine.connector.is_some() || self.engine.rules.is_some();
+        let masked =
+            (result.is_final && wanted).then(|| self.engine.masker.mask(&result.transcript));
         if let (Some(c), Some(m)) = (&self.engine.connector, &masked) {
             // Persisted before the client sees it (the acknowledgement).
             if let Err(e) = c
@@ -363,9 +363,12 @@ impl CallLoop {
                 tracing::error!(call_id = %self.spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
             }
         }
-        let alerts = match masked {
-            Some(m) => self.rules.on_final(&self.engine, &result, m.text).await,
-            None => Vec::new(),
+        let alerts = if result.is_final {
+            // Without rules or a CRM nothing was masked, and nothing reads it.
+            let transcript = masked.map(|m| m.text).unwrap_or_default();
+            self.rules.on_final(&self.engine, &result, transcript).await
+        } else {
+            Vec::new()
         };
         if self.send(StreamingResponse::Result(result)).await == Step::Stop {
             return self.client_gone();

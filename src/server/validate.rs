@@ -123,7 +123,9 @@ pub fn inbound(req: StreamCallRequest) -> Result<Inbound, CallError> {
 /// is a cancel; anything else (a message that does not decode, one over
 /// `server.max_message_bytes`) is the client's to fix.
 pub fn inbound_error(s: &tonic::Status) -> CallError {
-    let transport = s.message().starts_with("h2 protocol error");
+    // tonic attaches the underlying error (h2, hyper, I/O) to a transport
+    // failure; a message that does not decode carries none.
+    let transport = std::error::Error::source(s).is_some();
     if s.code() == tonic::Code::Cancelled || transport {
         CallError::Cancelled
     } else {
@@ -317,12 +319,11 @@ mod tests {
             inbound_error(&tonic::Status::cancelled("gone")),
             CallError::Cancelled
         );
-        assert_eq!(
-            inbound_error(&tonic::Status::internal(
-                "h2 protocol error: stream no longer needed"
-            )),
-            CallError::Cancelled
-        );
+        let mut reset = tonic::Status::internal("h2 protocol error: connection reset");
+        reset.set_source(std::sync::Arc::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+        assert_eq!(inbound_error(&reset), CallError::Cancelled);
         let e = inbound_error(&tonic::Status::internal(
             "failed to decode Protobuf message: invalid wire type",
         ));

@@ -217,11 +217,12 @@ pub fn metric(telemetry: &callsense::telemetry::Telemetry, series: &str) -> u64 
     let text = telemetry.render();
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .map_or(0, |v| {
+        .map(|v| {
             v.trim()
                 .parse::<f64>()
                 .unwrap_or_else(|_| panic!("{series}: {v}")) as u64
         })
+        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
 }
 
 /// The `CallAccepted` that opens a call's responses.

@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use callsense::audio::codec::Decoder;
-use callsense::audio::endpoint::EndpointParams;
-use callsense::audio::file::AudioClip;
-use callsense::audio::frontend::{CallFrontend, FrontendSetup};
-use callsense::audio::resample::StreamResampler;
-use callsense::audio::vad::{EarshotVad, SileroModel, VoiceDetector};
+use callsense::audio::AudioClip;
+use callsense::audio::Decoder;
+use callsense::audio::EndpointParams;
+use callsense::audio::StreamResampler;
+use callsense::audio::{CallFrontend, FrontendSetup};
+use callsense::audio::{EarshotVad, SileroModel, VoiceDetector};
 use callsense::config::AudioConfig;
 use callsense::proto::AudioEncoding;
 

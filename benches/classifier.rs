@@ -206,7 +206,8 @@ fn batcher(c: &mut Criterion) {
         cfg.max_batch,
         Duration::from_millis(cfg.max_wait_ms),
         cfg.queue_capacity,
-    );
+    )
+    .expect("classifier thread");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

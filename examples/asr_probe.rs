@@ -18,11 +18,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use callsense::asr::whisper::{transcribe, LanguageDetector};
+use callsense::asr::{transcribe, LanguageDetector};
 use callsense::asr::{AsrInput, DecodeOptions, WhisperModel};
-use callsense::audio::codec::{linear_to_ulaw, ulaw_to_linear};
-use callsense::audio::file::AudioClip;
-use callsense::audio::resample::resample_offline;
+use callsense::audio::resample_offline;
+use callsense::audio::AudioClip;
+use callsense::audio::{linear_to_ulaw, ulaw_to_linear};
 use callsense::config::Config;
 use callsense::testkit::word_errors;
 
@@ -86,7 +86,7 @@ fn main() -> Result<()> {
                 detector.as_mut(),
                 AsrInput {
                     audio: &input,
-                    language: Some(lang),
+                    language: callsense::language::LanguageHint::parse(lang)?.fixed(),
                     ..AsrInput::default()
                 },
                 &opts,

@@ -27,12 +27,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
-use callsense::audio::codec::{linear_to_ulaw, ulaw_to_linear};
-use callsense::audio::endpoint::{EndpointParams, Endpointer};
-use callsense::audio::file::AudioClip;
-use callsense::audio::resample::resample_offline;
-use callsense::audio::vad::{EarshotVad, SileroModel, VadError, VoiceDetector};
+use callsense::audio::resample_offline;
+use callsense::audio::AudioClip;
 use callsense::audio::TARGET_RATE;
+use callsense::audio::{linear_to_ulaw, ulaw_to_linear};
+use callsense::audio::{EarshotVad, SileroModel, VadError, VoiceDetector};
+use callsense::audio::{EndpointParams, Endpointer};
 use callsense::config::AudioConfig;
 use callsense::testkit::{self, Fixture, Region};
 

@@ -13,10 +13,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use callsense::audio::codec::linear_to_ulaw;
-use callsense::audio::endpoint::EndpointParams;
-use callsense::audio::file::AudioClip;
-use callsense::audio::frontend::{CallFrontend, FrontendSetup};
+use callsense::audio::linear_to_ulaw;
+use callsense::audio::AudioClip;
+use callsense::audio::EndpointParams;
+use callsense::audio::{CallFrontend, FrontendSetup};
 use callsense::config::Config;
 use callsense::proto::AudioEncoding;
 
@@ -25,7 +25,7 @@ fn main() -> Result<()> {
     let a = &config.audio;
     let env = callsense::classify::runtime::init(config.classifier.ort_library.as_deref())?;
     // the engine's own detectors (Silero, watched as configured)
-    let make = callsense::audio::vad::factory(&env, a)?;
+    let make = callsense::audio::vad_factory(&env, a)?;
     for path in std::env::args().skip(1) {
         let clip = AudioClip::read(Path::new(&path))?;
         let n = clip.channels.len();

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::language::{Language, LanguageHint};
+
 /// Prefix of environment overrides; sections and keys are separated by `__`.
 pub const ENV_PREFIX: &str = "CALLSENSE__";
 /// Most classifier model directories loaded at once (one thread each).
@@ -27,6 +29,8 @@ pub struct Config {
     pub classifier: ClassifierConfig,
     /// CRM connector: outbox, privacy, sinks.
     pub connect: crate::connect::ConnectConfig,
+    /// Telephony listeners (Twilio Media Streams, …); none by default.
+    pub ingress: crate::ingress::IngressConfig,
 }
 
 #[derive(Clone, Deserialize)]
@@ -233,12 +237,12 @@ pub struct AsrConfig {
     /// is only taken when no real one is installed).
     pub auto_candidates: Vec<PathBuf>,
     /// Default language ("en", "zh", … or "auto") when the call gives no hint.
-    pub language: String,
+    pub language: LanguageHint,
     /// Languages "auto" may detect (ISO 639-1 codes, e.g. ["en", "zh"]):
     /// a telephone line's noise can look like a language no caller speaks.
     /// Empty (default): any language Whisper knows. Multilingual models only;
     /// detection looks at each utterance's first 4 s.
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     /// Whisper states, each on its own thread.
     pub workers: usize,
     /// Threads per Whisper state.
@@ -336,7 +340,7 @@ impl Default for AsrConfig {
                 PathBuf::from(SYNTH_MODEL),
                 PathBuf::from(".runtime/models/ggml-synth-spike-en.bin"),
             ],
-            language: "auto".into(),
+            language: LanguageHint::Auto,
             languages: Vec::new(),
             workers: 2,
             threads_per_worker: 1,
@@ -499,6 +503,7 @@ impl Config {
         self.asr.validate().map_err(ConfigError::Invalid)?;
         self.classifier.validate().map_err(ConfigError::Invalid)?;
         self.connect.validate().map_err(ConfigError::Invalid)?;
+        self.ingress.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

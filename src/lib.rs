@@ -15,9 +15,11 @@
 //!   admission, the CRM customer lookup, the tracked call task.
 //! - [`server`]: the gRPC service (`callsense.v1`), a thin translator onto
 //!   [`calls`], with health and reflection.
+//! - [`ingress`]: the telephony front doors (Twilio Media Streams), each
+//!   another thin translator onto [`calls`], served beside gRPC.
 //!
 //! [`config`] holds the one typed configuration tree ([`secret`] its secret
-//! values); [`telemetry`] the metrics registry; [`models`] fetches and
+//! values, [`language`] the languages it and a call may name); [`telemetry`] the metrics registry; [`models`] fetches and
 //! verifies model files.
 
 pub mod asr;
@@ -27,6 +29,8 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod connect;
+pub mod ingress;
+pub mod language;
 pub mod models;
 pub mod pii;
 pub mod pipeline;

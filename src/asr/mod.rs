@@ -5,15 +5,17 @@
 //! calls; `repetition` catches Whisper's loops; `script` writes Mandarin in
 //! simplified characters. Nothing here runs on the async runtime.
 
-pub mod pool;
-pub mod repetition;
-pub mod script;
-pub mod whisper;
+mod pool;
+pub(crate) mod repetition;
+mod script;
+pub(crate) mod whisper;
 
 pub use pool::{AsrJob, AsrOutput, AsrPool, TurnAudio};
+pub use repetition::find_loop;
+pub use script::to_simplified;
 pub use whisper::{
-    is_synthetic_speech_model, AsrInput, Context, DecodeOptions, Transcript, WhisperModel,
-    SYNTH_MODEL,
+    is_synthetic_speech_model, transcribe, AsrInput, Context, DecodeOptions, LanguageDetector,
+    Transcript, WhisperModel, SYNTH_MODEL,
 };
 
 use std::path::PathBuf;

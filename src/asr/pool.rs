@@ -23,6 +23,7 @@ use super::whisper::{
     transcribe, AsrInput, Context, DecodeOptions, LanguageDetector, Transcript, WhisperModel,
 };
 use super::AsrError;
+use crate::language::Language;
 
 /// One utterance to transcribe.
 #[derive(Debug)]
@@ -34,8 +35,8 @@ pub struct AsrJob {
     /// their turn (see [`AsrInput::context`]). Used only when no other
     /// call's final waits for a worker.
     pub context: Option<TurnAudio>,
-    /// Language hint; `None` or "auto" detects it (multilingual models only).
-    pub language: Option<String>,
+    /// `None` detects it (multilingual models only).
+    pub language: Option<Language>,
     /// Interim snapshots run only when no final utterance waits.
     pub interim: bool,
     /// The call's vocabulary as preceding text for the decoder (see
@@ -423,7 +424,7 @@ fn run_worker(
                     audio: &c.audio,
                     silence: c.silence,
                 }),
-                language: job.language.as_deref(),
+                language: job.language,
                 prompt: job.prompt.as_deref(),
                 cancel: job.cancel.as_deref(),
             };

@@ -174,7 +174,8 @@ pub fn collapse_loops(text: &str) -> String {
 }
 
 /// Comparable units (words, or CJK characters) in `text`.
-pub fn unit_count(text: &str) -> usize {
+#[cfg(test)]
+fn unit_count(text: &str) -> usize {
     units(text).len()
 }
 

@@ -22,6 +22,7 @@ use super::repetition::{collapse_loops, find_loop};
 use super::script::to_simplified;
 use super::AsrError;
 use crate::config::{AsrConfig, ChineseScript};
+use crate::language::Language;
 
 pub use crate::config::SYNTH_MODEL;
 
@@ -278,20 +279,13 @@ impl LanguageDetector {
     ///
     /// # Errors
     /// Not multilingual, an unknown code, or whisper.cpp failed.
-    pub fn new(model: &WhisperModel, allowed: &[String]) -> Result<Self, AsrError> {
+    pub fn new(model: &WhisperModel, allowed: &[Language]) -> Result<Self, AsrError> {
         if !model.multilingual {
             return Err(AsrError::Inference(
                 "language detection needs a multilingual model".into(),
             ));
         }
-        let allowed = allowed
-            .iter()
-            .map(|code| {
-                whisper_rs::get_lang_id(code).ok_or_else(|| {
-                    AsrError::Inference(format!("asr.languages: Whisper has no language {code:?}"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let allowed: Vec<i32> = allowed.iter().map(|l| l.id()).collect();
         let mut state = model.new_state()?;
         // whisper_full stores its audio_ctx in the state before it decodes
         // anything, and language detection encodes with the state's window.
@@ -324,7 +318,7 @@ impl LanguageDetector {
     ///
     /// # Errors
     /// whisper.cpp failed.
-    pub fn detect(&mut self, audio: &[f32], threads: usize) -> Result<&'static str, AsrError> {
+    pub fn detect(&mut self, audio: &[f32], threads: usize) -> Result<Language, AsrError> {
         let err = |e: whisper_rs::WhisperError| AsrError::Inference(e.to_string());
         self.state.pcm_to_mel(audio, threads).map_err(err)?;
         let (best, probs) = self.state.lang_detect(0, threads).map_err(err)?;
@@ -340,7 +334,7 @@ impl LanguageDetector {
                 })
                 .unwrap_or(&best)
         };
-        Ok(whisper_rs::get_lang_str(id).unwrap_or("en"))
+        Ok(Language::from_id(id).unwrap_or(Language::english()))
     }
 }
 
@@ -373,7 +367,7 @@ pub struct DecodeOptions {
     /// Write Mandarin in simplified characters.
     pub simplified_chinese: bool,
     /// Languages detection may choose (empty: any).
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
 }
 
 impl DecodeOptions {
@@ -480,8 +474,8 @@ pub struct AsrInput<'a> {
     /// turn the endpointer cut at a pause: decoded in front of `audio` so
     /// Whisper hears the sentence, and only the words after it are kept.
     pub context: Option<Context<'a>>,
-    /// Language hint; `None` or "auto" detects it.
-    pub language: Option<&'a str>,
+    /// `None` detects it (multilingual models; English-only ones hear English).
+    pub language: Option<Language>,
     /// Words the call expects, as preceding text.
     pub prompt: Option<&'a str>,
     /// Set while the decode runs when its result is no longer wanted (an
@@ -582,9 +576,9 @@ fn transcribe_once(
     };
     let lang = match (input.language, detector) {
         _ if !model.multilingual => "en",
-        (None | Some("") | Some("auto"), Some(d)) => d.detect(samples, opts.threads)?,
-        (None | Some("") | Some("auto"), None) => "auto",
-        (Some(l), _) => l,
+        (None, Some(d)) => d.detect(samples, opts.threads)?.code(),
+        (None, None) => "auto",
+        (Some(l), _) => l.code(),
     };
     let budget = opts.max_tokens(audio.len());
     let decode = |state: &mut WhisperState, margin: usize| {

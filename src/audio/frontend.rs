@@ -6,7 +6,7 @@
 
 use super::codec::{CodecError, Decoder};
 use super::endpoint::{EndpointParams, Endpointer, Segment};
-use super::resample::{ResampleError, StreamResampler, TARGET_RATE};
+use super::resample::{ResampleError, StreamResampler};
 use super::vad::{VadError, VoiceDetector};
 use crate::proto::AudioEncoding;
 
@@ -145,9 +145,4 @@ impl CallFrontend {
             });
         }
     }
-}
-
-/// Samples at 16 kHz → milliseconds.
-pub fn samples_to_ms(samples: u64) -> u64 {
-    samples * 1000 / TARGET_RATE as u64
 }

@@ -5,16 +5,23 @@
 //! `frontend` chains them for one call; `pool` runs calls on dedicated
 //! threads. `file` reads audio files for the CLI and tests.
 
-pub mod codec;
-pub mod endpoint;
-pub mod file;
-pub mod frontend;
-pub mod pool;
-pub mod resample;
-pub mod vad;
+mod codec;
+mod endpoint;
+mod file;
+mod frontend;
+mod pool;
+mod resample;
+mod vad;
 
-pub use endpoint::{EndpointParams, Segment, DEFAULT_LEAD_PAD_MS};
+pub use codec::{
+    alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, CodecError, Decoder,
+};
+pub use endpoint::{rms_dbfs, EndpointParams, Endpointer, Segment, DEFAULT_LEAD_PAD_MS};
+pub use file::{AudioClip, FileError};
 pub use frontend::{CallFrontend, FrontendError, FrontendSetup, Utterance};
-pub use pool::{FrontendEvent, FrontendHandle, FrontendPool};
-pub use resample::TARGET_RATE;
-pub use vad::VadFactory;
+pub use pool::{FrontendEvent, FrontendHandle, FrontendPool, PoolClosed};
+pub use resample::{resample_offline, ResampleError, StreamResampler, TARGET_RATE};
+pub use vad::{
+    factory as vad_factory, EarshotVad, SileroModel, SileroVad, VadError, VadFactory,
+    VoiceDetector, WatchedVad,
+};

@@ -8,7 +8,9 @@
 //! thread holds up to `MAX_HELD_EVENTS` events and retries every
 //! `HELD_RETRY` (also after the call's audio has ended) instead of blocking
 //! the other calls. A call whose handle or event receiver is gone is dropped
-//! by the thread, so a vanished client leaks nothing.
+//! by the thread, so a vanished client leaks nothing. Dropping the pool
+//! stops its threads and joins them (calls still held are dropped, so their
+//! event channels close).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -55,6 +57,8 @@ enum Msg {
     Close {
         id: u64,
     },
+    /// The pool is dropped: drop every call and exit.
+    Shutdown,
 }
 
 struct Worker {
@@ -62,31 +66,35 @@ struct Worker {
     calls: Arc<AtomicUsize>,
 }
 
-/// The front-end thread pool.
+/// The front-end thread pool. Dropping it stops and joins its threads.
 pub struct FrontendPool {
     workers: Vec<Worker>,
+    threads: Vec<std::thread::JoinHandle<()>>,
     next_id: AtomicU64,
 }
 
 impl FrontendPool {
     /// Starts `threads` threads with queues of `queue` messages each.
-    pub fn start(threads: usize, queue: usize, vad: VadFactory) -> Arc<Self> {
-        let workers = (0..threads)
-            .map(|i| {
-                let (tx, rx) = mpsc::channel(queue);
-                let calls = Arc::new(AtomicUsize::new(0));
-                let (c, v) = (Arc::clone(&calls), Arc::clone(&vad));
-                std::thread::Builder::new()
-                    .name(format!("frontend-{i}"))
-                    .spawn(move || run_worker(rx, c, v))
-                    .expect("spawn front-end thread");
-                Worker { tx, calls }
-            })
-            .collect();
-        Arc::new(Self {
-            workers,
+    ///
+    /// # Errors
+    /// The OS refused a thread (those already started are stopped).
+    pub fn start(threads: usize, queue: usize, vad: VadFactory) -> std::io::Result<Arc<Self>> {
+        let mut pool = Self {
+            workers: Vec::with_capacity(threads),
+            threads: Vec::with_capacity(threads),
             next_id: AtomicU64::new(1),
-        })
+        };
+        for i in 0..threads {
+            let (tx, rx) = mpsc::channel(queue);
+            let calls = Arc::new(AtomicUsize::new(0));
+            let (c, v) = (Arc::clone(&calls), Arc::clone(&vad));
+            let thread = std::thread::Builder::new()
+                .name(format!("frontend-{i}"))
+                .spawn(move || run_worker(rx, c, v))?;
+            pool.workers.push(Worker { tx, calls });
+            pool.threads.push(thread);
+        }
+        Ok(Arc::new(pool))
     }
 
     /// Calls currently held by front-end threads.
@@ -126,6 +134,25 @@ impl FrontendPool {
             },
             rx,
         ))
+    }
+}
+
+impl Drop for FrontendPool {
+    fn drop(&mut self) {
+        for w in self.workers.drain(..) {
+            // A full queue means the thread is awake and will reach the
+            // message; closing our sender alone would not end it while call
+            // handles hold theirs.
+            if let Err(mpsc::error::TrySendError::Full(msg)) = w.tx.try_send(Msg::Shutdown) {
+                let tx = w.tx.clone();
+                std::thread::spawn(move || {
+                    let _ = tx.blocking_send(msg);
+                });
+            }
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -240,14 +267,17 @@ fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFacto
                 None => break,
             }
         };
-        if let Some(msg) = msg {
-            handle(msg, &mut calls, &mut draining, &mut out, &vad);
+        match msg {
+            Some(Msg::Shutdown) => break,
+            Some(msg) => handle(msg, &mut calls, &mut draining, &mut out, &vad),
+            None => {}
         }
         // Retry held events; drop calls whose receiver is gone or hopelessly behind.
         calls.retain(|_, c| c.flush() && !c.events.is_closed());
         draining.retain_mut(|c| c.flush() && !c.held.is_empty());
         load.store(calls.len() + draining.len(), Ordering::Relaxed);
     }
+    load.store(0, Ordering::Relaxed);
 }
 
 fn handle(
@@ -307,6 +337,7 @@ fn handle(
         Msg::Close { id } => {
             calls.remove(&id);
         }
+        Msg::Shutdown => {} // run_worker exits before handing it here
     }
 }
 
@@ -360,7 +391,8 @@ mod tests {
             1,
             16,
             Arc::new(|| Box::new(Loudness) as Box<dyn VoiceDetector>),
-        );
+        )
+        .unwrap();
         let setup = FrontendSetup {
             encoding: AudioEncoding::Linear16,
             sample_rate_hz: 16_000,
@@ -410,5 +442,32 @@ mod tests {
             assert!(Instant::now() < deadline, "call state not released");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn dropping_the_pool_joins_its_threads_and_closes_open_calls() {
+        let vad: VadFactory = Arc::new(|| Box::new(Loudness) as Box<dyn VoiceDetector>);
+        let pool = FrontendPool::start(2, 4, Arc::clone(&vad)).unwrap();
+        assert_eq!(
+            Arc::strong_count(&vad),
+            3,
+            "each thread holds the VAD factory"
+        );
+        let setup = FrontendSetup {
+            encoding: AudioEncoding::Linear16,
+            sample_rate_hz: 16_000,
+            channels: 1,
+            endpoint: EndpointParams::from_config(&AudioConfig::default(), false),
+        };
+        // A call still open (its handle holds a sender) must not keep a
+        // thread alive: the drop returns once both threads have exited.
+        let (handle, mut events) = pool.open(setup, 4).await.unwrap();
+        handle.audio(vec![0u8; 3200].into()).await.unwrap();
+        tokio::task::spawn_blocking(move || drop(pool))
+            .await
+            .unwrap();
+        assert_eq!(Arc::strong_count(&vad), 1, "a thread outlived the pool");
+        assert!(handle.audio(vec![0u8; 320].into()).await.is_err());
+        assert!(events.recv().await.is_none(), "the call's events close");
     }
 }

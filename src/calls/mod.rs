@@ -19,7 +19,7 @@ mod start;
 pub use crate::pipeline::Inbound;
 pub use inbound::InboundChecks;
 pub use new_call::{
-    parse_language, Field, FieldError, NewCall, ValidCall, MAX_CALLER_NUMBER, MAX_CHANNELS,
-    MAX_ID_LEN, MAX_VOCABULARY_ENTRY, RATES_HZ,
+    Field, FieldError, NewCall, ValidCall, MAX_CALLER_NUMBER, MAX_CHANNELS, MAX_ID_LEN,
+    MAX_VOCABULARY_ENTRY, RATES_HZ,
 };
 pub use start::{start, StartedCall};

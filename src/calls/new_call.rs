@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::audio::{EndpointParams, FrontendSetup};
 use crate::config::{Config, MAX_VOCABULARY_CHARS};
 use crate::connect::CallIdentity;
+use crate::language::LanguageHint;
 use crate::pipeline::CallSpec;
 use crate::proto::{AudioEncoding, SpeakerRole};
 
@@ -165,9 +166,10 @@ impl NewCall {
         }
         let mut roles = self.roles.clone();
         roles.resize(self.channels, SpeakerRole::RoleUnknown);
-        let language = parse_language(&self.language_code)
-            .map_err(|p| FieldError::new(Field::Language, p))?
-            .or_else(|| parse_language(&cfg.asr.language).ok().flatten());
+        let language = LanguageHint::parse(&self.language_code)
+            .map_err(|e| FieldError::new(Field::Language, e.to_string()))?
+            .fixed()
+            .or(cfg.asr.language.fixed());
         let prompt = vocabulary_prompt(&cfg.asr.vocabulary, &self.vocabulary)?;
         let width = if encoding == AudioEncoding::Linear16 {
             2
@@ -290,28 +292,6 @@ fn vocabulary_prompt(server: &[String], call: &[String]) -> Result<Option<Arc<st
         ));
     }
     Ok(Some(Arc::from(prompt)))
-}
-
-/// "" / "auto" → `None`; "en-US" → `Some("en")`.
-///
-/// # Errors
-/// Not a language Whisper knows (the message reads after the field's name).
-pub fn parse_language(code: &str) -> Result<Option<String>, String> {
-    let code = code.trim();
-    if code.is_empty() || code.eq_ignore_ascii_case("auto") {
-        return Ok(None);
-    }
-    let primary = code
-        .split(['-', '_'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if whisper_rs::get_lang_id(&primary).is_none() {
-        return Err(format!(
-            "\"{code}\" is not a language the recogniser knows (e.g. \"en\", \"zh\", or \"auto\")"
-        ));
-    }
-    Ok(Some(primary))
 }
 
 impl fmt::Display for Field {
@@ -492,10 +472,18 @@ mod tests {
     }
 
     #[test]
-    fn language_codes() {
-        assert_eq!(parse_language("en-US").unwrap().as_deref(), Some("en"));
-        assert_eq!(parse_language("zh_CN").unwrap().as_deref(), Some("zh"));
-        assert_eq!(parse_language("AUTO").unwrap(), None);
-        assert!(parse_language("xx").is_err());
+    fn a_calls_language_wins_over_the_configured_default() {
+        let lang = |code: &str, default: &str| {
+            let mut cfg = Config::default();
+            cfg.asr.language = LanguageHint::parse(default).unwrap();
+            let mut c = call();
+            c.language_code = code.into();
+            c.validate(&cfg).unwrap().spec.language.map(|l| l.code())
+        };
+        assert_eq!(lang("en-US", "zh"), Some("en"));
+        assert_eq!(lang("", "zh"), Some("zh"));
+        assert_eq!(lang("auto", "zh"), Some("zh"), "auto defers to the server");
+        assert_eq!(lang("", "auto"), None);
+        assert_eq!(lang("zh_CN", "auto"), Some("zh"));
     }
 }

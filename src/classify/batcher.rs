@@ -45,10 +45,11 @@ struct Request {
     _permit: OwnedSemaphorePermit,
 }
 
-/// Handle to the batching thread; cheap to clone.
+/// Handle to the batching thread; cheap to clone. When the last clone is
+/// dropped the thread answers what is queued, exits and is joined.
 #[derive(Clone)]
 pub struct Batcher {
-    tx: SyncSender<Request>,
+    thread: Arc<Thread>,
     permits: Arc<Semaphore>,
     capacity: usize,
     model_id: Arc<str>,
@@ -57,21 +58,31 @@ pub struct Batcher {
 
 impl Batcher {
     /// Starts the batching thread, which owns `model`.
-    pub fn start(model: TextModel, max_batch: usize, max_wait: Duration, capacity: usize) -> Self {
+    ///
+    /// # Errors
+    /// The OS refused the thread.
+    pub fn start(
+        model: TextModel,
+        max_batch: usize,
+        max_wait: Duration,
+        capacity: usize,
+    ) -> std::io::Result<Self> {
         let model_id: Arc<str> = model.model_id().into();
         let languages: Arc<[String]> = model.spec().languages.clone().into();
         let (tx, rx) = sync_channel(capacity);
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("classifier".into())
-            .spawn(move || run(model, &rx, max_batch.max(1), max_wait))
-            .expect("spawn classifier thread");
-        Self {
-            tx,
+            .spawn(move || run(model, &rx, max_batch.max(1), max_wait))?;
+        Ok(Self {
+            thread: Arc::new(Thread {
+                tx: Some(tx),
+                handle: Some(handle),
+            }),
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
             model_id,
             languages,
-        }
+        })
     }
 
     pub fn model_id(&self) -> &str {
@@ -123,7 +134,10 @@ impl Batcher {
     ) -> Result<Classified, ClassifyError> {
         let (reply, rx) = oneshot::channel();
         // Never blocks: the channel holds as many requests as there are permits.
-        self.tx
+        self.thread
+            .tx
+            .as_ref()
+            .ok_or(ClassifyError::ShutDown)?
             .try_send(Request {
                 text,
                 enqueued: Instant::now(),
@@ -134,6 +148,23 @@ impl Batcher {
         rx.await
             .map_err(|_| ClassifyError::ShutDown)?
             .map_err(ClassifyError::Model)
+    }
+}
+
+/// The batching thread and the one sender that keeps it running.
+struct Thread {
+    tx: Option<SyncSender<Request>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        drop(self.tx.take()); // the thread's recv() ends once the queue is empty
+        if let Some(h) = self.handle.take() {
+            if h.join().is_err() {
+                tracing::error!("The classifier thread panicked");
+            }
+        }
     }
 }
 

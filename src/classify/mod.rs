@@ -6,16 +6,19 @@
 //! `router` picks the model for each text by language; `weight` says how
 //! much a turn's sentiment counts in call-level figures (back-channels none).
 
-pub mod batcher;
-pub mod eval;
-pub mod model;
-pub mod router;
+mod batcher;
+pub(crate) mod eval;
+mod model;
+mod router;
 pub mod runtime;
-pub mod weight;
+pub(crate) mod weight;
 
 pub use batcher::{Batcher, Classified, ClassifyError};
 pub use model::{
     IntentPrediction, ModelError, ModelSpec, Prediction, SentimentPrediction, TextModel,
     SENTIMENT_LABELS,
 };
-pub use router::{Classifiers, Route, Routed};
+pub use router::{
+    primary_language, route_among, Classifiers, ModelSet, Route, Routed, ScriptMix, CLEAR_SHARE,
+    MIXED_SHARE,
+};

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-use crate::classify::router::{ModelSet, Route};
 use crate::classify::runtime;
+use crate::classify::{ModelSet, Route};
 use crate::classify::{Prediction, TextModel};
 
 /// Which classifier to run offline, and how (shared by `analyze-text` and `eval`).

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::stream::{connect, requests_for_clip, send_paced, Encoding};
-use crate::audio::file::AudioClip;
+use crate::audio::AudioClip;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{AudioEncoding, CallConfig, SpeakerRole};
 

@@ -65,7 +65,7 @@ impl Default for ContextConfig {
             views: [(
                 "agent".to_string(),
                 View {
-                    mask: vec!["phone".into()],
+                    mask: vec![ProfileField::Phone],
                     hide: vec![],
                 },
             )]
@@ -78,10 +78,44 @@ impl Default for ContextConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct View {
-    /// Shown partly hidden (phone: 138****5678).
-    pub mask: Vec<String>,
+    /// Shown partly hidden (only `phone` has a partial form: 138****5678).
+    pub mask: Vec<ProfileField>,
     /// Not shown at all.
-    pub hide: Vec<String>,
+    pub hide: Vec<ProfileField>,
+}
+
+impl View {
+    fn shows(&self, f: ProfileField) -> bool {
+        !self.hide.contains(&f)
+    }
+}
+
+/// The profile facts a view can mask or hide (`CustomerContext` fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileField {
+    Phone,
+    Tier,
+    LifetimeValue,
+    AvgOrderValue,
+    RecentOrders,
+    OpenTickets,
+    RiskTags,
+}
+
+impl ProfileField {
+    /// As the config spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Tier => "tier",
+            Self::LifetimeValue => "lifetime_value",
+            Self::AvgOrderValue => "avg_order_value",
+            Self::RecentOrders => "recent_orders",
+            Self::OpenTickets => "open_tickets",
+            Self::RiskTags => "risk_tags",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +194,14 @@ impl ContextConfig {
         if let Some(h) = &self.http {
             if !h.url.contains("{customer_id}") {
                 return Err("connect.context.http.url must contain {customer_id}".into());
+            }
+        }
+        for (role, v) in &self.views {
+            if let Some(f) = v.mask.iter().find(|f| **f != ProfileField::Phone) {
+                return Err(format!(
+                    "connect.context.views.{role}.mask: \"{}\" has no masked form (only \"phone\" does); hide it instead",
+                    f.name()
+                ));
             }
         }
         Ok(())
@@ -508,11 +550,11 @@ impl CustomerContextService {
             role
         };
         let v = self.config.views.get(role).cloned().unwrap_or_default();
-        let shown = |f: &str| !v.hide.iter().any(|h| h == f);
+        let shown = |f: ProfileField| v.shows(f);
         let p = l.profile.clone().unwrap_or_default();
-        let phone = if !shown("phone") {
+        let phone = if !shown(ProfileField::Phone) {
             String::new()
-        } else if v.mask.iter().any(|m| m == "phone") {
+        } else if v.mask.contains(&ProfileField::Phone) {
             mask_phone_for_view(&p.phone)
         } else {
             p.phone.clone()
@@ -520,32 +562,32 @@ impl CustomerContextService {
         CustomerContext {
             status: l.status as i32,
             customer_id: customer_id.to_string(),
-            tier: if shown("tier") {
+            tier: if shown(ProfileField::Tier) {
                 p.tier.clone()
             } else {
                 String::new()
             },
-            lifetime_value: if shown("lifetime_value") {
+            lifetime_value: if shown(ProfileField::LifetimeValue) {
                 p.lifetime_value
             } else {
                 0.0
             },
-            avg_order_value: if shown("avg_order_value") {
+            avg_order_value: if shown(ProfileField::AvgOrderValue) {
                 p.avg_order_value
             } else {
                 0.0
             },
-            recent_orders: if shown("recent_orders") {
+            recent_orders: if shown(ProfileField::RecentOrders) {
                 p.recent_orders
             } else {
                 0
             },
-            open_tickets: if shown("open_tickets") {
+            open_tickets: if shown(ProfileField::OpenTickets) {
                 p.open_tickets
             } else {
                 0
             },
-            risk_tags: if shown("risk_tags") {
+            risk_tags: if shown(ProfileField::RiskTags) {
                 p.risk_tags.clone()
             } else {
                 Vec::new()
@@ -574,6 +616,29 @@ impl JsonValue for reqwest::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_name_profile_fields_that_exist() {
+        let read = |t: &str| toml::from_str::<ContextConfig>(t).map_err(|e| e.to_string());
+        let ok =
+            read("[views.agent]\nmask = [\"phone\"]\nhide = [\"lifetime_value\", \"risk_tags\"]")
+                .unwrap();
+        assert!(ok.validate().is_ok());
+        assert_eq!(
+            ok.views["agent"].hide,
+            [ProfileField::LifetimeValue, ProfileField::RiskTags]
+        );
+        let typo = read("[views.agent]\nhide = [\"lifetime_valeu\"]").unwrap_err();
+        assert!(typo.contains("unknown variant `lifetime_valeu`"), "{typo}");
+        let tier = read("[views.agent]\nmask = [\"tier\"]")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(
+            tier.contains("views.agent.mask: \"tier\" has no masked form"),
+            "{tier}"
+        );
+    }
 
     #[test]
     fn profiles_are_read_from_salesforce_style_records() {

@@ -26,6 +26,7 @@ use crate::asr::{AsrError, AsrJob, AsrOutput, TurnAudio};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::{Prediction, Routed};
 use crate::connect::CallIdentity;
+use crate::language::Language;
 use crate::proto::{
     stream_call_response::StreamingResponse, Classification, Intent, IntentScore, Sentiment,
     SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
@@ -44,7 +45,7 @@ pub struct CallSpec {
     /// One per channel.
     pub roles: Vec<SpeakerRole>,
     /// `None`: detect.
-    pub language: Option<String>,
+    pub language: Option<Language>,
     /// Server and call vocabulary as a decoder prompt (`None`: no words).
     pub prompt: Option<Arc<str>>,
     pub interim: bool,
@@ -316,7 +317,7 @@ impl CallLoop {
             self.key,
             self.spec.call_id.clone(),
             role,
-            self.spec.language.clone(),
+            self.spec.language,
             Arc::clone(&self.prompts),
             utterance,
             context,
@@ -490,7 +491,7 @@ fn start_early(
         call: key,
         audio: std::mem::take(&mut u.segment.audio),
         context,
-        language: spec.language.clone(),
+        language: spec.language,
         interim: false,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
         cancel: Some(Arc::clone(&cancel)),
@@ -532,7 +533,7 @@ async fn process_utterance(
     key: u64,
     call_id: String,
     role: SpeakerRole,
-    language: Option<String>,
+    language: Option<Language>,
     prompts: Arc<CallPrompts>,
     mut u: Utterance,
     context: Option<TurnAudio>,
@@ -546,7 +547,7 @@ async fn process_utterance(
         call: key,
         audio: std::mem::take(&mut u.segment.audio),
         context,
-        language: language.clone(),
+        language,
         interim: !is_final,
         prompt: prompts.for_utterance(u.channel, u.segment.start_ms()),
         cancel: None,

@@ -15,8 +15,8 @@ use tokio_util::task::TaskTracker;
 use super::metrics::Metrics;
 use super::CallError;
 use crate::asr::{AsrError, AsrPool, DecodeOptions, WhisperModel};
-use crate::audio::vad::{self, VadError};
 use crate::audio::FrontendPool;
+use crate::audio::{vad_factory, VadError};
 use crate::classify::runtime::{self, RuntimeError};
 use crate::classify::{Batcher, Classifiers, ModelError, TextModel};
 use crate::config::{Config, WhisperChoice};
@@ -39,6 +39,8 @@ pub enum EngineError {
     Rules(#[from] crate::rules::RulesError),
     #[error("{0}")]
     Context(String),
+    #[error("cannot start a worker thread: {0}")]
+    Threads(#[from] std::io::Error),
     #[error("the model loader panicked")]
     LoaderPanicked,
     #[error("no Whisper model configured: asr.model = \"auto\" found none of {0}. Run scripts/setup.sh or `callsense models fetch`")]
@@ -129,7 +131,7 @@ pub fn load_classifiers(config: &Config) -> Result<Classifiers, EngineError> {
             c.max_batch,
             Duration::from_millis(c.max_wait_ms),
             c.queue_capacity,
-        ));
+        )?);
     }
     Ok(Classifiers::new(models))
 }
@@ -147,7 +149,7 @@ struct Models {
 impl Models {
     fn load(mut config: Config) -> Result<Self, EngineError> {
         let env = runtime::init(config.classifier.ort_library.as_deref())?;
-        let vad = vad::factory(&env, &config.audio)?;
+        let vad = vad_factory(&env, &config.audio)?;
         let classifier = load_classifiers(&config)?;
         let whisper_path = resolve_whisper_model(&config)?;
         let whisper = WhisperModel::load(&whisper_path, config.asr.use_gpu)?;
@@ -183,7 +185,7 @@ impl Models {
             config.audio.frontend_threads,
             config.audio.frontend_queue,
             vad,
-        );
+        )?;
         Ok(Self {
             config,
             frontend,

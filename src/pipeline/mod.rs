@@ -53,12 +53,12 @@ impl From<crate::audio::FrontendError> for CallError {
 #[cfg(test)]
 mod tests {
     use super::CallError;
-    use crate::audio::vad::VadError;
     use crate::audio::FrontendError;
+    use crate::audio::VadError;
 
     #[test]
     fn undecodable_audio_is_the_clients_and_a_vad_failure_is_ours() {
-        let codec = FrontendError::Codec(crate::audio::codec::CodecError::PartialSample(1));
+        let codec = FrontendError::Codec(crate::audio::CodecError::PartialSample(1));
         assert!(matches!(
             CallError::from(codec),
             CallError::InvalidArgument(m) if m.contains("stray byte")

@@ -18,6 +18,7 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::config::Config;
+use crate::ingress::{Ingress, IngressListeners};
 use crate::pipeline::{Engine, EngineError};
 use crate::proto::call_sense_server::CallSenseServer;
 use crate::telemetry::{Telemetry, TelemetryError};
@@ -49,17 +50,39 @@ pub enum ServerError {
     Metrics(#[from] TelemetryError),
     #[error("server reflection: {0}")]
     Reflection(String),
+    #[error("{0}")]
+    Ingress(String),
 }
 
-/// Serves on `listener` until `shutdown` resolves. Models load in the
-/// background; health reports SERVING (overall and for `callsense.v1.CallSense`)
-/// once they have. `on_ready` receives the engine when it is loaded.
+/// Serves gRPC on `listener`, and the telephony listeners `config.ingress`
+/// enables on the addresses it names, until `shutdown` resolves. Models load
+/// in the background; health reports SERVING (overall and for
+/// `callsense.v1.CallSense`) once they have. `on_ready` receives the engine
+/// when it is loaded.
 ///
 /// # Errors
-/// Model loading failed, TLS files unreadable, or the transport failed.
+/// Model loading failed, TLS files unreadable, a listener could not be
+/// bound, or the transport failed.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(Arc<Engine>) + Send + 'static,
+) -> Result<(), ServerError> {
+    let ingress = IngressListeners::bind(&config.ingress)
+        .await
+        .map_err(ServerError::Ingress)?;
+    serve_with(config, listener, ingress, shutdown, on_ready).await
+}
+
+/// [`serve`] with the telephony listeners' sockets already bound.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with(
+    config: Config,
+    listener: TcpListener,
+    ingress: IngressListeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(Arc<Engine>) + Send + 'static,
 ) -> Result<(), ServerError> {
@@ -112,6 +135,8 @@ pub async fn serve(
         None => (Telemetry::default(), None),
     };
     let _abort_metrics = AbortOnDrop(metrics_task);
+    let ingress = Ingress::start(&config.ingress, ingress, &slot, &telemetry)
+        .map_err(ServerError::Ingress)?;
 
     // Load models off the runtime; a failure ends the server with the error.
     let (load_err_tx, load_err_rx) = tokio::sync::oneshot::channel::<ServerError>();
@@ -158,18 +183,28 @@ pub async fn serve(
         () = &mut shutdown => {}
         Ok(e) = &mut load_err_rx => return Err(e),
     }
-    shut_down(server, stop_tx, &health_on_stop, slot.get().cloned(), grace).await
+    shut_down(
+        server,
+        stop_tx,
+        &health_on_stop,
+        &ingress,
+        slot.get().cloned(),
+        grace,
+    )
+    .await
 }
 
 /// Shutdown, in this order: stop accepting (health NOT_SERVING, no new
-/// connections, new calls on open connections UNAVAILABLE); drain calls
-/// (open streams finish within `grace`; past it their connections close and
-/// their tasks end); flush the CRM connector (undelivered events stay in the
-/// outbox); then the worker pools stop as the engine is dropped.
+/// gRPC or telephony connections, new calls on open connections
+/// UNAVAILABLE); drain calls (open streams finish within `grace`; past it
+/// gRPC connections close and telephony sessions end their calls' audio);
+/// flush the CRM connector (undelivered events stay in the outbox); then the
+/// worker pools stop as the engine is dropped.
 async fn shut_down(
     server: impl Future<Output = Result<(), tonic::transport::Error>>,
     stop_accepting: tokio::sync::oneshot::Sender<()>,
     health: &tonic_health::server::HealthReporter,
+    ingress: &Ingress,
     engine: Option<Arc<Engine>>,
     grace: Duration,
 ) -> Result<(), ServerError> {
@@ -187,6 +222,7 @@ async fn shut_down(
     if let Some(e) = &engine {
         e.stop_admitting();
     }
+    ingress.stop_accepting();
     let _ = stop_accepting.send(());
     let result = match tokio::time::timeout_at(deadline, server).await {
         Ok(r) => r.map_err(Into::into),
@@ -195,6 +231,10 @@ async fn shut_down(
             Ok(())
         }
     };
+    ingress
+        .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await;
+    ingress.close(CALL_EXIT).await;
     let Some(engine) = engine else {
         return result;
     };

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::audio::file::{AudioClip, FileError};
+use crate::audio::{AudioClip, FileError};
 use crate::models::ASSETS_ENV;
 
 /// `CALLSENSE_ASSETS`, else `../shared/assets` beside the repository.
@@ -70,7 +70,7 @@ pub enum FixtureError {
     #[error("{0} (set {ASSETS_ENV} to the shared assets directory)")]
     Clip(#[from] FileError),
     #[error(transparent)]
-    Resample(#[from] crate::audio::resample::ResampleError),
+    Resample(#[from] crate::audio::ResampleError),
 }
 
 impl Fixture {
@@ -411,7 +411,7 @@ mod tests {
             .iter()
             .find(|s| s.name == "white_noise_-30dbfs")
             .unwrap();
-        let db = crate::audio::endpoint::rms_dbfs(&noise.samples) - 3.0103;
+        let db = crate::audio::rms_dbfs(&noise.samples) - 3.0103;
         assert!((db + 30.0).abs() < 0.1, "{db}");
         assert!(sigs
             .iter()

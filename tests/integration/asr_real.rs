@@ -11,8 +11,8 @@
 
 use std::path::Path;
 
-use callsense::asr::repetition::find_loop;
-use callsense::asr::script::to_simplified;
+use callsense::asr::find_loop;
+use callsense::asr::to_simplified;
 use callsense::proto::stream_call_request::StreamingRequest;
 use callsense::proto::UtteranceResult;
 use callsense::testkit::{assets_dir, non_speech_signals, word_errors};
@@ -120,7 +120,7 @@ async fn real_model_writes_nothing_for_silence_noise_tones_and_dtmf() {
     let server = TestServer::start(config).await;
     let mut client = server.client().await;
     for sig in &signals {
-        let clip = callsense::audio::file::AudioClip {
+        let clip = callsense::audio::AudioClip {
             sample_rate: 8000,
             channels: vec![sig.samples.clone(), sig.samples.clone()],
         };
@@ -150,7 +150,7 @@ async fn mandarin_is_detected_simplified_and_routed_to_the_mandarin_classifier()
     ];
     let mut channels = Vec::new();
     for (path, _) in &clips {
-        let c = callsense::audio::file::AudioClip::read(&assets.join(path))
+        let c = callsense::audio::AudioClip::read(&assets.join(path))
             .expect("Mandarin clips (CALLSENSE_ASSETS)")
             .resampled(8000)
             .unwrap();
@@ -163,7 +163,7 @@ async fn mandarin_is_detected_simplified_and_routed_to_the_mandarin_classifier()
     for c in &mut channels {
         c.resize(n, 0.0);
     }
-    let clip = callsense::audio::file::AudioClip {
+    let clip = callsense::audio::AudioClip {
         sample_rate: 8000,
         channels,
     };
@@ -215,7 +215,7 @@ async fn mandarin_is_detected_simplified_and_routed_to_the_mandarin_classifier()
 async fn a_sentence_cut_at_its_pauses_is_decoded_with_its_context_and_said_once() {
     let Some(config) = real_config() else { return };
     let dir = assets_dir().join("audio/whisper_cpp");
-    let clip = callsense::audio::file::AudioClip::read(&dir.join("jfk.wav"))
+    let clip = callsense::audio::AudioClip::read(&dir.join("jfk.wav"))
         .expect("jfk.wav (CALLSENSE_ASSETS)")
         .resampled(8000)
         .unwrap();
@@ -253,12 +253,13 @@ async fn a_sentence_cut_at_its_pauses_is_decoded_with_its_context_and_said_once(
 /// still tell Mandarin from English in the 200-position window.
 #[test]
 fn language_detectors_start_without_decoding_and_still_detect() {
-    use callsense::asr::whisper::{LanguageDetector, WhisperModel};
+    use callsense::asr::{LanguageDetector, WhisperModel};
+    use callsense::language::Language;
     if real_config().is_none() {
         return;
     }
     let model = WhisperModel::load(Path::new(REAL_WHISPER), false).expect("real model loads");
-    let allowed = ["en".to_string(), "zh".to_string()];
+    let allowed = [Language::english(), Language::parse("zh").unwrap()];
     let mut detectors: Vec<LanguageDetector> = (0..8)
         .map(|_| LanguageDetector::new(&model, &allowed).expect("detector set-up"))
         .collect();
@@ -267,13 +268,13 @@ fn language_detectors_start_without_decoding_and_still_detect() {
         ("audio/zh/IT0011W0001.wav", "zh"),
         ("audio/whisper_cpp/jfk.wav", "en"),
     ] {
-        let clip = callsense::audio::file::AudioClip::read(&assets.join(path))
+        let clip = callsense::audio::AudioClip::read(&assets.join(path))
             .expect("shared clips (CALLSENSE_ASSETS)")
             .resampled(16_000)
             .unwrap();
         let heard = detectors[7]
             .detect(&clip.channels[0], 2)
             .expect("detection");
-        assert_eq!(heard, language, "{path}");
+        assert_eq!(heard.code(), language, "{path}");
     }
 }

@@ -84,8 +84,7 @@ async fn transcribe_call_with(
     let meta: CallMeta =
         serde_json::from_str(&std::fs::read_to_string(format!("{fixture}.json")).unwrap()).unwrap();
     assert_eq!(meta.channels, ["agent", "customer"]);
-    let clip =
-        callsense::audio::file::AudioClip::read(Path::new(&format!("{fixture}.wav"))).unwrap();
+    let clip = callsense::audio::AudioClip::read(Path::new(&format!("{fixture}.wav"))).unwrap();
     assert_eq!((clip.sample_rate, clip.channels.len()), (8000, 2));
     config.asr.model = callsense::asr::SYNTH_MODEL.into();
     let server = TestServer::start(config).await;
@@ -262,7 +261,7 @@ async fn beam_search_transcripts_do_not_depend_on_what_was_decoded_before() {
     config.asr.model = callsense::asr::SYNTH_MODEL.into();
     let server = TestServer::start(config).await;
     let test_call =
-        callsense::audio::file::AudioClip::read(Path::new(&format!("{TEST_CALL}.wav"))).unwrap();
+        callsense::audio::AudioClip::read(Path::new(&format!("{TEST_CALL}.wav"))).unwrap();
     let demo = crate::common::demo_call();
     let mut passes = Vec::new();
     for (i, clip) in [&test_call, &demo, &test_call, &demo]
@@ -341,7 +340,7 @@ async fn cancelled_decodes_stop_and_free_their_worker() {
         call: 1,
         audio: audio.clone(),
         context: None,
-        language: Some("en".into()),
+        language: Some(callsense::language::Language::english()),
         interim: false,
         prompt: None,
         cancel,

@@ -59,7 +59,7 @@ fn long_utterances_keep_their_end() {
 /// models/spoken), routed through the engine's default models as the engine
 /// does.
 fn robustness(file: &str) -> std::collections::BTreeMap<String, (f32, f32, usize)> {
-    use callsense::classify::router::ModelSet;
+    use callsense::classify::ModelSet;
     let env = runtime::init(None).unwrap();
     let models = callsense::config::Config::default()
         .classifier

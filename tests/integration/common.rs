@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use callsense::audio::file::AudioClip;
+use callsense::audio::AudioClip;
 use callsense::config::Config;
 use callsense::pipeline::Engine;
 use callsense::proto::call_sense_client::CallSenseClient;
@@ -41,6 +41,8 @@ pub fn test_config() -> Config {
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The Twilio Media Streams listener, when `[ingress.twilio]` is set.
+    pub twilio: Option<SocketAddr>,
     pub engine: Arc<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), callsense::server::ServerError>>,
@@ -50,11 +52,18 @@ impl TestServer {
     pub async fn start(config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // Telephony listeners on port 0 too.
+        let mut ingress = callsense::ingress::IngressListeners::default();
+        if config.ingress.twilio.is_some() {
+            ingress.twilio = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
+        let twilio = ingress.twilio.as_ref().map(|l| l.local_addr().unwrap());
         let (stop, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = oneshot::channel();
-        let task = tokio::spawn(callsense::server::serve(
+        let task = tokio::spawn(callsense::server::serve_with(
             config,
             listener,
+            ingress,
             async move {
                 let _ = stop_rx.await;
             },
@@ -68,6 +77,7 @@ impl TestServer {
             .expect("engine loaded");
         Self {
             addr,
+            twilio,
             engine,
             stop: Some(stop),
             task,

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use callsense::connect::mapping::Part;
-use callsense::connect::outbox::Delivery;
-use callsense::connect::sinks::Sink;
+use callsense::connect::Delivery;
+use callsense::connect::Part;
+use callsense::connect::Sink;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,10 +21,10 @@ use callsense::testkit::webhook::WebhookReceiver;
 
 use crate::common::*;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OLD_SECRET: &str = "whsec_c2VjcmV0LWtleS1vZi10aGUtb2xkLWdlbmVyYXRpb24=";
 
-fn connect_config(dir: &Path, sinks_toml: &str) -> ConnectConfig {
+pub(crate) fn connect_config(dir: &Path, sinks_toml: &str) -> ConnectConfig {
     let text = format!(
         "[outbox]\npath = {:?}\npoll_interval_ms = 50\n[retry]\ninitial_backoff_ms = 50\nmax_backoff_ms = 400\n{sinks_toml}",
         dir.join("outbox.sqlite")
@@ -34,7 +34,7 @@ fn connect_config(dir: &Path, sinks_toml: &str) -> ConnectConfig {
     c
 }
 
-fn webhook_sink(url: &str, secrets: &[&str]) -> String {
+pub(crate) fn webhook_sink(url: &str, secrets: &[&str]) -> String {
     format!(
         r#"
 [[sinks]]
@@ -69,7 +69,7 @@ due_at = "due_at"
     )
 }
 
-async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(
@@ -682,7 +682,7 @@ async fn both_halves_of_an_event_in_one_batch_become_one_salesforce_record() {
     assert!(
         outcomes
             .iter()
-            .all(|o| *o == callsense::connect::retry::Outcome::Delivered),
+            .all(|o| *o == callsense::connect::Outcome::Delivered),
         "{outcomes:?}"
     );
     let records = sf.records("Callsense_Utterance__c");
@@ -704,7 +704,7 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
     let run = format!(
         "t{}_{}",
         std::process::id(),
-        callsense::connect::event::now_ms() % 1_000_000
+        callsense::connect::now_ms() % 1_000_000
     );
     let broker = format!(
         "[broker]\nurl = \"{NATS_URL}\"\nstream = \"CALLSENSE_TEST_{run}\"\nsubject_prefix = \"callsense.test.{run}\"\nconsumer = \"relay-{run}\"\nfetch_batch = 4\nfetch_wait_ms = 200\nack_wait_s = 2\n"
@@ -756,7 +756,7 @@ async fn engines_publish_to_jetstream_and_two_connector_processes_deliver_each_e
         let b = cfg.broker.clone().unwrap();
         let task = tokio::spawn({
             let c = Arc::clone(&c);
-            async move { callsense::connect::broker::relay(&b, c, stop_rx).await }
+            async move { callsense::connect::relay(&b, c, stop_rx).await }
         });
         relays.push((c, stop, task, telemetry));
         dirs.push(dir);
@@ -886,11 +886,10 @@ actions = [{ type = "task", subject = "Follow-up call", due_in_hours = 24 }]
 async fn rules_see_masked_transcripts_with_no_crm_configured() {
     // The held-out call's "My phone number is zero two four zero nine five
     // seven one one seven six." (agent channel, 211.9 s), alone.
-    let clip =
-        callsense::audio::file::AudioClip::read(Path::new("tests/fixtures/asr_heldout_call.wav"))
-            .unwrap();
+    let clip = callsense::audio::AudioClip::read(Path::new("tests/fixtures/asr_heldout_call.wav"))
+        .unwrap();
     let (from, to) = (8 * 211_400, 8 * 216_300);
-    let clip = callsense::audio::file::AudioClip {
+    let clip = callsense::audio::AudioClip {
         sample_rate: 8000,
         channels: clip.channels.iter().map(|c| c[from..to].to_vec()).collect(),
     };

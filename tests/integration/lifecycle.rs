@@ -273,7 +273,7 @@ async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
     let server = TestServer::start(test_config()).await;
     let clip = demo_call();
     // ~6 s of the call (the first three turns), paced at 4× real time.
-    let short = callsense::audio::file::AudioClip {
+    let short = callsense::audio::AudioClip {
         sample_rate: 8000,
         channels: clip
             .channels

@@ -13,3 +13,4 @@ mod errors;
 mod lifecycle;
 mod routing;
 mod stream;
+mod twilio;

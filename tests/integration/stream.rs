@@ -142,7 +142,7 @@ async fn silence_noise_hum_and_tones_never_become_utterances() {
             } else {
                 vec![0.0; sig.samples.len()]
             };
-            let clip = callsense::audio::file::AudioClip {
+            let clip = callsense::audio::AudioClip {
                 sample_rate: 8000,
                 channels: vec![sig.samples.clone(), other],
             };
@@ -230,7 +230,7 @@ async fn interim_results_precede_their_final_and_carry_no_classification() {
     // One 3.4 s customer turn of the demo call, paced like a live call.
     let call_clip = demo_call();
     let turn = call_clip.channels[1][22_500 * 8..27_000 * 8].to_vec();
-    let clip = callsense::audio::file::AudioClip {
+    let clip = callsense::audio::AudioClip {
         sample_rate: 8000,
         channels: vec![turn],
     };
@@ -435,7 +435,7 @@ async fn call_accepted_names_the_call_limits_and_models() {
     let config = test_config();
     let max_chunk = config.server.max_chunk_bytes;
     let server = TestServer::start(config).await;
-    let clip = callsense::audio::file::AudioClip {
+    let clip = callsense::audio::AudioClip {
         sample_rate: 8000,
         channels: vec![vec![0.0; 8000]; 2],
     };

@@ -8,9 +8,9 @@
 //! delivery, in order; the retry decision is the sink's, the backoff the
 //! worker's.
 
-pub mod kafka;
-pub mod salesforce;
-pub mod webhook;
+pub(crate) mod kafka;
+pub(crate) mod salesforce;
+pub(crate) mod webhook;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,6 +23,7 @@ use super::outbox::Delivery;
 use super::retry::Outcome;
 use crate::connect::salesforce::SalesforceConfig;
 
+pub use kafka::KafkaConfig;
 pub use salesforce::SalesforceSink;
 pub use webhook::{WebhookConfig, WebhookSink};
 

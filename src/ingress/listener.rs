@@ -1,0 +1,175 @@
+//! The WebSocket listener every WebSocket front door shares.
+//!
+//! Owns: accepting TCP connections (at most `max_connections` at once), the
+//! HTTP upgrade with its limits (handshake time, message and frame size),
+//! handing the upgrade request to the protocol to accept or refuse (its
+//! authentication), refusing upgrades with 503 while the models load, and
+//! the connection tasks, tracked so shutdown can end them.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::metrics::IngressMetrics;
+use crate::pipeline::Engine;
+use crate::server::EngineSlot;
+
+/// Time a client gets to complete the HTTP upgrade.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a protocol is told about an upgrade request.
+pub struct Upgrade<'a> {
+    pub request: &'a Request,
+}
+
+impl Upgrade<'_> {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.request.headers().get(name)?.to_str().ok()
+    }
+}
+
+/// A refusal of the upgrade: HTTP status and a short reason for the body.
+pub struct Refusal {
+    pub status: StatusCode,
+    pub reason: String,
+}
+
+/// One WebSocket protocol served by [`serve`].
+pub trait Protocol: Send + Sync + 'static {
+    /// What the accepted upgrade leaves for the session (e.g. the signed URL).
+    type Accepted: Send + 'static;
+    /// The protocol's name in metrics and logs.
+    fn name(&self) -> &'static str;
+    /// Checks the upgrade request (authentication, path).
+    ///
+    /// # Errors
+    /// The request is refused with the given status.
+    fn accept(&self, upgrade: &Upgrade<'_>) -> Result<Self::Accepted, Refusal>;
+    /// Runs one connection until its call ends, the peer leaves, or `stop`
+    /// is cancelled (then it ends the call's audio and closes the socket).
+    fn session(
+        self: Arc<Self>,
+        ws: WebSocketStream<TcpStream>,
+        accepted: Self::Accepted,
+        engine: Arc<Engine>,
+        stop: CancellationToken,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// Limits of one listener.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_message_bytes: usize,
+}
+
+/// A listener's part in shutdown.
+#[derive(Clone)]
+pub struct Lifecycle {
+    /// Cancelled: stop accepting.
+    pub stop: CancellationToken,
+    /// Cancelled: open sessions end their calls' audio and close.
+    pub sessions: CancellationToken,
+    /// Where the accept loop's connection tasks run.
+    pub tracker: TaskTracker,
+}
+
+/// Serves `protocol` on `listener` until `life.stop` is cancelled.
+pub async fn serve<P: Protocol>(
+    listener: TcpListener,
+    protocol: Arc<P>,
+    limits: Limits,
+    slot: EngineSlot,
+    metrics: IngressMetrics,
+    life: Lifecycle,
+) {
+    let Lifecycle {
+        stop,
+        sessions,
+        tracker,
+    } = life;
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes));
+    loop {
+        let (tcp, peer) = tokio::select! {
+            () = stop.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(protocol = protocol.name(), error = %e, "Accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let permit = Arc::clone(&permits).try_acquire_owned().ok();
+        let (protocol, slot, metrics, sessions) = (
+            Arc::clone(&protocol),
+            Arc::clone(&slot),
+            metrics.clone(),
+            sessions.clone(),
+        );
+        tracker.spawn(async move {
+            let mut accepted = None;
+            let engine = slot.get().cloned();
+            #[allow(clippy::result_large_err)] // the type is tungstenite's
+            let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+                let refusal = if permit.is_none() {
+                    Refusal {
+                        status: StatusCode::SERVICE_UNAVAILABLE,
+                        reason: format!("listener is at its limit of {} connections", limits.max_connections),
+                    }
+                } else if engine.is_none() {
+                    Refusal {
+                        status: StatusCode::SERVICE_UNAVAILABLE,
+                        reason: "models are loading; retry shortly".into(),
+                    }
+                } else {
+                    match protocol.accept(&Upgrade { request: req }) {
+                        Ok(a) => {
+                            accepted = Some(a);
+                            return Ok(resp);
+                        }
+                        Err(r) => r,
+                    }
+                };
+                metrics.refused(refusal.status);
+                tracing::info!(protocol = protocol.name(), %peer, status = refusal.status.as_u16(), reason = %refusal.reason, "Upgrade refused");
+                let mut e = ErrorResponse::new(Some(refusal.reason));
+                *e.status_mut() = refusal.status;
+                Err(e)
+            };
+            let handshake = tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(ws_config));
+            let ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Ok(ws)) => ws,
+                Ok(Err(e)) => {
+                    tracing::debug!(protocol = protocol.name(), %peer, error = %e, "Handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(protocol = protocol.name(), %peer, "Handshake timed out");
+                    return;
+                }
+            };
+            let (Some(accepted), Some(engine)) = (accepted, engine) else {
+                return;
+            };
+            let _permit = permit;
+            let _open = metrics.open();
+            protocol.session(ws, accepted, engine, sessions).await;
+        });
+    }
+}

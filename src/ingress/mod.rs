@@ -1,0 +1,138 @@
+//! Telephony front doors: the protocols platforms already fork call audio
+//! with, each a thin translator onto the one call path ([`crate::calls`]).
+//!
+//! - `listener`: the WebSocket listener they share (connection limit,
+//!   upgrade limits, refusal while loading, tracked connection tasks).
+//! - `interleave`: joining legs that arrive separately into one stereo stream.
+//! - `twilio`: Twilio Media Streams (and Telnyx / Exotel's variant).
+//! - `config`: the `[ingress.*]` tables; `metrics`: their series.
+//!
+//! A new protocol is a folder here with its wire format and a session that
+//! turns its start message into a [`crate::calls::NewCall`] and its media
+//! into [`crate::calls::Inbound`], plus a table in [`IngressConfig`] and a
+//! line in [`Ingress::start`].
+
+mod config;
+mod interleave;
+mod listener;
+mod metrics;
+pub mod twilio;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::{IngressConfig, TwilioConfig};
+pub use interleave::{InterleaveError, InterleaveStats, Interleaver, MAX_GAP_SAMPLES};
+pub use listener::{Limits, Protocol, Refusal, Upgrade};
+pub use metrics::IngressMetrics;
+
+use crate::server::EngineSlot;
+use crate::telemetry::Telemetry;
+
+/// The telephony listeners' sockets, bound before serving (so a port in use
+/// fails start-up, and tests can bind port 0).
+#[derive(Default)]
+pub struct IngressListeners {
+    pub twilio: Option<TcpListener>,
+}
+
+impl IngressListeners {
+    /// Binds every listener `config` enables.
+    ///
+    /// # Errors
+    /// An address cannot be bound; the message names the listener.
+    pub async fn bind(config: &IngressConfig) -> Result<Self, String> {
+        let mut l = Self::default();
+        if let Some(t) = &config.twilio {
+            l.twilio = Some(
+                TcpListener::bind(&t.listen)
+                    .await
+                    .map_err(|e| format!("ingress.twilio.listen {}: {e}", t.listen))?,
+            );
+        }
+        Ok(l)
+    }
+}
+
+/// The running telephony listeners.
+pub struct Ingress {
+    stop_accepting: CancellationToken,
+    end_sessions: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Ingress {
+    /// Starts a listener for each socket in `listeners` (its settings from
+    /// `config`); upgrades are refused with 503 until `slot` holds the engine.
+    ///
+    /// # Errors
+    /// A listener's settings cannot be used (an unset `env:` secret), or a
+    /// socket has no settings.
+    pub fn start(
+        config: &IngressConfig,
+        listeners: IngressListeners,
+        slot: &EngineSlot,
+        telemetry: &Telemetry,
+    ) -> Result<Self, String> {
+        let me = Self {
+            stop_accepting: CancellationToken::new(),
+            end_sessions: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        };
+        if let Some(socket) = listeners.twilio {
+            let cfg = config
+                .twilio
+                .as_ref()
+                .ok_or("a Twilio socket was bound but [ingress.twilio] is not configured")?;
+            let metrics = IngressMetrics::new(telemetry, "twilio");
+            let protocol = Arc::new(twilio::Twilio::new(cfg, metrics.clone())?);
+            if cfg.auth_tokens.is_empty() {
+                tracing::warn!("ingress.twilio accepts unsigned streams (allow_unsigned = true)");
+            }
+            if let Ok(a) = socket.local_addr() {
+                tracing::info!(addr = %a, "Twilio Media Streams listener");
+            }
+            let limits = Limits {
+                max_connections: cfg.max_connections,
+                max_message_bytes: cfg.max_message_bytes,
+            };
+            me.tasks.spawn(listener::serve(
+                socket,
+                protocol,
+                limits,
+                Arc::clone(slot),
+                metrics,
+                listener::Lifecycle {
+                    stop: me.stop_accepting.clone(),
+                    sessions: me.end_sessions.clone(),
+                    tracker: me.tasks.clone(),
+                },
+            ));
+        }
+        Ok(me)
+    }
+
+    /// Stops accepting connections; open ones go on.
+    pub fn stop_accepting(&self) {
+        self.stop_accepting.cancel();
+    }
+
+    /// Ends the open connections (each ends its call's audio, so the call
+    /// still finishes) and waits up to `grace` for them to close.
+    pub async fn close(&self, grace: Duration) {
+        self.stop_accepting.cancel();
+        self.end_sessions.cancel();
+        self.tasks.close();
+        let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
+    }
+
+    /// Waits up to `grace` for the open connections to end by themselves.
+    pub async fn drain(&self, grace: Duration) {
+        self.tasks.close();
+        let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
+    }
+}

@@ -144,4 +144,17 @@ mod tests {
         assert!(e.contains("ingress.twilio.listen"), "{e}");
         assert!(toml::from_str::<IngressConfig>("[twilio]\nlanguage = \"xx\"").is_err());
     }
+
+    #[test]
+    fn the_example_file_parses_and_validates() {
+        std::env::set_var("TWILIO_AUTH_TOKEN", "example-token");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
+            + &std::fs::read_to_string(dir.join("ingress.twilio.example.toml")).unwrap();
+        let cfg: crate::config::Config = toml::from_str(&text).unwrap();
+        cfg.ingress.validate().unwrap();
+        let t = cfg.ingress.twilio.unwrap();
+        assert_eq!((t.inbound, t.outbound), (Side::Customer, Side::Agent));
+        assert_eq!(t.max_lead_ms, TwilioConfig::default().max_lead_ms);
+    }
 }

@@ -13,7 +13,7 @@
 //! event channels close).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -66,10 +66,14 @@ struct Worker {
     calls: Arc<AtomicUsize>,
 }
 
+/// Set when the pool is dropped; a thread checks it after every message.
+type Stop = Arc<AtomicBool>;
+
 /// The front-end thread pool. Dropping it stops and joins its threads.
 pub struct FrontendPool {
     workers: Vec<Worker>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    stop: Stop,
     next_id: AtomicU64,
 }
 
@@ -82,15 +86,16 @@ impl FrontendPool {
         let mut pool = Self {
             workers: Vec::with_capacity(threads),
             threads: Vec::with_capacity(threads),
+            stop: Stop::default(),
             next_id: AtomicU64::new(1),
         };
         for i in 0..threads {
             let (tx, rx) = mpsc::channel(queue);
             let calls = Arc::new(AtomicUsize::new(0));
-            let (c, v) = (Arc::clone(&calls), Arc::clone(&vad));
+            let (c, v, s) = (Arc::clone(&calls), Arc::clone(&vad), Arc::clone(&pool.stop));
             let thread = std::thread::Builder::new()
                 .name(format!("frontend-{i}"))
-                .spawn(move || run_worker(rx, c, v))?;
+                .spawn(move || run_worker(rx, c, v, &s))?;
             pool.workers.push(Worker { tx, calls });
             pool.threads.push(thread);
         }
@@ -139,16 +144,13 @@ impl FrontendPool {
 
 impl Drop for FrontendPool {
     fn drop(&mut self) {
+        // Closing our senders alone would not end a thread while call
+        // handles hold theirs: the flag ends it after the message it is on,
+        // and `Shutdown` wakes one that waits (a full queue means it is
+        // awake already).
+        self.stop.store(true, Ordering::Release);
         for w in self.workers.drain(..) {
-            // A full queue means the thread is awake and will reach the
-            // message; closing our sender alone would not end it while call
-            // handles hold theirs.
-            if let Err(mpsc::error::TrySendError::Full(msg)) = w.tx.try_send(Msg::Shutdown) {
-                let tx = w.tx.clone();
-                std::thread::spawn(move || {
-                    let _ = tx.blocking_send(msg);
-                });
-            }
+            let _ = w.tx.try_send(Msg::Shutdown);
         }
         for t in self.threads.drain(..) {
             let _ = t.join();
@@ -244,7 +246,12 @@ impl CallState {
 /// How often a thread retries delivering held events while a receiver is behind.
 const HELD_RETRY: Duration = Duration::from_millis(5);
 
-fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFactory) {
+fn run_worker(
+    mut rx: mpsc::Receiver<Msg>,
+    load: Arc<AtomicUsize>,
+    vad: VadFactory,
+    stop: &AtomicBool,
+) {
     let mut calls: HashMap<u64, CallState> = HashMap::new();
     // Finished calls whose last events wait for a slow receiver (at most one
     // entry per call this thread held, each with at most MAX_HELD_EVENTS).
@@ -271,6 +278,9 @@ fn run_worker(mut rx: mpsc::Receiver<Msg>, load: Arc<AtomicUsize>, vad: VadFacto
             Some(Msg::Shutdown) => break,
             Some(msg) => handle(msg, &mut calls, &mut draining, &mut out, &vad),
             None => {}
+        }
+        if stop.load(Ordering::Acquire) {
+            break;
         }
         // Retry held events; drop calls whose receiver is gone or hopelessly behind.
         calls.retain(|_, c| c.flush() && !c.events.is_closed());

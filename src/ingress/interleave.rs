@@ -101,9 +101,7 @@ impl Interleaver {
             if gap > MAX_GAP_SAMPLES {
                 return Err(InterleaveError::Jump { gap });
             }
-            for _ in 0..gap {
-                l.pending.extend(&self.silence);
-            }
+            extend_silence(&mut l.pending, &self.silence, gap);
             l.end = at;
             self.stats.filled += gap;
         } else if at < l.end {
@@ -147,9 +145,7 @@ impl Interleaver {
         for l in &mut self.legs {
             if l.end < pos {
                 let n = pos - l.end;
-                for _ in 0..n {
-                    l.pending.extend(&self.silence);
-                }
+                extend_silence(&mut l.pending, &self.silence, n);
                 l.end = pos;
                 self.stats.filled += n;
             }
@@ -161,18 +157,34 @@ impl Interleaver {
         if n == 0 {
             return;
         }
-        out.reserve(n * self.width * self.legs.len());
-        if self.legs.len() == 1 {
-            out.extend(self.legs[0].pending.drain(..n * self.width));
-        } else {
-            for _ in 0..n {
-                for l in &mut self.legs {
-                    out.extend(l.pending.drain(..self.width));
-                }
+        let (w, bytes) = (self.width, n * self.width);
+        out.reserve(bytes * self.legs.len());
+        let legs: Vec<&[u8]> = self
+            .legs
+            .iter_mut()
+            .map(|l| &l.pending.make_contiguous()[..bytes])
+            .collect();
+        for i in (0..bytes).step_by(w) {
+            for leg in &legs {
+                out.extend_from_slice(&leg[i..i + w]);
             }
+        }
+        for l in &mut self.legs {
+            l.pending.drain(..bytes);
         }
         self.emitted = pos;
     }
+}
+
+/// Appends `samples` samples of `silence` (one sample's bytes).
+fn extend_silence(buf: &mut VecDeque<u8>, silence: &[u8], samples: u64) {
+    buf.extend(
+        silence
+            .iter()
+            .copied()
+            .cycle()
+            .take(samples as usize * silence.len()),
+    );
 }
 
 #[cfg(test)]

@@ -130,9 +130,19 @@ impl Ingress {
         let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
     }
 
-    /// Waits up to `grace` for the open connections to end by themselves.
+    /// Waits up to `grace` for the open connections to end by themselves
+    /// (they stop accepting first).
     pub async fn drain(&self, grace: Duration) {
         self.tasks.close();
         let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
+    }
+}
+
+/// However the server returns (an error included), its listeners stop
+/// accepting and open sessions end their calls' audio.
+impl Drop for Ingress {
+    fn drop(&mut self) {
+        self.stop_accepting.cancel();
+        self.end_sessions.cancel();
     }
 }

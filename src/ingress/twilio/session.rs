@@ -30,7 +30,10 @@ use crate::pipeline::{CallError, Engine};
 /// Audio chunks queued between the socket and the call (backpressure
 /// beyond this: the socket is read no faster than the call takes audio).
 const INBOUND_QUEUE: usize = 16;
-/// Time the call gets to finish (last utterances, summary) after its audio ended.
+/// How long the socket stays open after the call's audio ended, waiting for
+/// the call to finish (last utterances, summary). Past it the socket closes
+/// and the call still finishes and is written back: its results are drained
+/// by a task of their own, since dropping them would cancel the call.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(60);
 
 type Socket = WebSocketStream<TcpStream>;
@@ -179,11 +182,13 @@ async fn serve(
         None => match tokio::time::timeout(FINISH_TIMEOUT, &mut outcome).await {
             Ok(r) => r,
             Err(_) => {
-                outcome.abort();
                 return Err(Close(
-                    CloseCode::Error,
-                    "the call did not finish in time".into(),
-                ));
+                    CloseCode::Away,
+                    format!(
+                        "the call is still finishing after {} s; its results go to the CRM",
+                        FINISH_TIMEOUT.as_secs()
+                    ),
+                ))
             }
         },
     };

@@ -5,6 +5,8 @@
 //!   upgrade limits, refusal while loading, tracked connection tasks).
 //! - `interleave`: joining legs that arrive separately into one stereo stream.
 //! - `twilio`: Twilio Media Streams (and Telnyx / Exotel's variant).
+//! - `session`: what every session does once its protocol named the call
+//!   (start it, feed it, drain its results, end it without losing audio).
 //! - `config`: the `[ingress.*]` tables; `metrics`: their series.
 //!
 //! A new protocol is a folder here with its wire format and a session that
@@ -16,6 +18,7 @@ mod config;
 mod interleave;
 mod listener;
 mod metrics;
+mod session;
 pub mod twilio;
 
 use std::sync::Arc;

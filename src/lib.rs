@@ -34,6 +34,7 @@ pub mod language;
 pub mod models;
 pub mod pii;
 pub mod pipeline;
+pub mod proto_json;
 pub mod rules;
 pub mod secret;
 pub mod server;

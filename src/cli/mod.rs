@@ -4,7 +4,6 @@
 pub mod analyze;
 pub mod connector_cmd;
 pub mod eval;
-pub mod json;
 pub mod loadgen;
 #[cfg(feature = "mic")]
 pub mod mic;

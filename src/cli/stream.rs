@@ -269,7 +269,7 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
-            super::json::to_json("callsense.v1.StreamCallResponse", resp)?
+            crate::proto_json::to_json("callsense.v1.StreamCallResponse", resp)?
         );
         return Ok(());
     }

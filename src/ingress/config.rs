@@ -2,9 +2,26 @@
 
 use serde::Deserialize;
 
-use super::twilio::Side;
 use crate::language::LanguageHint;
+use crate::proto::SpeakerRole;
 use crate::secret::Secret;
+
+/// Which side of the call a platform's leg or track is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Agent,
+    Customer,
+}
+
+impl Side {
+    pub fn role(self) -> SpeakerRole {
+        match self {
+            Self::Agent => SpeakerRole::Agent,
+            Self::Customer => SpeakerRole::Customer,
+        }
+    }
+}
 
 /// The telephony listeners; none by default (gRPC only).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -12,6 +29,8 @@ use crate::secret::Secret;
 pub struct IngressConfig {
     /// Twilio Media Streams (and the same protocol from Telnyx and Exotel).
     pub twilio: Option<TwilioConfig>,
+    /// FreeSWITCH `mod_audio_fork` / `mod_audio_stream` and Jambonz `listen`.
+    pub fork: Option<ForkConfig>,
 }
 
 impl IngressConfig {
@@ -20,6 +39,9 @@ impl IngressConfig {
     pub fn validate(&self) -> Result<(), String> {
         if let Some(t) = &self.twilio {
             t.validate()?;
+        }
+        if let Some(f) = &self.fork {
+            f.validate()?;
         }
         Ok(())
     }
@@ -125,6 +147,106 @@ impl TwilioConfig {
     }
 }
 
+/// `[ingress.fork]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForkConfig {
+    /// Address the WebSocket listener binds (TLS ends in front, as for Twilio).
+    pub listen: String,
+    /// Accepted HTTP basic credentials (Jambonz `listen` `wsAuth`, or a
+    /// user and password in the fork's URL).
+    pub basic_auth: Vec<BasicAuth>,
+    /// Accept connections without credentials (`mod_audio_fork` has none
+    /// of its own); must be set explicitly when `basic_auth` is empty.
+    pub allow_unauthenticated: bool,
+    /// Rate of the audio when the metadata names none (`uuid_audio_fork …
+    /// <mix-type> <sampling-rate>` is not sent on the socket).
+    pub sample_rate: u32,
+    /// Mix when the metadata names none: "mono", "mixed" or "stereo".
+    pub mix: crate::ingress::fork::Mix,
+    /// Side of the caller (the first channel).
+    pub caller: Side,
+    /// Side of the callee (the second channel of "stereo").
+    pub callee: Side,
+    /// Tenant when the metadata names none; empty: its `accountSid`.
+    pub tenant: String,
+    /// Language when the metadata names none.
+    pub language: LanguageHint,
+    pub interim_results: bool,
+    /// Send each result back on the socket as a `transcription` text frame
+    /// (FreeSWITCH raises `mod_audio_fork::transcription`).
+    pub results_back: bool,
+    /// Connections at once; more are refused with HTTP 503.
+    pub max_connections: usize,
+    /// Largest WebSocket message (20 ms of 16 kHz stereo is 1,280 bytes).
+    pub max_message_bytes: usize,
+    /// Time from the upgrade to the metadata frame.
+    pub start_timeout_s: u64,
+}
+
+/// One accepted user and password.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: Secret,
+}
+
+impl Default for ForkConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8082".into(),
+            basic_auth: Vec::new(),
+            allow_unauthenticated: false,
+            sample_rate: 8000,
+            mix: crate::ingress::fork::Mix::Stereo,
+            caller: Side::Customer,
+            callee: Side::Agent,
+            tenant: String::new(),
+            language: LanguageHint::Auto,
+            interim_results: false,
+            results_back: true,
+            max_connections: 256,
+            max_message_bytes: 64 * 1024,
+            start_timeout_s: 10,
+        }
+    }
+}
+
+impl ForkConfig {
+    /// # Errors
+    /// The setting at fault, by key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "ingress.fork.listen {:?} is not an address like 0.0.0.0:8082",
+                self.listen
+            ));
+        }
+        if self.basic_auth.is_empty() && !self.allow_unauthenticated {
+            return Err("ingress.fork.basic_auth is empty: set the credentials the fork sends, or allow_unauthenticated = true".into());
+        }
+        for a in &self.basic_auth {
+            a.password
+                .resolve()
+                .map_err(|e| format!("ingress.fork.basic_auth {:?}: {e}", a.username))?;
+        }
+        if !crate::calls::RATES_HZ.contains(&self.sample_rate) {
+            return Err(format!(
+                "ingress.fork.sample_rate {} is outside 8000–48000 Hz",
+                self.sample_rate
+            ));
+        }
+        if self.caller == self.callee {
+            return Err("ingress.fork: caller and callee must be different sides".into());
+        }
+        if self.max_connections == 0 || self.max_message_bytes < 1024 || self.start_timeout_s == 0 {
+            return Err("ingress.fork: max_connections and start_timeout_s must be ≥ 1, max_message_bytes ≥ 1024".into());
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +278,23 @@ mod tests {
         let t = cfg.ingress.twilio.unwrap();
         assert_eq!((t.inbound, t.outbound), (Side::Customer, Side::Agent));
         assert_eq!(t.max_lead_ms, TwilioConfig::default().max_lead_ms);
+    }
+
+    #[test]
+    fn the_fork_example_parses_and_validates() {
+        std::env::set_var("CALLSENSE_FORK_PASSWORD", "example-password");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
+            + &std::fs::read_to_string(dir.join("ingress.fork.example.toml")).unwrap();
+        let cfg: crate::config::Config = toml::from_str(&text).unwrap();
+        cfg.ingress.validate().unwrap();
+        let f = cfg.ingress.fork.unwrap();
+        assert_eq!((f.caller, f.callee), (Side::Customer, Side::Agent));
+        assert_eq!(f.basic_auth[0].username, "freeswitch");
+        let read = |t: &str| toml::from_str::<IngressConfig>(t).unwrap().validate();
+        let e = read("[fork]\nlisten = \"127.0.0.1:1\"").unwrap_err();
+        assert!(e.contains("basic_auth is empty"), "{e}");
+        let e = read("[fork]\nallow_unauthenticated = true\nsample_rate = 64000").unwrap_err();
+        assert!(e.contains("sample_rate 64000"), "{e}");
     }
 }

@@ -50,6 +50,12 @@ pub trait Protocol: Send + Sync + 'static {
     type Accepted: Send + 'static;
     /// The protocol's name in metrics and logs.
     fn name(&self) -> &'static str;
+    /// WebSocket subprotocols it speaks; the first the client offers is
+    /// echoed in the upgrade (some clients, libwebsockets among them, drop a
+    /// connection whose server does not).
+    fn subprotocols(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Checks the upgrade request (authentication, path).
     ///
     /// # Errors
@@ -141,7 +147,7 @@ pub async fn serve<P: Protocol>(
                     match protocol.accept(&Upgrade { request: req }) {
                         Ok(a) => {
                             accepted = Some(a);
-                            return Ok(resp);
+                            return Ok(with_subprotocol(req, resp, protocol.subprotocols()));
                         }
                         Err(r) => r,
                     }
@@ -172,4 +178,21 @@ pub async fn serve<P: Protocol>(
             protocol.session(ws, accepted, engine, sessions).await;
         });
     }
+}
+
+/// `resp` with the first subprotocol `req` offers that `ours` has.
+fn with_subprotocol(req: &Request, mut resp: Response, ours: &[&str]) -> Response {
+    let offered = req
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim);
+    if let Some(p) = offered.into_iter().find(|p| ours.contains(p)) {
+        if let Ok(v) = p.parse() {
+            resp.headers_mut().insert("sec-websocket-protocol", v);
+        }
+    }
+    resp
 }

@@ -5,6 +5,7 @@
 //!   upgrade limits, refusal while loading, tracked connection tasks).
 //! - `interleave`: joining legs that arrive separately into one stereo stream.
 //! - `twilio`: Twilio Media Streams (and Telnyx / Exotel's variant).
+//! - `fork`: FreeSWITCH `mod_audio_fork` / `mod_audio_stream`, Jambonz `listen`.
 //! - `session`: what every session does once its protocol named the call
 //!   (start it, feed it, drain its results, end it without losing audio).
 //! - `config`: the `[ingress.*]` tables; `metrics`: their series.
@@ -15,6 +16,7 @@
 //! line in [`Ingress::start`].
 
 mod config;
+pub mod fork;
 mod interleave;
 mod listener;
 mod metrics;
@@ -28,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{IngressConfig, TwilioConfig};
+pub use config::{BasicAuth, ForkConfig, IngressConfig, Side, TwilioConfig};
 pub use interleave::{InterleaveError, InterleaveStats, Interleaver, MAX_GAP_SAMPLES};
 pub use listener::{Limits, Protocol, Refusal, Upgrade};
 pub use metrics::IngressMetrics;
@@ -41,6 +43,7 @@ use crate::telemetry::Telemetry;
 #[derive(Default)]
 pub struct IngressListeners {
     pub twilio: Option<TcpListener>,
+    pub fork: Option<TcpListener>,
 }
 
 impl IngressListeners {
@@ -50,12 +53,16 @@ impl IngressListeners {
     /// An address cannot be bound; the message names the listener.
     pub async fn bind(config: &IngressConfig) -> Result<Self, String> {
         let mut l = Self::default();
+        let bind = |key: &'static str, addr: String| async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|e| format!("ingress.{key}.listen {addr}: {e}"))
+        };
         if let Some(t) = &config.twilio {
-            l.twilio = Some(
-                TcpListener::bind(&t.listen)
-                    .await
-                    .map_err(|e| format!("ingress.twilio.listen {}: {e}", t.listen))?,
-            );
+            l.twilio = Some(bind("twilio", t.listen.clone()).await?);
+        }
+        if let Some(f) = &config.fork {
+            l.fork = Some(bind("fork", f.listen.clone()).await?);
         }
         Ok(l)
     }
@@ -103,20 +110,50 @@ impl Ingress {
                 max_connections: cfg.max_connections,
                 max_message_bytes: cfg.max_message_bytes,
             };
-            me.tasks.spawn(listener::serve(
-                socket,
-                protocol,
-                limits,
-                Arc::clone(slot),
-                metrics,
-                listener::Lifecycle {
-                    stop: me.stop_accepting.clone(),
-                    sessions: me.end_sessions.clone(),
-                    tracker: me.tasks.clone(),
-                },
-            ));
+            me.spawn(socket, protocol, limits, slot, metrics);
+        }
+        if let Some(socket) = listeners.fork {
+            let cfg = config
+                .fork
+                .as_ref()
+                .ok_or("a fork socket was bound but [ingress.fork] is not configured")?;
+            let metrics = IngressMetrics::new(telemetry, "fork");
+            let protocol = Arc::new(fork::Fork::new(cfg, metrics.clone())?);
+            if cfg.basic_auth.is_empty() {
+                tracing::warn!("ingress.fork accepts connections without credentials (allow_unauthenticated = true)");
+            }
+            if let Ok(a) = socket.local_addr() {
+                tracing::info!(addr = %a, "Audio fork listener (FreeSWITCH, Jambonz)");
+            }
+            let limits = Limits {
+                max_connections: cfg.max_connections,
+                max_message_bytes: cfg.max_message_bytes,
+            };
+            me.spawn(socket, protocol, limits, slot, metrics);
         }
         Ok(me)
+    }
+
+    fn spawn<P: Protocol>(
+        &self,
+        socket: TcpListener,
+        protocol: Arc<P>,
+        limits: Limits,
+        slot: &EngineSlot,
+        metrics: IngressMetrics,
+    ) {
+        self.tasks.spawn(listener::serve(
+            socket,
+            protocol,
+            limits,
+            Arc::clone(slot),
+            metrics,
+            listener::Lifecycle {
+                stop: self.stop_accepting.clone(),
+                sessions: self.end_sessions.clone(),
+                tracker: self.tasks.clone(),
+            },
+        ));
     }
 
     /// Stops accepting connections; open ones go on.

@@ -43,6 +43,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The Twilio Media Streams listener, when `[ingress.twilio]` is set.
     pub twilio: Option<SocketAddr>,
+    /// The audio-fork listener, when `[ingress.fork]` is set.
+    pub fork: Option<SocketAddr>,
     pub engine: Arc<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), callsense::server::ServerError>>,
@@ -57,7 +59,11 @@ impl TestServer {
         if config.ingress.twilio.is_some() {
             ingress.twilio = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
         }
+        if config.ingress.fork.is_some() {
+            ingress.fork = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
         let twilio = ingress.twilio.as_ref().map(|l| l.local_addr().unwrap());
+        let fork = ingress.fork.as_ref().map(|l| l.local_addr().unwrap());
         let (stop, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = oneshot::channel();
         let task = tokio::spawn(callsense::server::serve_with(
@@ -78,6 +84,7 @@ impl TestServer {
         Self {
             addr,
             twilio,
+            fork,
             engine,
             stop: Some(stop),
             task,
@@ -243,5 +250,31 @@ pub fn accepted(responses: &[StreamCallResponse]) -> callsense::proto::CallAccep
     {
         Some(callsense::proto::stream_call_response::StreamingResponse::Accepted(a)) => a.clone(),
         other => panic!("the first response is not CallAccepted: {other:?}"),
+    }
+}
+
+/// A WebSocket client of the telephony listeners.
+pub type Client =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The close frame a telephony listener ends a session with (code, reason).
+pub async fn close_of(
+    ws: &mut Client,
+) -> (
+    tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode,
+    String,
+) {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Ws::Close(Some(f)))) => return (f.code, f.reason.to_string()),
+            Some(Ok(Ws::Close(None))) | None => return (CloseCode::Status, String::new()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("socket error before the close: {e}"),
+        }
     }
 }

@@ -10,6 +10,7 @@ mod classifier;
 mod cli;
 mod connect;
 mod errors;
+mod fork;
 mod lifecycle;
 mod routing;
 mod stream;

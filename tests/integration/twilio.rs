@@ -14,7 +14,7 @@ use callsense::ingress::TwilioConfig;
 use callsense::proto::AudioEncoding;
 use callsense::secret::Secret;
 use callsense::testkit::webhook::WebhookReceiver;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -23,9 +23,6 @@ use crate::common::*;
 use crate::connect::{connect_config, wait_until, webhook_sink, SECRET};
 
 const TOKEN: &str = "twilio-auth-token-for-tests";
-
-type Client =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn twilio_config() -> TwilioConfig {
     TwilioConfig {
@@ -93,21 +90,6 @@ fn media_messages() -> Vec<String> {
 
 async fn send(ws: &mut Client, text: String) {
     ws.send(Ws::Text(text.into())).await.unwrap();
-}
-
-/// The close frame the server ends with (code, reason).
-async fn close_of(ws: &mut Client) -> (CloseCode, String) {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Ws::Close(Some(f)))) => return (f.code, f.reason.to_string()),
-            Some(Ok(Ws::Close(None))) | None => return (CloseCode::Status, String::new()),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => panic!("socket error before the close: {e}"),
-        }
-    }
 }
 
 /// (role, transcript, intent) of every utterance a call wrote to the CRM.

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use protocol::{
     field_message, new_call, parse, signature, signature_matches, CallMapping, Media, MediaJoin,
-    Message, Side, Start, StreamError, StreamMedia,
+    Message, Start, StreamError, StreamMedia,
 };
 
 use super::config::TwilioConfig;

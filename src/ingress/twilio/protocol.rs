@@ -20,24 +20,8 @@ use sha1::Sha1;
 
 use crate::calls::{Field, FieldError, NewCall};
 use crate::ingress::interleave::{InterleaveError, Interleaver};
-use crate::proto::{AudioEncoding, SpeakerRole};
-
-/// Which side of the call each of Twilio's tracks is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    Agent,
-    Customer,
-}
-
-impl Side {
-    fn role(self) -> SpeakerRole {
-        match self {
-            Self::Agent => SpeakerRole::Agent,
-            Self::Customer => SpeakerRole::Customer,
-        }
-    }
-}
+use crate::ingress::Side;
+use crate::proto::AudioEncoding;
 
 /// One message from the platform.
 #[derive(Debug, Deserialize)]
@@ -370,6 +354,7 @@ pub fn signature_matches(tokens: &[String], url: &str, header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::SpeakerRole;
 
     fn mapping() -> CallMapping {
         CallMapping {

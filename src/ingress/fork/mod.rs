@@ -1,0 +1,209 @@
+//! Audio-fork front door: FreeSWITCH `mod_audio_fork` / `mod_audio_stream`
+//! and Jambonz `listen` (subprotocols `audio.drachtio.org`,
+//! `audio.jambonz.org`): one JSON text frame of metadata, then binary
+//! frames of 16-bit little-endian linear PCM, mono, mixed or stereo.
+//!
+//! `protocol` is the wire format; this file authenticates the upgrade
+//! (HTTP basic credentials) and runs a connection as one engine call on the
+//! shared session, results going back as `transcription` text frames.
+
+mod protocol;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures::StreamExt;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+
+pub use protocol::{back_frame, field_message, new_call, ForkDefaults, Mix};
+
+use super::config::ForkConfig;
+use super::listener::{Protocol, Refusal, Upgrade};
+use super::metrics::IngressMetrics;
+use super::session::{self, Close, MediaStream, Socket};
+use crate::pipeline::Engine;
+use crate::proto::StreamCallResponse;
+
+/// The subprotocols the forks ask for.
+pub const SUBPROTOCOLS: &[&str] = &["audio.drachtio.org", "audio.jambonz.org"];
+
+/// A fork listener's settings, secrets resolved.
+pub struct Fork {
+    config: ForkConfig,
+    /// Accepted `Authorization: Basic …` values.
+    credentials: Vec<String>,
+    defaults: ForkDefaults,
+    metrics: IngressMetrics,
+}
+
+impl Fork {
+    /// # Errors
+    /// An `env:` password whose variable is not set.
+    pub fn new(config: &ForkConfig, metrics: IngressMetrics) -> Result<Self, String> {
+        let credentials = config
+            .basic_auth
+            .iter()
+            .map(|a| {
+                let pw = a
+                    .password
+                    .resolve()
+                    .map_err(|e| format!("ingress.fork.basic_auth {:?}: {e}", a.username))?;
+                Ok(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("{}:{pw}", a.username))
+                ))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self {
+            defaults: ForkDefaults {
+                sample_rate: config.sample_rate,
+                mix: config.mix,
+                caller: config.caller,
+                callee: config.callee,
+                tenant: config.tenant.clone(),
+                language: config.language.to_string(),
+                interim_results: config.interim_results,
+            },
+            config: config.clone(),
+            credentials,
+            metrics,
+        })
+    }
+}
+
+impl Protocol for Fork {
+    type Accepted = ();
+
+    fn name(&self) -> &'static str {
+        "fork"
+    }
+
+    fn subprotocols(&self) -> &'static [&'static str] {
+        SUBPROTOCOLS
+    }
+
+    fn accept(&self, up: &Upgrade<'_>) -> Result<(), Refusal> {
+        if self.credentials.is_empty() {
+            return Ok(()); // allow_unauthenticated (validated at start-up)
+        }
+        let given = up.header("authorization").unwrap_or_default().trim();
+        let ok = self
+            .credentials
+            .iter()
+            .any(|c| constant_time_eq(c.as_bytes(), given.as_bytes()));
+        if ok {
+            Ok(())
+        } else {
+            Err(Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                reason: if given.is_empty() {
+                    "credentials required (HTTP basic)".into()
+                } else {
+                    "credentials not accepted".into()
+                },
+            })
+        }
+    }
+
+    async fn session(
+        self: Arc<Self>,
+        mut ws: WebSocketStream<TcpStream>,
+        (): (),
+        engine: Arc<Engine>,
+        stop: CancellationToken,
+    ) {
+        let end = serve(&mut ws, &self, &engine, &stop).await;
+        session::close(&mut ws, end, &self.metrics).await;
+    }
+}
+
+async fn serve(
+    ws: &mut Socket,
+    fork: &Fork,
+    engine: &Arc<Engine>,
+    stop: &CancellationToken,
+) -> Result<(), Close> {
+    let timeout = Duration::from_secs(fork.config.start_timeout_s);
+    let metadata = match tokio::time::timeout(timeout, wait_for_metadata(ws)).await {
+        Ok(Ok(Some(m))) => m,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(c)) => return Err(c),
+        Err(_) => {
+            return Err(Close::policy(format!(
+                "no metadata frame within {} s",
+                timeout.as_secs()
+            )))
+        }
+    };
+    let call = new_call(&metadata, &fork.defaults).map_err(Close::policy)?;
+    tracing::info!(call_id = %call.call_id, channels = call.channels, rate = call.sample_rate_hz, "Audio fork starting");
+    let stream = Pcm {
+        frame_bytes: 2 * call.channels,
+        tail: Vec::new(),
+        results_back: fork.config.results_back,
+    };
+    session::run(ws, engine, call, field_message, stream, &fork.metrics, stop).await
+}
+
+/// Reads the metadata frame. `None`: the peer left first.
+async fn wait_for_metadata(ws: &mut Socket) -> Result<Option<String>, Close> {
+    while let Some(msg) = ws.next().await {
+        match msg {
+            Ok(Ws::Text(t)) => return Ok(Some(t.to_string())),
+            Ok(Ws::Binary(_)) => {
+                return Err(Close::policy(
+                    "audio before the metadata frame: send the call's JSON metadata first",
+                ))
+            }
+            Ok(Ws::Close(_)) | Err(_) => return Ok(None),
+            Ok(_) => {}
+        }
+    }
+    Ok(None)
+}
+
+/// The call's PCM after the metadata.
+struct Pcm {
+    frame_bytes: usize,
+    /// Bytes of a frame split across WebSocket messages.
+    tail: Vec<u8>,
+    results_back: bool,
+}
+
+impl MediaStream for Pcm {
+    fn on_message(&mut self, msg: Ws, audio: &mut Vec<u8>) -> Result<bool, Close> {
+        match msg {
+            Ws::Binary(b) => {
+                self.tail.extend_from_slice(&b);
+                let whole = self.tail.len() - self.tail.len() % self.frame_bytes;
+                audio.extend(self.tail.drain(..whole));
+                Ok(true)
+            }
+            // Later text frames (a fork's own events) carry no audio.
+            _ => Ok(true),
+        }
+    }
+
+    fn frame_bytes(&self) -> usize {
+        self.frame_bytes
+    }
+
+    fn render(&self, r: &StreamCallResponse) -> Option<String> {
+        if !self.results_back {
+            return None;
+        }
+        let json = crate::proto_json::to_json("callsense.v1.StreamCallResponse", r).ok()?;
+        back_frame(&json)
+    }
+}
+
+/// Equal bytes, compared in time that depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}

@@ -1,0 +1,225 @@
+//! FreeSWITCH `mod_audio_fork` / Jambonz `listen` against the real server:
+//! a client that speaks as the fork does (subprotocol, basic credentials,
+//! one JSON metadata frame, then 20 ms binary frames of 16-bit PCM, stereo
+//! with the caller first) gets results back on the socket and writes the
+//! same facts to the CRM as the same call over gRPC.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine as _;
+use callsense::ingress::{BasicAuth, ForkConfig};
+use callsense::proto::AudioEncoding;
+use callsense::secret::Secret;
+use callsense::testkit::webhook::WebhookReceiver;
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+use crate::common::*;
+use crate::connect::{connect_config, wait_until, webhook_sink, SECRET};
+
+async fn server_with_fork() -> (TestServer, WebhookReceiver, tempfile::TempDir) {
+    let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    let sink = webhook_sink(&hooks.url("/crm/{tenant}"), &[SECRET]);
+    config.connect = connect_config(dir.path(), &sink);
+    config.ingress.fork = Some(ForkConfig {
+        listen: "127.0.0.1:0".into(),
+        basic_auth: vec![BasicAuth {
+            username: "freeswitch".into(),
+            password: Secret::new("fork-secret"),
+        }],
+        ..ForkConfig::default()
+    });
+    (TestServer::start(config).await, hooks, dir)
+}
+
+/// Connects as the fork does; `Err` is the HTTP status of a refusal.
+async fn connect(addr: SocketAddr, user_pass: Option<&str>) -> Result<Client, u16> {
+    let mut req = format!("ws://{addr}/fork").into_client_request().unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "audio.drachtio.org".parse().unwrap(),
+    );
+    if let Some(up) = user_pass {
+        let v = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(up)
+        );
+        req.headers_mut()
+            .insert("Authorization", v.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, resp)) => {
+            assert_eq!(
+                resp.headers()["sec-websocket-protocol"],
+                "audio.drachtio.org",
+                "the subprotocol is echoed"
+            );
+            Ok(ws)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The demo call as stereo L16 with the caller (the customer, channel 1 of
+/// the file) first, in 20 ms frames.
+fn pcm_frames() -> Vec<Vec<u8>> {
+    let pcm = demo_call().encode(AudioEncoding::Linear16);
+    let swapped: Vec<u8> = pcm
+        .chunks(4)
+        .flat_map(|f| [f[2], f[3], f[0], f[1]])
+        .collect();
+    swapped.chunks(160 * 4).map(<[u8]>::to_vec).collect()
+}
+
+/// (role, transcript) of a result in a `transcription` frame, if final.
+fn final_in(frame: &str) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(frame).unwrap();
+    assert_eq!(v["type"], "transcription", "{frame}");
+    let r = &v["data"]["result"];
+    (r["is_final"] == true).then(|| {
+        (
+            r["role"].as_str().unwrap_or("").to_string(),
+            r["transcript"].as_str().unwrap_or("").to_string(),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_gets_results_back_and_writes_the_same_facts_as_grpc() {
+    let (server, hooks, _dir) = server_with_fork().await;
+    let addr = server.fork.unwrap();
+    let responses = call(
+        &mut server.client().await,
+        mulaw_requests(&demo_call(), "grpc-call"),
+    )
+    .await
+    .unwrap();
+    let grpc: Vec<(String, String)> = finals(&responses)
+        .iter()
+        .map(|r| {
+            let role = if r.role == callsense::proto::SpeakerRole::Agent as i32 {
+                "AGENT"
+            } else {
+                "CUSTOMER"
+            };
+            (role.to_string(), r.transcript.clone())
+        })
+        .collect();
+    assert!(grpc.len() >= 10);
+
+    let mut ws = connect(addr, Some("freeswitch:fork-secret")).await.unwrap();
+    let meta = r#"{"uuid":"fs-call-1","from":"+15550100","tenant":"test"}"#;
+    ws.send(Ws::Text(meta.into())).await.unwrap();
+    for f in pcm_frames() {
+        ws.send(Ws::Binary(f.into())).await.unwrap();
+    }
+    // Results come back while the fork streams; the last one may need the
+    // stream's end, which is the fork closing the socket.
+    let mut back = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while back.len() + 1 < grpc.len() {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Ws::Text(t)))) => back.extend(final_in(&t)),
+            Ok(Some(Ok(_))) => {}
+            other => panic!(
+                "{} of {} results came back, then {other:?}",
+                back.len(),
+                grpc.len()
+            ),
+        }
+    }
+    ws.close(None).await.unwrap();
+    for r in &back {
+        assert!(
+            grpc.contains(r),
+            "{r:?} is not among the gRPC call's results"
+        );
+    }
+    wait_until("both calls' summaries", Duration::from_secs(20), || {
+        let s = |id: &str| {
+            hooks
+                .messages()
+                .iter()
+                .any(|m| m.kind == "call.summary" && m.data["call_id"] == id)
+        };
+        s("grpc-call") && s("fs-call-1")
+    })
+    .await;
+    let written = |id: &str| {
+        let mut v: Vec<_> = hooks
+            .messages()
+            .into_iter()
+            .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == id)
+            .map(|m| {
+                (
+                    m.data["role"].to_string(),
+                    m.data["transcript"].to_string(),
+                    m.data["intent"].to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        written("fs-call-1"),
+        written("grpc-call"),
+        "same utterances, roles and intents"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_forks_are_refused_or_closed_with_the_reason() {
+    let (server, _hooks, _dir) = server_with_fork().await;
+    let addr = server.fork.unwrap();
+    assert_eq!(connect(addr, None).await.unwrap_err(), 401);
+    assert_eq!(
+        connect(addr, Some("freeswitch:wrong")).await.unwrap_err(),
+        401
+    );
+    let cases: Vec<(Ws, &str)> = vec![
+        (
+            Ws::Binary(vec![0u8; 640].into()),
+            "audio before the metadata frame",
+        ),
+        (
+            Ws::Text("{not json".into()),
+            "must be the call's JSON metadata",
+        ),
+        (
+            Ws::Text(r#"{"from":"+1555"}"#.into()),
+            "metadata call_id (or callSid / uuid) is required",
+        ),
+        (
+            Ws::Text(r#"{"uuid":"x","mixType":"quad"}"#.into()),
+            "mixType \"quad\"",
+        ),
+    ];
+    for (first, reason) in cases {
+        let mut ws = connect(addr, Some("freeswitch:fork-secret")).await.unwrap();
+        ws.send(first).await.unwrap();
+        let (code, r) = close_of(&mut ws).await;
+        assert_eq!(code, CloseCode::Policy, "{r}");
+        assert!(r.contains(reason), "{r:?} should say {reason:?}");
+    }
+    let t = server.engine.telemetry();
+    assert_eq!(
+        metric(
+            t,
+            "callsense_ingress_refused_total{protocol=\"fork\",status=\"401\"}"
+        ),
+        2
+    );
+    assert_eq!(
+        metric(t, "callsense_ingress_bad_streams_total{protocol=\"fork\"}"),
+        4
+    );
+    server.stop().await;
+}

@@ -31,6 +31,8 @@ pub struct IngressConfig {
     pub twilio: Option<TwilioConfig>,
     /// FreeSWITCH `mod_audio_fork` / `mod_audio_stream` and Jambonz `listen`.
     pub fork: Option<ForkConfig>,
+    /// Asterisk AudioSocket (TCP, one connection per leg).
+    pub audiosocket: Option<AudioSocketConfig>,
 }
 
 impl IngressConfig {
@@ -43,6 +45,9 @@ impl IngressConfig {
         if let Some(f) = &self.fork {
             f.validate()?;
         }
+        if let Some(a) = &self.audiosocket {
+            a.validate()?;
+        }
         Ok(())
     }
 }
@@ -51,10 +56,13 @@ impl IngressConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TwilioConfig {
-    /// Address the WebSocket listener binds (plain `ws://` here: Twilio
-    /// connects with `wss://`, so TLS ends at the load balancer or proxy in
-    /// front, as for most WebSocket services).
+    /// Address the WebSocket listener binds. Twilio connects with `wss://`:
+    /// set `tls_cert`/`tls_key`, or end TLS at a proxy in front.
     pub listen: String,
+    /// PEM certificate chain; with `tls_key`, the listener speaks TLS.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
     /// Twilio auth tokens the `X-Twilio-Signature` of each connection is
     /// checked against (several during a rotation; `env:NAME` reads the
     /// environment).
@@ -93,6 +101,8 @@ impl Default for TwilioConfig {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:8081".into(),
+            tls_cert: None,
+            tls_key: None,
             auth_tokens: Vec::new(),
             allow_unsigned: false,
             public_url: None,
@@ -119,6 +129,11 @@ impl TwilioConfig {
                 self.listen
             ));
         }
+        tls_pair(
+            "ingress.twilio",
+            self.tls_cert.as_ref(),
+            self.tls_key.as_ref(),
+        )?;
         if self.auth_tokens.is_empty() && !self.allow_unsigned {
             return Err("ingress.twilio.auth_tokens is empty: set the account's auth token(s) to check X-Twilio-Signature, or allow_unsigned = true to accept unsigned streams".into());
         }
@@ -151,8 +166,12 @@ impl TwilioConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ForkConfig {
-    /// Address the WebSocket listener binds (TLS ends in front, as for Twilio).
+    /// Address the WebSocket listener binds.
     pub listen: String,
+    /// PEM certificate chain; with `tls_key`, the listener speaks TLS (`wss://`).
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
     /// Accepted HTTP basic credentials (Jambonz `listen` `wsAuth`, or a
     /// user and password in the fork's URL).
     pub basic_auth: Vec<BasicAuth>,
@@ -196,6 +215,8 @@ impl Default for ForkConfig {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:8082".into(),
+            tls_cert: None,
+            tls_key: None,
             basic_auth: Vec::new(),
             allow_unauthenticated: false,
             sample_rate: 8000,
@@ -223,6 +244,11 @@ impl ForkConfig {
                 self.listen
             ));
         }
+        tls_pair(
+            "ingress.fork",
+            self.tls_cert.as_ref(),
+            self.tls_key.as_ref(),
+        )?;
         if self.basic_auth.is_empty() && !self.allow_unauthenticated {
             return Err("ingress.fork.basic_auth is empty: set the credentials the fork sends, or allow_unauthenticated = true".into());
         }
@@ -244,6 +270,99 @@ impl ForkConfig {
             return Err("ingress.fork: max_connections and start_timeout_s must be ≥ 1, max_message_bytes ≥ 1024".into());
         }
         Ok(())
+    }
+}
+
+/// `[ingress.audiosocket]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioSocketConfig {
+    /// Address the TCP listener binds (AudioSocket has no TLS: keep it on
+    /// the PBX's private network).
+    pub listen: String,
+    /// Networks Asterisk connects from (`10.0.0.0/8`, `192.0.2.7`, `::1`):
+    /// AudioSocket carries no credentials, so the peer address is the check.
+    pub allow_from: Vec<String>,
+    /// Accept connections from anywhere; must be set explicitly when
+    /// `allow_from` is empty.
+    pub allow_any: bool,
+    /// Side of the leg whose UUID ends in `00` (and of one-leg calls).
+    pub caller: Side,
+    /// Side of the leg whose UUID ends in `01`.
+    pub callee: Side,
+    /// Tenant of the calls (AudioSocket names none).
+    pub tenant: String,
+    pub language: LanguageHint,
+    pub interim_results: bool,
+    /// Connections (legs) at once; more are closed at once.
+    pub max_connections: usize,
+    /// Largest frame payload (20 ms at 48 kHz is 1,920 bytes).
+    pub max_frame_bytes: usize,
+    /// How far one leg may run ahead of a silent or absent one before that
+    /// one is filled with silence (bounds buffering per call).
+    pub max_lead_ms: u32,
+    /// Time from the connection to its UUID and first audio.
+    pub start_timeout_s: u64,
+}
+
+impl Default for AudioSocketConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8083".into(),
+            allow_from: Vec::new(),
+            allow_any: false,
+            caller: Side::Customer,
+            callee: Side::Agent,
+            tenant: String::new(),
+            language: LanguageHint::Auto,
+            interim_results: false,
+            max_connections: 512,
+            max_frame_bytes: 8192,
+            max_lead_ms: 1000,
+            start_timeout_s: 10,
+        }
+    }
+}
+
+impl AudioSocketConfig {
+    /// # Errors
+    /// The setting at fault, by key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "ingress.audiosocket.listen {:?} is not an address like 0.0.0.0:8083",
+                self.listen
+            ));
+        }
+        if self.allow_from.is_empty() && !self.allow_any {
+            return Err("ingress.audiosocket.allow_from is empty: list the networks Asterisk connects from, or allow_any = true".into());
+        }
+        for n in &self.allow_from {
+            crate::ingress::audiosocket::Network::parse(n)
+                .map_err(|e| format!("ingress.audiosocket.allow_from: {e}"))?;
+        }
+        if self.caller == self.callee {
+            return Err("ingress.audiosocket: caller and callee must be different sides".into());
+        }
+        if self.max_connections == 0
+            || !(640..=65_535).contains(&self.max_frame_bytes)
+            || self.max_lead_ms == 0
+            || self.start_timeout_s == 0
+        {
+            return Err("ingress.audiosocket: max_connections, max_lead_ms and start_timeout_s must be ≥ 1, max_frame_bytes 640–65535".into());
+        }
+        Ok(())
+    }
+}
+
+/// `tls_cert` and `tls_key` come together or not at all.
+fn tls_pair<T>(what: &str, cert: Option<&T>, key: Option<&T>) -> Result<(), String> {
+    if cert.is_some() == key.is_some() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}.tls_cert and {what}.tls_key must be set together"
+        ))
     }
 }
 
@@ -296,5 +415,25 @@ mod tests {
         assert!(e.contains("basic_auth is empty"), "{e}");
         let e = read("[fork]\nallow_unauthenticated = true\nsample_rate = 64000").unwrap_err();
         assert!(e.contains("sample_rate 64000"), "{e}");
+        let e = read("[fork]\nallow_unauthenticated = true\ntls_cert = \"/c.pem\"").unwrap_err();
+        assert!(e.contains("must be set together"), "{e}");
+    }
+
+    #[test]
+    fn the_audiosocket_example_parses_and_validates() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
+            + &std::fs::read_to_string(dir.join("ingress.audiosocket.example.toml")).unwrap();
+        let cfg: crate::config::Config = toml::from_str(&text).unwrap();
+        cfg.ingress.validate().unwrap();
+        let a = cfg.ingress.audiosocket.unwrap();
+        assert_eq!((a.caller, a.callee), (Side::Customer, Side::Agent));
+        let read = |t: &str| toml::from_str::<IngressConfig>(t).unwrap().validate();
+        let e = read("[audiosocket]\nlisten = \"127.0.0.1:1\"").unwrap_err();
+        assert!(e.contains("allow_from is empty"), "{e}");
+        let e = read("[audiosocket]\nallow_from = [\"10.0.0.0/40\"]").unwrap_err();
+        assert!(e.contains("prefix must be 0–32"), "{e}");
+        let e = read("[audiosocket]\nallow_any = true\nmax_frame_bytes = 100").unwrap_err();
+        assert!(e.contains("max_frame_bytes"), "{e}");
     }
 }

@@ -10,20 +10,23 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
+use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::IngressMetrics;
+use super::tls::Io;
 use crate::pipeline::Engine;
 use crate::server::EngineSlot;
 
-/// Time a client gets to complete the HTTP upgrade.
+/// Time a client gets to complete the TLS handshake and the HTTP upgrade.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a protocol is told about an upgrade request.
@@ -65,18 +68,20 @@ pub trait Protocol: Send + Sync + 'static {
     /// is cancelled (then it ends the call's audio and closes the socket).
     fn session(
         self: Arc<Self>,
-        ws: WebSocketStream<TcpStream>,
+        ws: WebSocketStream<Io>,
         accepted: Self::Accepted,
         engine: Arc<Engine>,
         stop: CancellationToken,
     ) -> impl Future<Output = ()> + Send;
 }
 
-/// Limits of one listener.
-#[derive(Debug, Clone, Copy)]
+/// Limits of one listener, and its TLS.
+#[derive(Clone)]
 pub struct Limits {
     pub max_connections: usize,
     pub max_message_bytes: usize,
+    /// Set: connections must open with a TLS handshake.
+    pub tls: Option<TlsAcceptor>,
 }
 
 /// A listener's part in shutdown.
@@ -122,12 +127,14 @@ pub async fn serve<P: Protocol>(
         };
         let _ = tcp.set_nodelay(true);
         let permit = Arc::clone(&permits).try_acquire_owned().ok();
-        let (protocol, slot, metrics, sessions) = (
+        let (protocol, slot, metrics, sessions, tls) = (
             Arc::clone(&protocol),
             Arc::clone(&slot),
             metrics.clone(),
             sessions.clone(),
+            limits.tls.clone(),
         );
+        let max_connections = limits.max_connections;
         tracker.spawn(async move {
             let mut accepted = None;
             let engine = slot.get().cloned();
@@ -136,7 +143,7 @@ pub async fn serve<P: Protocol>(
                 let refusal = if permit.is_none() {
                     Refusal {
                         status: StatusCode::SERVICE_UNAVAILABLE,
-                        reason: format!("listener is at its limit of {} connections", limits.max_connections),
+                        reason: format!("listener is at its limit of {max_connections} connections"),
                     }
                 } else if engine.is_none() {
                     Refusal {
@@ -158,7 +165,15 @@ pub async fn serve<P: Protocol>(
                 *e.status_mut() = refusal.status;
                 Err(e)
             };
-            let handshake = tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(ws_config));
+            let handshake = async {
+                let io: Io = match tls {
+                    Some(tls) => Either::Right(tls.accept(tcp).await.map_err(|e| format!("TLS: {e}"))?),
+                    None => Either::Left(tcp),
+                };
+                tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config))
+                    .await
+                    .map_err(|e| e.to_string())
+            };
             let ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                 Ok(Ok(ws)) => ws,
                 Ok(Err(e)) => {

@@ -6,6 +6,8 @@
 //! - `interleave`: joining legs that arrive separately into one stereo stream.
 //! - `twilio`: Twilio Media Streams (and Telnyx / Exotel's variant).
 //! - `fork`: FreeSWITCH `mod_audio_fork` / `mod_audio_stream`, Jambonz `listen`.
+//! - `audiosocket`: Asterisk AudioSocket (TCP; legs joined by UUID).
+//! - `tls`: TLS on the WebSocket listeners.
 //! - `session`: what every session does once its protocol named the call
 //!   (start it, feed it, drain its results, end it without losing audio).
 //! - `config`: the `[ingress.*]` tables; `metrics`: their series.
@@ -15,12 +17,14 @@
 //! into [`crate::calls::Inbound`], plus a table in [`IngressConfig`] and a
 //! line in [`Ingress::start`].
 
+pub mod audiosocket;
 mod config;
 pub mod fork;
 mod interleave;
 mod listener;
 mod metrics;
 mod session;
+mod tls;
 pub mod twilio;
 
 use std::sync::Arc;
@@ -30,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{BasicAuth, ForkConfig, IngressConfig, Side, TwilioConfig};
+pub use config::{AudioSocketConfig, BasicAuth, ForkConfig, IngressConfig, Side, TwilioConfig};
 pub use interleave::{InterleaveError, InterleaveStats, Interleaver, MAX_GAP_SAMPLES};
 pub use listener::{Limits, Protocol, Refusal, Upgrade};
 pub use metrics::IngressMetrics;
@@ -44,6 +48,7 @@ use crate::telemetry::Telemetry;
 pub struct IngressListeners {
     pub twilio: Option<TcpListener>,
     pub fork: Option<TcpListener>,
+    pub audiosocket: Option<TcpListener>,
 }
 
 impl IngressListeners {
@@ -63,6 +68,9 @@ impl IngressListeners {
         }
         if let Some(f) = &config.fork {
             l.fork = Some(bind("fork", f.listen.clone()).await?);
+        }
+        if let Some(a) = &config.audiosocket {
+            l.audiosocket = Some(bind("audiosocket", a.listen.clone()).await?);
         }
         Ok(l)
     }
@@ -109,6 +117,11 @@ impl Ingress {
             let limits = Limits {
                 max_connections: cfg.max_connections,
                 max_message_bytes: cfg.max_message_bytes,
+                tls: tls_for(
+                    "ingress.twilio",
+                    cfg.tls_cert.as_ref(),
+                    cfg.tls_key.as_ref(),
+                )?,
             };
             me.spawn(socket, protocol, limits, slot, metrics);
         }
@@ -128,8 +141,30 @@ impl Ingress {
             let limits = Limits {
                 max_connections: cfg.max_connections,
                 max_message_bytes: cfg.max_message_bytes,
+                tls: tls_for("ingress.fork", cfg.tls_cert.as_ref(), cfg.tls_key.as_ref())?,
             };
             me.spawn(socket, protocol, limits, slot, metrics);
+        }
+        if let Some(socket) = listeners.audiosocket {
+            let cfg = config.audiosocket.as_ref().ok_or(
+                "an AudioSocket socket was bound but [ingress.audiosocket] is not configured",
+            )?;
+            let metrics = IngressMetrics::new(telemetry, "audiosocket");
+            let server = Arc::new(audiosocket::AudioSocket::new(cfg, metrics)?);
+            if cfg.allow_any {
+                tracing::warn!(
+                    "ingress.audiosocket accepts connections from any address (allow_any = true)"
+                );
+            }
+            if let Ok(a) = socket.local_addr() {
+                tracing::info!(addr = %a, "Asterisk AudioSocket listener");
+            }
+            me.tasks.spawn(audiosocket::serve(
+                socket,
+                server,
+                Arc::clone(slot),
+                me.lifecycle(),
+            ));
         }
         Ok(me)
     }
@@ -148,12 +183,16 @@ impl Ingress {
             limits,
             Arc::clone(slot),
             metrics,
-            listener::Lifecycle {
-                stop: self.stop_accepting.clone(),
-                sessions: self.end_sessions.clone(),
-                tracker: self.tasks.clone(),
-            },
+            self.lifecycle(),
         ));
+    }
+
+    fn lifecycle(&self) -> listener::Lifecycle {
+        listener::Lifecycle {
+            stop: self.stop_accepting.clone(),
+            sessions: self.end_sessions.clone(),
+            tracker: self.tasks.clone(),
+        }
     }
 
     /// Stops accepting connections; open ones go on.
@@ -175,6 +214,18 @@ impl Ingress {
     pub async fn drain(&self, grace: Duration) {
         self.tasks.close();
         let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
+    }
+}
+
+/// The listener's TLS acceptor when it has a certificate and key.
+fn tls_for(
+    what: &str,
+    cert: Option<&std::path::PathBuf>,
+    key: Option<&std::path::PathBuf>,
+) -> Result<Option<tokio_rustls::TlsAcceptor>, String> {
+    match (cert, key) {
+        (Some(c), Some(k)) => tls::acceptor(what, c, k).map(Some),
+        _ => Ok(None),
     }
 }
 

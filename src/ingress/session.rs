@@ -11,12 +11,12 @@
 //! transcribed, summarised and written back. The socket is closed with a
 //! code and reason.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
@@ -27,6 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::IngressMetrics;
+use super::tls::Io;
 use crate::calls::{self, FieldError, Inbound, NewCall};
 use crate::pipeline::{CallError, Engine};
 use crate::proto::StreamCallResponse;
@@ -44,7 +45,48 @@ const FINISH_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest close reason sent (WebSocket allows 123 bytes).
 const MAX_REASON_BYTES: usize = 120;
 
-pub type Socket = WebSocketStream<TcpStream>;
+pub type Socket = WebSocketStream<Io>;
+
+/// A session's peer: where its messages come from and its replies go.
+pub trait Peer: Send {
+    type Msg: Send;
+    /// The next message; `None`: the peer left (or its connection failed).
+    fn recv(&mut self) -> impl Future<Output = Option<Self::Msg>> + Send;
+    /// Sends one text message to the peer.
+    ///
+    /// # Errors
+    /// The peer is gone.
+    fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), ()>> + Send;
+}
+
+impl Peer for Socket {
+    type Msg = Ws;
+
+    async fn recv(&mut self) -> Option<Ws> {
+        match self.next().await? {
+            Ok(Ws::Close(_)) => None,
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::info!(error = %e, "Telephony socket failed; ending the call's audio");
+                None
+            }
+        }
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), ()> {
+        self.send(Ws::Text(text.into())).await.map_err(|_| ())
+    }
+}
+
+/// What one message from the peer gave: audio for the call, replies to send
+/// back at once (a protocol's pong, its acknowledgements).
+#[derive(Debug, Default)]
+pub struct Out {
+    /// Whole frames of the call's audio.
+    pub audio: Vec<u8>,
+    /// Text messages for the peer, in order.
+    pub replies: Vec<String>,
+}
 
 /// How a session ends: a WebSocket close code and its reason.
 #[derive(Debug)]
@@ -72,20 +114,20 @@ impl Close {
     }
 }
 
-/// A protocol's stream once the call has started.
-pub trait MediaStream: Send {
-    /// One message from the peer: appends the call's audio (whole frames) to
-    /// `audio`. `Ok(false)`: the peer said the stream is over.
+/// A protocol's stream once the call has started, reading messages `M`.
+pub trait MediaStream<M>: Send {
+    /// One message from the peer: appends the call's audio (whole frames)
+    /// and any replies to `out`. `Ok(false)`: the peer said the stream is over.
     ///
     /// # Errors
     /// Bad input; the session closes with it (the audio so far counts).
-    fn on_message(&mut self, msg: Ws, audio: &mut Vec<u8>) -> Result<bool, Close>;
+    fn on_message(&mut self, msg: M, out: &mut Out) -> Result<bool, Close>;
     /// Appends whatever audio is still held back (the stream has ended).
     fn finish(&mut self, _audio: &mut Vec<u8>) {}
     /// Bytes of one frame of the call's audio (chunks are cut at frames).
     fn frame_bytes(&self) -> usize;
     /// A result as a text frame for the peer; `None`: nothing goes back.
-    fn render(&self, _result: &StreamCallResponse) -> Option<String> {
+    fn render(&mut self, _result: &StreamCallResponse) -> Option<String> {
         None
     }
 }
@@ -110,17 +152,18 @@ pub async fn close(ws: &mut Socket, end: Result<(), Close>, metrics: &IngressMet
         .await;
 }
 
-/// Starts `call` and runs it on `ws` with `stream` until it ends.
+/// Starts `call` and runs it on `peer` with `stream` until it ends (the
+/// stream is lent, so the protocol can say its last words after).
 ///
 /// # Errors
 /// The call was refused (its field in the protocol's words from `words`,
 /// or the engine's limit), bad input, or the call failed.
-pub async fn run(
-    ws: &mut Socket,
+pub async fn run<P: Peer, S: MediaStream<P::Msg>>(
+    peer: &mut P,
     engine: &Arc<Engine>,
     call: NewCall,
     words: impl FnOnce(&FieldError) -> String,
-    mut stream: impl MediaStream,
+    stream: &mut S,
     metrics: &IngressMetrics,
     stop: &CancellationToken,
 ) -> Result<(), Close> {
@@ -137,15 +180,15 @@ pub async fn run(
     let mut outcome = drain(started.events, back_tx);
     let frame = stream.frame_bytes().max(1);
     let chunk_max = (engine.config.server.max_chunk_bytes / frame).max(1) * frame;
-    let mut audio = Vec::new();
+    let mut out = Out::default();
     let mut ended = Ok(());
     let mut done = None;
     loop {
         let msg = tokio::select! {
-            m = ws.next() => m,
+            m = peer.recv() => m,
             Some(r) = back.recv() => {
                 if let Some(text) = stream.render(&r) {
-                    if ws.send(Ws::Text(text.into())).await.is_err() {
+                    if peer.send_text(text).await.is_err() {
                         break; // peer gone: end the audio, keep the call
                     }
                 }
@@ -157,30 +200,27 @@ pub async fn run(
                 break;
             }
         };
-        let msg = match msg {
-            Some(Ok(m)) => m,
-            Some(Err(e)) => {
-                tracing::info!(%call_id, error = %e, "Telephony socket failed; ending the call's audio");
-                break;
-            }
-            None => break,
-        };
-        if matches!(msg, Ws::Close(_)) {
+        let Some(msg) = msg else {
             break; // peer left: end the audio, keep the call
-        }
-        match stream.on_message(msg, &mut audio) {
-            Ok(true) => {}
-            Ok(false) => break,
+        };
+        let more = match stream.on_message(msg, &mut out) {
+            Ok(more) => more,
             Err(c) => {
                 ended = Err(c);
+                false
+            }
+        };
+        for text in out.replies.drain(..) {
+            if peer.send_text(text).await.is_err() {
                 break;
             }
         }
-        if send(&tx, &mut audio, chunk_max).await.is_err() {
-            break; // the call ended; its outcome says why
+        if !more || send(&tx, &mut out.audio, chunk_max).await.is_err() {
+            break; // over, bad input, or the call ended (its outcome says why)
         }
     }
     // Whatever ended the stream, the audio accepted so far is the call's.
+    let mut audio = std::mem::take(&mut out.audio);
     stream.finish(&mut audio);
     let _ = send(&tx, &mut audio, chunk_max).await;
     drop(tx);
@@ -193,7 +233,7 @@ pub async fn run(
                     tokio::select! {
                         Some(r) = back.recv() => {
                             if let Some(text) = stream.render(&r) {
-                                let _ = ws.send(Ws::Text(text.into())).await;
+                                let _ = peer.send_text(text).await;
                             }
                         }
                         r = &mut outcome => return r,

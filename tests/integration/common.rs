@@ -45,6 +45,8 @@ pub struct TestServer {
     pub twilio: Option<SocketAddr>,
     /// The audio-fork listener, when `[ingress.fork]` is set.
     pub fork: Option<SocketAddr>,
+    /// The AudioSocket listener, when `[ingress.audiosocket]` is set.
+    pub audiosocket: Option<SocketAddr>,
     pub engine: Arc<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), callsense::server::ServerError>>,
@@ -62,8 +64,15 @@ impl TestServer {
         if config.ingress.fork.is_some() {
             ingress.fork = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
         }
+        if config.ingress.audiosocket.is_some() {
+            ingress.audiosocket = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
         let twilio = ingress.twilio.as_ref().map(|l| l.local_addr().unwrap());
         let fork = ingress.fork.as_ref().map(|l| l.local_addr().unwrap());
+        let audiosocket = ingress
+            .audiosocket
+            .as_ref()
+            .map(|l| l.local_addr().unwrap());
         let (stop, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = oneshot::channel();
         let task = tokio::spawn(callsense::server::serve_with(
@@ -85,6 +94,7 @@ impl TestServer {
             addr,
             twilio,
             fork,
+            audiosocket,
             engine,
             stop: Some(stop),
             task,
@@ -258,12 +268,15 @@ pub type Client =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The close frame a telephony listener ends a session with (code, reason).
-pub async fn close_of(
-    ws: &mut Client,
+pub async fn close_of<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
 ) -> (
     tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode,
     String,
-) {
+)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
     use tokio_tungstenite::tungstenite::Message as Ws;
     loop {

@@ -69,6 +69,42 @@ due_at = "due_at"
     )
 }
 
+/// (role, transcript, intent) of each final utterance written for `call_id`, sorted.
+pub(crate) fn facts_written(
+    hooks: &callsense::testkit::webhook::WebhookReceiver,
+    call_id: &str,
+) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = hooks
+        .messages()
+        .into_iter()
+        .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == call_id)
+        .map(|m| {
+            (
+                m.data["role"].to_string(),
+                m.data["transcript"].to_string(),
+                m.data["intent"].to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Waits until every call in `ids` has its summary written.
+pub(crate) async fn wait_for_summaries(
+    hooks: &callsense::testkit::webhook::WebhookReceiver,
+    ids: &[&str],
+) {
+    wait_until("the calls' summaries", Duration::from_secs(30), || {
+        let msgs = hooks.messages();
+        ids.iter().all(|id| {
+            msgs.iter()
+                .any(|m| m.kind == "call.summary" && m.data["call_id"] == *id)
+        })
+    })
+    .await;
+}
+
 pub(crate) async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {

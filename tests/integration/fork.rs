@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 use crate::common::*;
-use crate::connect::{connect_config, wait_until, webhook_sink, SECRET};
+use crate::connect::{connect_config, facts_written, wait_for_summaries, webhook_sink, SECRET};
 
 async fn server_with_fork() -> (TestServer, WebhookReceiver, tempfile::TempDir) {
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
@@ -141,35 +141,10 @@ async fn a_fork_gets_results_back_and_writes_the_same_facts_as_grpc() {
             "{r:?} is not among the gRPC call's results"
         );
     }
-    wait_until("both calls' summaries", Duration::from_secs(20), || {
-        let s = |id: &str| {
-            hooks
-                .messages()
-                .iter()
-                .any(|m| m.kind == "call.summary" && m.data["call_id"] == id)
-        };
-        s("grpc-call") && s("fs-call-1")
-    })
-    .await;
-    let written = |id: &str| {
-        let mut v: Vec<_> = hooks
-            .messages()
-            .into_iter()
-            .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == id)
-            .map(|m| {
-                (
-                    m.data["role"].to_string(),
-                    m.data["transcript"].to_string(),
-                    m.data["intent"].to_string(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    wait_for_summaries(&hooks, &["grpc-call", "fs-call-1"]).await;
     assert_eq!(
-        written("fs-call-1"),
-        written("grpc-call"),
+        facts_written(&hooks, "fs-call-1"),
+        facts_written(&hooks, "grpc-call"),
         "same utterances, roles and intents"
     );
     server.stop().await;
@@ -221,5 +196,59 @@ async fn bad_forks_are_refused_or_closed_with_the_reason() {
         metric(t, "callsense_ingress_bad_streams_total{protocol=\"fork\"}"),
         4
     );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_listener_with_a_certificate_speaks_tls() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::{self, pki_types::ServerName, RootCertStore};
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(dir.path().join("tls.crt"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("tls.key"), cert.signing_key.serialize_pem()).unwrap();
+    let mut config = test_config();
+    config.ingress.fork = Some(ForkConfig {
+        listen: "127.0.0.1:0".into(),
+        allow_unauthenticated: true,
+        tls_cert: Some(dir.path().join("tls.crt")),
+        tls_key: Some(dir.path().join("tls.key")),
+        ..ForkConfig::default()
+    });
+    let server = TestServer::start(config).await;
+    let addr = server.fork.unwrap();
+
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut ws, _) =
+        tokio_tungstenite::client_async(format!("wss://localhost:{}/fork", addr.port()), stream)
+            .await
+            .unwrap();
+    ws.send(Ws::Text(r#"{"uuid":"x","mixType":"quad"}"#.into()))
+        .await
+        .unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(code, CloseCode::Policy);
+    assert!(reason.contains("mixType"), "{reason}");
+
+    // A plain WebSocket client gets no upgrade from a TLS listener.
+    assert!(tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio_tungstenite::connect_async(format!("ws://{addr}/fork"))
+    )
+    .await
+    .map_or(true, |r| r.is_err()));
     server.stop().await;
 }

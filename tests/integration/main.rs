@@ -6,6 +6,7 @@ mod common;
 
 mod asr_real;
 mod asr_synth;
+mod audiosocket;
 mod classifier;
 mod cli;
 mod connect;

@@ -14,10 +14,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures::StreamExt;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
 pub use protocol::{back_frame, field_message, new_call, ForkDefaults, Mix};
@@ -25,7 +23,7 @@ pub use protocol::{back_frame, field_message, new_call, ForkDefaults, Mix};
 use super::config::ForkConfig;
 use super::listener::{Protocol, Refusal, Upgrade};
 use super::metrics::IngressMetrics;
-use super::session::{self, Close, MediaStream, Socket};
+use super::session::{self, Close, MediaStream, Out, Socket};
 use crate::pipeline::Engine;
 use crate::proto::StreamCallResponse;
 
@@ -113,7 +111,7 @@ impl Protocol for Fork {
 
     async fn session(
         self: Arc<Self>,
-        mut ws: WebSocketStream<TcpStream>,
+        mut ws: crate::ingress::session::Socket,
         (): (),
         engine: Arc<Engine>,
         stop: CancellationToken,
@@ -143,12 +141,21 @@ async fn serve(
     };
     let call = new_call(&metadata, &fork.defaults).map_err(Close::policy)?;
     tracing::info!(call_id = %call.call_id, channels = call.channels, rate = call.sample_rate_hz, "Audio fork starting");
-    let stream = Pcm {
+    let mut stream = Pcm {
         frame_bytes: 2 * call.channels,
         tail: Vec::new(),
         results_back: fork.config.results_back,
     };
-    session::run(ws, engine, call, field_message, stream, &fork.metrics, stop).await
+    session::run(
+        ws,
+        engine,
+        call,
+        field_message,
+        &mut stream,
+        &fork.metrics,
+        stop,
+    )
+    .await
 }
 
 /// Reads the metadata frame. `None`: the peer left first.
@@ -176,13 +183,13 @@ struct Pcm {
     results_back: bool,
 }
 
-impl MediaStream for Pcm {
-    fn on_message(&mut self, msg: Ws, audio: &mut Vec<u8>) -> Result<bool, Close> {
+impl MediaStream<Ws> for Pcm {
+    fn on_message(&mut self, msg: Ws, out: &mut Out) -> Result<bool, Close> {
         match msg {
             Ws::Binary(b) => {
                 self.tail.extend_from_slice(&b);
                 let whole = self.tail.len() - self.tail.len() % self.frame_bytes;
-                audio.extend(self.tail.drain(..whole));
+                out.audio.extend(self.tail.drain(..whole));
                 Ok(true)
             }
             // Later text frames (a fork's own events) carry no audio.
@@ -194,7 +201,7 @@ impl MediaStream for Pcm {
         self.frame_bytes
     }
 
-    fn render(&self, r: &StreamCallResponse) -> Option<String> {
+    fn render(&mut self, r: &StreamCallResponse) -> Option<String> {
         if !self.results_back {
             return None;
         }

@@ -8,9 +8,7 @@ mod session;
 
 use std::sync::Arc;
 
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::StatusCode;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
 pub use protocol::{
@@ -102,7 +100,7 @@ impl Protocol for Twilio {
 
     async fn session(
         self: Arc<Self>,
-        ws: WebSocketStream<TcpStream>,
+        ws: crate::ingress::session::Socket,
         (): (),
         engine: Arc<Engine>,
         stop: CancellationToken,

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::protocol::{field_message, new_call, parse, MediaJoin, Message, Start, StreamError};
 use super::Twilio;
-use crate::ingress::session::{self, Close, MediaStream, Socket};
+use crate::ingress::session::{self, Close, MediaStream, Out, Socket};
 use crate::pipeline::Engine;
 
 impl From<StreamError> for Close {
@@ -55,8 +55,8 @@ async fn serve(
     tracing::info!(call_id = %call.call_id, stream_sid = %start.stream_sid, tracks = ?media.tracks, "Twilio stream starting");
     let join = MediaJoin::new(&media, twilio.config.max_lead_ms);
     let metrics = &twilio.metrics;
-    let stream = Media { join, metrics };
-    session::run(ws, engine, call, field_message, stream, metrics, stop).await
+    let mut stream = Media { join, metrics };
+    session::run(ws, engine, call, field_message, &mut stream, metrics, stop).await
 }
 
 /// Reads until `start`. `None`: the peer left or stopped first.
@@ -84,8 +84,8 @@ struct Media<'a> {
     metrics: &'a crate::ingress::IngressMetrics,
 }
 
-impl MediaStream for Media<'_> {
-    fn on_message(&mut self, msg: Ws, audio: &mut Vec<u8>) -> Result<bool, Close> {
+impl MediaStream<Ws> for Media<'_> {
+    fn on_message(&mut self, msg: Ws, out: &mut Out) -> Result<bool, Close> {
         let text = match msg {
             Ws::Text(t) => t,
             Ws::Binary(_) => return Err(Close::unsupported(NO_BINARY)),
@@ -93,7 +93,7 @@ impl MediaStream for Media<'_> {
         };
         match parse(&text)? {
             Message::Media { media } => {
-                self.join.push(&media, audio)?;
+                self.join.push(&media, &mut out.audio)?;
                 Ok(true)
             }
             Message::Stop {} => Ok(false),

@@ -33,6 +33,8 @@ pub struct IngressConfig {
     pub fork: Option<ForkConfig>,
     /// Asterisk AudioSocket (TCP, one connection per leg).
     pub audiosocket: Option<AudioSocketConfig>,
+    /// Genesys Cloud AudioHook (Monitor).
+    pub audiohook: Option<AudioHookConfig>,
 }
 
 impl IngressConfig {
@@ -46,6 +48,9 @@ impl IngressConfig {
             f.validate()?;
         }
         if let Some(a) = &self.audiosocket {
+            a.validate()?;
+        }
+        if let Some(a) = &self.audiohook {
             a.validate()?;
         }
         Ok(())
@@ -355,6 +360,119 @@ impl AudioSocketConfig {
     }
 }
 
+/// `[ingress.audiohook]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioHookConfig {
+    /// Address the WebSocket listener binds (Genesys connects only to
+    /// `wss://` with a publicly trusted certificate: here or in front).
+    pub listen: String,
+    /// PEM certificate chain; with `tls_key`, the listener speaks TLS.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The integrations allowed to connect: API key, client secret, and the
+    /// organization and tenant they stand for.
+    pub clients: Vec<AudioHookClient>,
+    /// Side of Genesys' `external` channel (the customer's line).
+    pub external: Side,
+    /// Side of the `internal` channel (the agent).
+    pub internal: Side,
+    /// Language when `open` names none.
+    pub language: LanguageHint,
+    pub interim_results: bool,
+    /// Send results back as AudioHook `event` messages (a `transcript`
+    /// entity and a `callsense` entity with the full result). Monitor
+    /// integrations ignore them; off by default.
+    pub events: bool,
+    /// Connections at once; more are refused with HTTP 503.
+    pub max_connections: usize,
+    /// Largest WebSocket message (Genesys' limit is 64 KiB; its audio
+    /// frames are 200 ms, 3,200 bytes of stereo PCMU).
+    pub max_message_bytes: usize,
+    /// Time from the upgrade to `open`.
+    pub start_timeout_s: u64,
+    /// Clock difference tolerated in a signature's `created`, in seconds.
+    pub max_clock_skew_s: u64,
+    /// Oldest signature accepted, in seconds.
+    pub max_signature_age_s: u64,
+}
+
+/// One Genesys AudioHook integration's credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioHookClient {
+    /// The integration's API key (sent as `X-API-KEY`).
+    pub api_key: Secret,
+    /// The integration's client secret, base64 as Genesys shows it: the key
+    /// of the upgrade's HMAC-SHA256 signature.
+    pub client_secret: Secret,
+    /// Genesys organization id the key belongs to; set: other
+    /// organizations are refused.
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    /// Tenant of its calls; empty: the organization id.
+    #[serde(default)]
+    pub tenant: String,
+}
+
+impl Default for AudioHookConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8084".into(),
+            tls_cert: None,
+            tls_key: None,
+            clients: Vec::new(),
+            external: Side::Customer,
+            internal: Side::Agent,
+            language: LanguageHint::Auto,
+            interim_results: false,
+            events: false,
+            max_connections: 256,
+            max_message_bytes: 64 * 1024,
+            start_timeout_s: 10,
+            max_clock_skew_s: 3,
+            max_signature_age_s: 10,
+        }
+    }
+}
+
+impl AudioHookConfig {
+    /// # Errors
+    /// The setting at fault, by key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "ingress.audiohook.listen {:?} is not an address like 0.0.0.0:8084",
+                self.listen
+            ));
+        }
+        tls_pair(
+            "ingress.audiohook",
+            self.tls_cert.as_ref(),
+            self.tls_key.as_ref(),
+        )?;
+        if self.clients.is_empty() {
+            return Err("ingress.audiohook.clients is empty: add the API key and client secret of each Genesys AudioHook integration".into());
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            crate::ingress::audiohook::Credentials::resolve(c)
+                .map_err(|e| format!("ingress.audiohook.clients[{i}]: {e}"))?;
+        }
+        if self.external == self.internal {
+            return Err("ingress.audiohook: external and internal must be different sides".into());
+        }
+        if self.max_connections == 0
+            || !(4096..=16 << 20).contains(&self.max_message_bytes)
+            || self.start_timeout_s == 0
+            || self.max_signature_age_s == 0
+        {
+            return Err("ingress.audiohook: max_connections, start_timeout_s and max_signature_age_s must be ≥ 1, max_message_bytes 4096–16777216".into());
+        }
+        Ok(())
+    }
+}
+
 /// `tls_cert` and `tls_key` come together or not at all.
 fn tls_pair<T>(what: &str, cert: Option<&T>, key: Option<&T>) -> Result<(), String> {
     if cert.is_some() == key.is_some() {
@@ -417,6 +535,28 @@ mod tests {
         assert!(e.contains("sample_rate 64000"), "{e}");
         let e = read("[fork]\nallow_unauthenticated = true\ntls_cert = \"/c.pem\"").unwrap_err();
         assert!(e.contains("must be set together"), "{e}");
+    }
+
+    #[test]
+    fn the_audiohook_example_parses_and_validates() {
+        std::env::set_var("GENESYS_AUDIOHOOK_API_KEY", "example-key");
+        std::env::set_var("GENESYS_AUDIOHOOK_CLIENT_SECRET", "c2VjcmV0");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(dir.join("callsense.example.toml")).unwrap()
+            + &std::fs::read_to_string(dir.join("ingress.audiohook.example.toml")).unwrap();
+        let cfg: crate::config::Config = toml::from_str(&text).unwrap();
+        cfg.ingress.validate().unwrap();
+        let a = cfg.ingress.audiohook.unwrap();
+        assert_eq!((a.external, a.internal), (Side::Customer, Side::Agent));
+        let read = |t: &str| toml::from_str::<IngressConfig>(t).unwrap().validate();
+        let e = read("[audiohook]\nlisten = \"127.0.0.1:1\"").unwrap_err();
+        assert!(e.contains("clients is empty"), "{e}");
+        let e =
+            read("[audiohook]\nclients = [{ api_key = \"k\", client_secret = \"not base64!\" }]")
+                .unwrap_err();
+        assert!(e.contains("clients[0]: client_secret is not base64"), "{e}");
+        let e = read("[audiohook]\nclients = [{ api_key = \"k\", client_secret = \"c2VjcmV0\", organization_id = \"acme\" }]").unwrap_err();
+        assert!(e.contains("not a UUID"), "{e}");
     }
 
     #[test]

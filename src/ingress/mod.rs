@@ -6,6 +6,7 @@
 //! - `interleave`: joining legs that arrive separately into one stereo stream.
 //! - `twilio`: Twilio Media Streams (and Telnyx / Exotel's variant).
 //! - `fork`: FreeSWITCH `mod_audio_fork` / `mod_audio_stream`, Jambonz `listen`.
+//! - `audiohook`: Genesys Cloud AudioHook (signed upgrade, sequenced messages).
 //! - `audiosocket`: Asterisk AudioSocket (TCP; legs joined by UUID).
 //! - `tls`: TLS on the WebSocket listeners.
 //! - `session`: what every session does once its protocol named the call
@@ -17,6 +18,7 @@
 //! into [`crate::calls::Inbound`], plus a table in [`IngressConfig`] and a
 //! line in [`Ingress::start`].
 
+pub mod audiohook;
 pub mod audiosocket;
 mod config;
 pub mod fork;
@@ -34,7 +36,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{AudioSocketConfig, BasicAuth, ForkConfig, IngressConfig, Side, TwilioConfig};
+pub use config::{
+    AudioHookClient, AudioHookConfig, AudioSocketConfig, BasicAuth, ForkConfig, IngressConfig,
+    Side, TwilioConfig,
+};
 pub use interleave::{InterleaveError, InterleaveStats, Interleaver, MAX_GAP_SAMPLES};
 pub use listener::{Limits, Protocol, Refusal, Upgrade};
 pub use metrics::IngressMetrics;
@@ -49,6 +54,7 @@ pub struct IngressListeners {
     pub twilio: Option<TcpListener>,
     pub fork: Option<TcpListener>,
     pub audiosocket: Option<TcpListener>,
+    pub audiohook: Option<TcpListener>,
 }
 
 impl IngressListeners {
@@ -71,6 +77,9 @@ impl IngressListeners {
         }
         if let Some(a) = &config.audiosocket {
             l.audiosocket = Some(bind("audiosocket", a.listen.clone()).await?);
+        }
+        if let Some(a) = &config.audiohook {
+            l.audiohook = Some(bind("audiohook", a.listen.clone()).await?);
         }
         Ok(l)
     }
@@ -142,6 +151,27 @@ impl Ingress {
                 max_connections: cfg.max_connections,
                 max_message_bytes: cfg.max_message_bytes,
                 tls: tls_for("ingress.fork", cfg.tls_cert.as_ref(), cfg.tls_key.as_ref())?,
+            };
+            me.spawn(socket, protocol, limits, slot, metrics);
+        }
+        if let Some(socket) = listeners.audiohook {
+            let cfg = config
+                .audiohook
+                .as_ref()
+                .ok_or("an AudioHook socket was bound but [ingress.audiohook] is not configured")?;
+            let metrics = IngressMetrics::new(telemetry, "audiohook");
+            let protocol = Arc::new(audiohook::AudioHook::new(cfg, metrics.clone())?);
+            if let Ok(a) = socket.local_addr() {
+                tracing::info!(addr = %a, "Genesys AudioHook listener");
+            }
+            let limits = Limits {
+                max_connections: cfg.max_connections,
+                max_message_bytes: cfg.max_message_bytes,
+                tls: tls_for(
+                    "ingress.audiohook",
+                    cfg.tls_cert.as_ref(),
+                    cfg.tls_key.as_ref(),
+                )?,
             };
             me.spawn(socket, protocol, limits, slot, metrics);
         }

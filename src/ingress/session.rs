@@ -41,7 +41,7 @@ const BACK_CHANNEL_QUEUE: usize = 256;
 /// How long the socket stays open after the call's audio ended, waiting for
 /// the call to finish (last utterances, summary). Past it the socket closes;
 /// the call still finishes and is written back.
-const FINISH_TIMEOUT: Duration = Duration::from_secs(60);
+pub const FINISH_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest close reason sent (WebSocket allows 123 bytes).
 const MAX_REASON_BYTES: usize = 120;
 
@@ -126,6 +126,11 @@ pub trait MediaStream<M>: Send {
     fn finish(&mut self, _audio: &mut Vec<u8>) {}
     /// Bytes of one frame of the call's audio (chunks are cut at frames).
     fn frame_bytes(&self) -> usize;
+    /// How long the socket waits for the call to finish once its audio
+    /// ended ([`FINISH_TIMEOUT`] unless the protocol's peer waits less).
+    fn finish_timeout(&self) -> Duration {
+        FINISH_TIMEOUT
+    }
     /// A result as a text frame for the peer; `None`: nothing goes back.
     fn render(&mut self, _result: &StreamCallResponse) -> Option<String> {
         None
@@ -228,6 +233,7 @@ pub async fn run<P: Peer, S: MediaStream<P::Msg>>(
         Some(r) => r,
         None => {
             // Deliver what comes back while the call finishes.
+            let limit = stream.finish_timeout();
             let wait = async {
                 loop {
                     tokio::select! {
@@ -240,20 +246,28 @@ pub async fn run<P: Peer, S: MediaStream<P::Msg>>(
                     }
                 }
             };
-            match tokio::time::timeout(FINISH_TIMEOUT, wait).await {
+            match tokio::time::timeout(limit, wait).await {
                 Ok(r) => r,
                 Err(_) => {
                     return Err(Close(
                         CloseCode::Away,
                         format!(
                             "the call is still finishing after {} s; its results go to the CRM",
-                            FINISH_TIMEOUT.as_secs()
+                            limit.as_secs()
                         ),
                     ))
                 }
             }
         }
     };
+    // The call's last results may still be queued when its outcome is known.
+    while let Ok(r) = back.try_recv() {
+        if let Some(text) = stream.render(&r) {
+            if peer.send_text(text).await.is_err() {
+                break;
+            }
+        }
+    }
     match done {
         Ok(Ok(results)) => {
             tracing::info!(%call_id, results, "Telephony stream ended");

@@ -47,6 +47,8 @@ pub struct TestServer {
     pub fork: Option<SocketAddr>,
     /// The AudioSocket listener, when `[ingress.audiosocket]` is set.
     pub audiosocket: Option<SocketAddr>,
+    /// The Genesys AudioHook listener, when `[ingress.audiohook]` is set.
+    pub audiohook: Option<SocketAddr>,
     pub engine: Arc<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), callsense::server::ServerError>>,
@@ -67,6 +69,10 @@ impl TestServer {
         if config.ingress.audiosocket.is_some() {
             ingress.audiosocket = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
         }
+        if config.ingress.audiohook.is_some() {
+            ingress.audiohook = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
+        let audiohook = ingress.audiohook.as_ref().map(|l| l.local_addr().unwrap());
         let twilio = ingress.twilio.as_ref().map(|l| l.local_addr().unwrap());
         let fork = ingress.fork.as_ref().map(|l| l.local_addr().unwrap());
         let audiosocket = ingress
@@ -95,6 +101,7 @@ impl TestServer {
             twilio,
             fork,
             audiosocket,
+            audiohook,
             engine,
             stop: Some(stop),
             task,

@@ -6,6 +6,7 @@ mod common;
 
 mod asr_real;
 mod asr_synth;
+mod audiohook;
 mod audiosocket;
 mod classifier;
 mod cli;

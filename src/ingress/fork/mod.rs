@@ -94,7 +94,7 @@ impl Protocol for Fork {
         let ok = self
             .credentials
             .iter()
-            .any(|c| constant_time_eq(c.as_bytes(), given.as_bytes()));
+            .any(|c| crate::secret::constant_time_eq(c.as_bytes(), given.as_bytes()));
         if ok {
             Ok(())
         } else {
@@ -208,9 +208,4 @@ impl MediaStream<Ws> for Pcm {
         let json = crate::proto_json::to_json("callsense.v1.StreamCallResponse", r).ok()?;
         back_frame(&json)
     }
-}
-
-/// Equal bytes, compared in time that depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::IngressMetrics;
+use super::plain_http::{self, Replayed};
 use super::tls::Io;
 use crate::pipeline::Engine;
 use crate::server::EngineSlot;
@@ -68,7 +69,7 @@ pub trait Protocol: Send + Sync + 'static {
     /// is cancelled (then it ends the call's audio and closes the socket).
     fn session(
         self: Arc<Self>,
-        ws: WebSocketStream<Io>,
+        ws: WebSocketStream<Replayed<Io>>,
         accepted: Self::Accepted,
         engine: Arc<Engine>,
         stop: CancellationToken,
@@ -127,12 +128,13 @@ pub async fn serve<P: Protocol>(
         };
         let _ = tcp.set_nodelay(true);
         let permit = Arc::clone(&permits).try_acquire_owned().ok();
-        let (protocol, slot, metrics, sessions, tls) = (
+        let (protocol, slot, metrics, sessions, tls, stop_all) = (
             Arc::clone(&protocol),
             Arc::clone(&slot),
             metrics.clone(),
             sessions.clone(),
             limits.tls.clone(),
+            stop.clone(),
         );
         let max_connections = limits.max_connections;
         tracker.spawn(async move {
@@ -169,6 +171,29 @@ pub async fn serve<P: Protocol>(
                 let io: Io = match tls {
                     Some(tls) => Either::Right(tls.accept(tcp).await.map_err(|e| format!("TLS: {e}"))?),
                     None => Either::Left(tcp),
+                };
+                let io = match plain_http::read_request(io).await.map_err(|e| e.to_string())? {
+                    plain_http::Request::Upgrade(io) => io,
+                    plain_http::Request::Get { path, mut conn } => {
+                        let (status, body) = if path == "/metrics" {
+                            (200, plain_http::metrics_of(&metrics.render(), protocol.name()))
+                        } else {
+                            let state = if engine.is_none() {
+                                "loading"
+                            } else if sessions.is_cancelled() || stop_all.is_cancelled() {
+                                "draining"
+                            } else if permit.is_none() {
+                                "at_capacity"
+                            } else {
+                                "serving"
+                            };
+                            let status = if state == "serving" { 200 } else { 503 };
+                            (status, format!("{{\"status\":\"{state}\",\"protocol\":\"{}\"}}\n", protocol.name()))
+                        };
+                        let kind = if path == "/metrics" { "text/plain; version=0.0.4" } else { "application/json" };
+                        plain_http::respond(&mut conn, status, kind, &body).await;
+                        return Err("answered a plain GET".to_string());
+                    }
                 };
                 tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config))
                     .await

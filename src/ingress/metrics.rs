@@ -59,6 +59,11 @@ impl IngressMetrics {
             .increment(1);
     }
 
+    /// The whole Prometheus exposition (the listener serves its own part).
+    pub fn render(&self) -> String {
+        self.telemetry.render()
+    }
+
     /// Counts an open connection until the guard drops.
     pub fn open(&self) -> OpenConnection {
         self.open.increment(1.0);

@@ -8,7 +8,8 @@
 //! - `fork`: FreeSWITCH `mod_audio_fork` / `mod_audio_stream`, Jambonz `listen`.
 //! - `audiohook`: Genesys Cloud AudioHook (signed upgrade, sequenced messages).
 //! - `audiosocket`: Asterisk AudioSocket (TCP; legs joined by UUID).
-//! - `tls`: TLS on the WebSocket listeners.
+//! - `tls`: TLS on the WebSocket listeners; `plain_http`: their `/health`
+//!   and `/metrics`.
 //! - `session`: what every session does once its protocol named the call
 //!   (start it, feed it, drain its results, end it without losing audio).
 //! - `config`: the `[ingress.*]` tables; `metrics`: their series.
@@ -25,6 +26,7 @@ pub mod fork;
 mod interleave;
 mod listener;
 mod metrics;
+mod plain_http;
 mod session;
 mod tls;
 pub mod twilio;

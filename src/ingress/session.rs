@@ -27,6 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::IngressMetrics;
+use super::plain_http::Replayed;
 use super::tls::Io;
 use crate::calls::{self, FieldError, Inbound, NewCall};
 use crate::pipeline::{CallError, Engine};
@@ -45,7 +46,7 @@ pub const FINISH_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest close reason sent (WebSocket allows 123 bytes).
 const MAX_REASON_BYTES: usize = 120;
 
-pub type Socket = WebSocketStream<Io>;
+pub type Socket = WebSocketStream<Replayed<Io>>;
 
 /// A session's peer: where its messages come from and its replies go.
 pub trait Peer: Send {

@@ -196,6 +196,32 @@ async fn bad_forks_are_refused_or_closed_with_the_reason() {
         metric(t, "callsense_ingress_bad_streams_total{protocol=\"fork\"}"),
         4
     );
+    // The listener answers its load balancer's health check and serves
+    // its own metrics.
+    let get = |path| async move {
+        let r = http_get(&addr.to_string(), path).await;
+        let (head, body) = r.split_once("\r\n\r\n").unwrap();
+        (
+            head.split(' ').nth(1).unwrap().to_string(),
+            body.to_string(),
+        )
+    };
+    let (status, body) = get("/health").await;
+    assert_eq!(
+        (status.as_str(), body.trim()),
+        ("200", r#"{"status":"serving","protocol":"fork"}"#)
+    );
+    let (status, body) = get("/metrics").await;
+    assert_eq!(status, "200");
+    assert!(
+        body.contains("callsense_ingress_bad_streams_total{protocol=\"fork\"} 4"),
+        "{body}"
+    );
+    assert!(
+        body.lines()
+            .all(|l| l.starts_with('#') || l.contains("protocol=\"fork\"")),
+        "{body}"
+    );
     server.stop().await;
 }
 

@@ -315,3 +315,83 @@ async fn bad_twilio_streams_get_the_protocols_answer_and_lose_nothing() {
     );
     server.stop().await;
 }
+
+/// Twilio's own recorded `<Connect><Stream>` session (the `output.txt` of
+/// twilio/media-streams' connect-basic sample: `connected`, a `start` with
+/// the inbound track only and a custom parameter, `media` with string
+/// sequence numbers, chunks and timestamps, and the `mark` echoes Twilio
+/// sends on a two-way stream), replayed with the recorded ids and first
+/// payload, then the demo call's customer side, then `stop`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilios_recorded_connect_stream_replays_as_a_one_track_call() {
+    let (server, hooks, _dir) = server_with_twilio().await;
+    let mut ws = connect(server.twilio.unwrap(), Some(TOKEN)).await.unwrap();
+    let sid = "9e7ee906-377b-408f-a852-eebfb834422a";
+    let call_sid = "CA3c95a2a6bba5fde93a5dea01e388e8fb";
+    send(
+        &mut ws,
+        r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.into(),
+    )
+    .await;
+    let start = serde_json::json!({
+        "event": "start", "sequenceNumber": "1",
+        "start": {
+            "accountSid": "AC18fbd524d33614fba208030751dffdca", "streamSid": sid, "callSid": call_sid,
+            "tracks": ["inbound"],
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            "customParameters": {"aCutomParameter": "aCustomValue that was set in TwiML", "tenant": "test"}
+        },
+        "streamSid": sid
+    });
+    send(&mut ws, start.to_string()).await;
+    let recorded = "6/jk2NbZ3uXj5Oz+bmhiYnD07+XWy8bIzdjg6mpNPzk3Nzc2Njg/UXXl2s7Cu7u+xcnLzdr7aGp98/94++PTztXc3NfV3PRnYGNhXVtfe9vMxcXJzM/X81JAOjY0MjEwMzlDVX3dzsK6tre8wsfK0OxdVFtx/nZw89fMzNLb3NPS3v5kYXZvXl5q3snBvb3BxsrYakY3Ly0sKysrLjZCZA==";
+    let media = |seq: usize, chunk: usize, ts: usize, payload: &str| {
+        serde_json::json!({"event": "media", "sequenceNumber": seq.to_string(),
+            "media": {"track": "inbound", "chunk": chunk.to_string(), "timestamp": ts.to_string(), "payload": payload},
+            "streamSid": sid})
+        .to_string()
+    };
+    send(&mut ws, media(2, 1, 52, recorded)).await;
+    let customer: Vec<u8> = demo_call()
+        .encode(AudioEncoding::Mulaw)
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .copied()
+        .collect();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut seq = 3;
+    for (i, c) in customer.chunks(160).enumerate() {
+        send(&mut ws, media(seq, i + 2, 72 + i * 20, &b64(c))).await;
+        seq += 1;
+        if seq % 51 == 1 {
+            // Twilio echoes each mark the server sent, in sequence.
+            let mark = serde_json::json!({"event": "mark", "sequenceNumber": seq.to_string(), "streamSid": sid,
+                                          "mark": {"name": format!("Repeat message {}", seq / 51 - 2)}});
+            send(&mut ws, mark.to_string()).await;
+            seq += 1;
+        }
+    }
+    send(
+        &mut ws,
+        serde_json::json!({"event": "stop", "sequenceNumber": seq.to_string(), "streamSid": sid,
+        "stop": {"accountSid": "AC18fbd524d33614fba208030751dffdca", "callSid": call_sid}})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(
+        close_of(&mut ws).await,
+        (CloseCode::Normal, "call complete".into())
+    );
+    wait_until("the call's summary", Duration::from_secs(20), || {
+        summary_of(&hooks, call_sid).is_some()
+    })
+    .await;
+    let facts = written(&hooks, call_sid);
+    assert!(facts.len() >= 3, "{facts:?}");
+    assert!(
+        facts.iter().all(|(role, ..)| role == "customer"),
+        "the inbound track is the customer: {facts:?}"
+    );
+    server.stop().await;
+}

@@ -36,6 +36,9 @@ use crate::calls::{FieldError, NewCall, RATES_HZ};
 use crate::proto::AudioEncoding;
 use crate::server::EngineSlot;
 
+/// A leg that joins its call within this of the first leg's first audio
+/// starts with it (network and set-up jitter, not a late join).
+const JOIN_TOGETHER: Duration = Duration::from_secs(1);
 /// Messages queued from the legs to their call (backpressure beyond this).
 const LEG_QUEUE: usize = 64;
 
@@ -314,10 +317,17 @@ fn join(
                     ));
                 }
                 j.legs[leg_no] = true;
-                // Where it joined, to the nearest 20 ms frame (Asterisk's frame).
+                // Legs that start together (ARI snoops of one channel, say)
+                // line up sample for sample; a leg that joins later is
+                // placed where it joined, to the 20 ms frame.
                 let frame = u64::from(rate / 50);
-                let elapsed = (j.started.elapsed().as_secs_f64() * f64::from(rate)) as u64;
-                let at = (elapsed + frame / 2) / frame * frame;
+                let elapsed = j.started.elapsed();
+                let at = if elapsed < JOIN_TOGETHER {
+                    0
+                } else {
+                    let samples = (elapsed.as_secs_f64() * f64::from(rate)) as u64;
+                    (samples + frame / 2) / frame * frame
+                };
                 return Ok((tx, leg_no, at));
             }
         }

@@ -298,7 +298,7 @@ async fn a_genesys_session_replays_the_reference_sequences_and_writes_the_same_f
     assert_eq!(
         facts_written(&hooks, &conversation),
         facts_written(&hooks, "grpc-call"),
-        "same utterances, roles and intents"
+        "same utterances, roles, sentiment and intents"
     );
     let summary = hooks
         .messages()

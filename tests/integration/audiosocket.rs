@@ -108,7 +108,7 @@ async fn two_legs_make_one_call_with_the_same_facts_as_grpc() {
     assert_eq!(
         facts_written(&hooks, &call_id),
         facts_written(&hooks, "grpc-call"),
-        "same utterances, roles and intents"
+        "same utterances, roles, sentiment and intents"
     );
     let t = server.engine.telemetry();
     assert_eq!(

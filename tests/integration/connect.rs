@@ -69,22 +69,17 @@ due_at = "due_at"
     )
 }
 
-/// (role, transcript, intent) of each final utterance written for `call_id`, sorted.
+/// (role, transcript, sentiment, intent) of each final utterance written
+/// for `call_id`, sorted.
 pub(crate) fn facts_written(
     hooks: &callsense::testkit::webhook::WebhookReceiver,
     call_id: &str,
-) -> Vec<(String, String, String)> {
+) -> Vec<[String; 4]> {
     let mut v: Vec<_> = hooks
         .messages()
         .into_iter()
         .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == call_id)
-        .map(|m| {
-            (
-                m.data["role"].to_string(),
-                m.data["transcript"].to_string(),
-                m.data["intent"].to_string(),
-            )
-        })
+        .map(|m| ["role", "transcript", "sentiment", "intent"].map(|k| m.data[k].to_string()))
         .collect();
     v.sort();
     v

@@ -145,7 +145,7 @@ async fn a_fork_gets_results_back_and_writes_the_same_facts_as_grpc() {
     assert_eq!(
         facts_written(&hooks, "fs-call-1"),
         facts_written(&hooks, "grpc-call"),
-        "same utterances, roles and intents"
+        "same utterances, roles, sentiment and intents"
     );
     server.stop().await;
 }

@@ -92,18 +92,15 @@ async fn send(ws: &mut Client, text: String) {
     ws.send(Ws::Text(text.into())).await.unwrap();
 }
 
-/// (role, transcript, intent) of every utterance a call wrote to the CRM.
-fn written(hooks: &WebhookReceiver, call_id: &str) -> Vec<(String, String, String)> {
+/// (role, transcript, sentiment, intent) of every utterance a call wrote to the CRM.
+fn written(hooks: &WebhookReceiver, call_id: &str) -> Vec<(String, String, String, String)> {
     let mut v: Vec<_> = hooks
         .messages()
         .into_iter()
         .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == call_id)
         .map(|m| {
-            (
-                m.data["role"].as_str().unwrap_or("").to_string(),
-                m.data["transcript"].as_str().unwrap_or("").to_string(),
-                m.data["intent"].as_str().unwrap_or("").to_string(),
-            )
+            let s = |k: &str| m.data[k].as_str().unwrap_or("").to_string();
+            (s("role"), s("transcript"), s("sentiment"), s("intent"))
         })
         .collect();
     v.sort();

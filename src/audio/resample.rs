@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn frequency_amplitude_and_length_preserved_for_telephony_rates() {
-        for &rate in &[8000u32, 11025, 22050, 44100, 48000] {
+        for &rate in &[8000u32, 11025, 22050, 44100, 48000, 64000, 96000, 192_000] {
             let n = rate as usize; // one second
             let input = sine(rate, 440.0, 0.5, n);
             let out = run_chunked(rate, &input, &[160]);

@@ -19,7 +19,8 @@ use crate::proto::{AudioEncoding, SpeakerRole};
 /// Channels a call may have.
 pub const MAX_CHANNELS: usize = 2;
 /// Sample-rate range accepted, in Hz.
-pub const RATES_HZ: std::ops::RangeInclusive<u32> = 8000..=48_000;
+/// (Jambonz forks at up to 64 kHz; Asterisk's AudioSocket up to 192 kHz.)
+pub const RATES_HZ: std::ops::RangeInclusive<u32> = 8000..=192_000;
 /// Longest call id, tenant and customer id, in bytes.
 pub const MAX_ID_LEN: usize = 128;
 /// Longest caller number, in characters.
@@ -442,11 +443,11 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "sample_rate_hz 4000 is out of range: 8000–48000 Hz"
+            "sample_rate_hz 4000 is out of range: 8000–192000 Hz"
         );
         assert_eq!(
             e.message_with(|f| format!("start.{f}")),
-            "start.sample_rate_hz 4000 is out of range: 8000–48000 Hz"
+            "start.sample_rate_hz 4000 is out of range: 8000–192000 Hz"
         );
     }
 

@@ -264,8 +264,10 @@ impl ForkConfig {
         }
         if !crate::calls::RATES_HZ.contains(&self.sample_rate) {
             return Err(format!(
-                "ingress.fork.sample_rate {} is outside 8000–48000 Hz",
-                self.sample_rate
+                "ingress.fork.sample_rate {} is outside {}–{} Hz",
+                self.sample_rate,
+                crate::calls::RATES_HZ.start(),
+                crate::calls::RATES_HZ.end()
             ));
         }
         if self.caller == self.callee {
@@ -301,7 +303,7 @@ pub struct AudioSocketConfig {
     pub interim_results: bool,
     /// Connections (legs) at once; more are closed at once.
     pub max_connections: usize,
-    /// Largest frame payload (20 ms at 48 kHz is 1,920 bytes).
+    /// Largest frame payload (20 ms at 48 kHz is 1,920 bytes; at 192 kHz, 7,680).
     pub max_frame_bytes: usize,
     /// How far one leg may run ahead of a silent or absent one before that
     /// one is filled with silence (bounds buffering per call).
@@ -531,8 +533,12 @@ mod tests {
         let read = |t: &str| toml::from_str::<IngressConfig>(t).unwrap().validate();
         let e = read("[fork]\nlisten = \"127.0.0.1:1\"").unwrap_err();
         assert!(e.contains("basic_auth is empty"), "{e}");
-        let e = read("[fork]\nallow_unauthenticated = true\nsample_rate = 64000").unwrap_err();
-        assert!(e.contains("sample_rate 64000"), "{e}");
+        read("[fork]\nallow_unauthenticated = true\nsample_rate = 64000").unwrap();
+        let e = read("[fork]\nallow_unauthenticated = true\nsample_rate = 4000").unwrap_err();
+        assert!(
+            e.contains("sample_rate 4000 is outside 8000–192000 Hz"),
+            "{e}"
+        );
         let e = read("[fork]\nallow_unauthenticated = true\ntls_cert = \"/c.pem\"").unwrap_err();
         assert!(e.contains("must be set together"), "{e}");
     }

@@ -132,7 +132,7 @@ async fn bad_legs_are_closed_and_what_came_before_is_kept() {
         encode(KIND_SLIN, &[0; 320]), // audio before the UUID
         [encode(KIND_UUID, &uuid(7)), encode(0x42, &[1])].concat(), // unknown kind
         [encode(KIND_UUID, &uuid(8)), vec![KIND_SLIN, 0xff, 0xff]].concat(), // oversized
-        [encode(KIND_UUID, &uuid(9)), encode(0x17, &[0; 320])].concat(), // 96 kHz
+        [encode(KIND_UUID, &uuid(9)), encode(KIND_UUID, &uuid(9))].concat(), // two UUIDs
         encode(KIND_UUID, &[1; 15]),  // short UUID
     ];
     for wire in &cases {

@@ -278,3 +278,32 @@ async fn a_fork_listener_with_a_certificate_speaks_tls() {
     .map_or(true, |r| r.is_err()));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jambonz_fork_at_64_khz_is_transcribed() {
+    let (server, _hooks, _dir) = server_with_fork().await;
+    let mut ws = connect(server.fork.unwrap(), Some("freeswitch:fork-secret"))
+        .await
+        .unwrap();
+    let meta = r#"{"callSid":"jb-64k","mixType":"mono","sampleRate":64000,"tenant":"test"}"#;
+    ws.send(Ws::Text(meta.into())).await.unwrap();
+    // The customer's side (channel 1) held up to 64 kHz, sample by sample.
+    let pcm = demo_call().encode(AudioEncoding::Linear16);
+    let up: Vec<u8> = pcm.chunks(4).flat_map(|f| [f[2], f[3]].repeat(8)).collect();
+    for f in up.chunks(64 * 20 * 2) {
+        ws.send(Ws::Binary(f.to_vec().into())).await.unwrap();
+    }
+    let mut back = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    // The customer's side has 8 utterances; most are final before the end.
+    while back.len() < 6 {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Ws::Text(t)))) => back.extend(final_in(&t)),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("{back:?} came back, then {other:?}"),
+        }
+    }
+    assert!(back.iter().all(|(role, _)| role == "CUSTOMER"), "{back:?}");
+    assert!(back.iter().any(|(_, t)| t.contains("help")), "{back:?}");
+    server.stop().await;
+}

@@ -286,7 +286,7 @@ async fn serve(
     }
     let Some(media) = media else {
         return error(
-            "none of the offered media is supported (PCMU or L16, 1 or 2 channels, 8–48 kHz)",
+            "none of the offered media is supported (PCMU or L16, 1 or 2 channels, 8–192 kHz)",
         );
     };
     let map = Mapping {

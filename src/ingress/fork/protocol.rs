@@ -248,7 +248,10 @@ mod tests {
             e.starts_with("metadata call_id (or callSid / uuid) "),
             "{e}"
         );
-        let c = new_call(r#"{"uuid":"x","sampleRate":64000}"#, &defaults()).unwrap();
+        let c = new_call(r#"{"uuid":"x","sampleRate":"64k"}"#, &defaults()).unwrap();
+        assert_eq!(c.sample_rate_hz, 64_000, "Jambonz forks at up to 64 kHz");
+        c.validate(&crate::config::Config::default()).unwrap();
+        let c = new_call(r#"{"uuid":"x","sampleRate":4000}"#, &defaults()).unwrap();
         let e = field_message(&c.validate(&crate::config::Config::default()).unwrap_err());
         assert!(e.starts_with("metadata sampleRate"), "{e}");
     }

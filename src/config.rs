@@ -27,6 +27,8 @@ pub struct Config {
     pub audio: AudioConfig,
     pub asr: AsrConfig,
     pub classifier: ClassifierConfig,
+    /// Live conversation measures (`CallMetrics`).
+    pub analytics: crate::analytics::AnalyticsConfig,
     /// CRM connector: outbox, privacy, sinks.
     pub connect: crate::connect::ConnectConfig,
     /// Telephony listeners (Twilio Media Streams, …); none by default.
@@ -502,6 +504,7 @@ impl Config {
         self.audio.validate().map_err(ConfigError::Invalid)?;
         self.asr.validate().map_err(ConfigError::Invalid)?;
         self.classifier.validate().map_err(ConfigError::Invalid)?;
+        self.analytics.validate().map_err(ConfigError::Invalid)?;
         self.connect.validate().map_err(ConfigError::Invalid)?;
         self.ingress.validate().map_err(ConfigError::Invalid)?;
         Ok(())
@@ -760,6 +763,31 @@ mod tests {
             cfg.server.max_chunk_bytes,
             ServerConfig::default().max_chunk_bytes
         );
+        let a = crate::analytics::AnalyticsConfig::default();
+        assert_eq!(
+            (
+                cfg.analytics.interval_ms,
+                cfg.analytics.hold_min_ms,
+                cfg.analytics.min_overtalk_ms
+            ),
+            (a.interval_ms, a.hold_min_ms, a.min_overtalk_ms)
+        );
+        assert_eq!(
+            (cfg.analytics.baseline_ms, cfg.analytics.recent_ms),
+            (a.baseline_ms, a.recent_ms)
+        );
+        assert_eq!(
+            (cfg.analytics.trend_alpha, cfg.analytics.direction_threshold),
+            (a.trend_alpha, a.direction_threshold)
+        );
+        let bad = Config::load_with_env(
+            Some(path),
+            vec![("CALLSENSE__ANALYTICS__TREND_ALPHA".into(), "0".into())],
+        );
+        assert!(bad
+            .unwrap_err()
+            .to_string()
+            .contains("analytics.trend_alpha"));
     }
 
     #[test]

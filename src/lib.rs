@@ -9,7 +9,9 @@
 //!   batcher, with the model-directory contract.
 //! - [`pipeline`]: one call end to end: front end → ASR → classifier →
 //!   results and the call summary; each final masked by [`pii`] and
-//!   evaluated by [`rules`].
+//!   evaluated by [`rules`]; [`analytics`] keeps the call's live
+//!   conversation measures (talk, silence, overtalk, talk speed, loudness,
+//!   sentiment trend) and matches script phrases.
 //! - [`connect`]: the CRM connector (outbox, sinks, broker, customer context).
 //! - [`calls`]: the one call path every front door uses: a new call's checks,
 //!   admission, the CRM customer lookup, the tracked call task.
@@ -22,6 +24,7 @@
 //! values, [`language`] the languages it and a call may name); [`telemetry`] the metrics registry; [`models`] fetches and
 //! verifies model files.
 
+pub mod analytics;
 pub mod asr;
 pub mod audio;
 pub mod calls;

@@ -3,7 +3,8 @@
 //!
 //! Owns: the rules file format, validation at load (every error names the
 //! rule), evaluation with cool-downs (once per call by default, or at most
-//! every `cooldown_s`), and hot reload (file change or SIGHUP) that swaps
+//! every `cooldown_s`), phrase rules (a phrase an agent must say within a
+//! window, or must never say), and hot reload (file change or SIGHUP) that swaps
 //! the rule set atomically and keeps the old one when the new file is
 //! invalid. Each fired rule yields [`FiredRule`]s: actions for the CRM
 //! (tag, task, owner, coupon) and, with an `alert` action, a `RuleAlert`
@@ -23,6 +24,7 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::analytics::{MatchKind, PhraseMatcher};
 use crate::telemetry::Telemetry;
 use metrics::{Counter, Gauge};
 
@@ -78,8 +80,91 @@ pub enum Trigger {
     /// After each final utterance (variables: utterance, call, customer, params).
     #[default]
     Utterance,
-    /// Once, when the call ends (variables: call, customer, params).
+    /// Once, when the call ends (variables: call, agent, customer, params).
     CallEnd,
+    /// Each time the live measures are refreshed: after each final result
+    /// and every `analytics.interval_ms` while they change (variables: call,
+    /// agent, customer, params). For silences, overtalk and talk speed.
+    Metrics,
+}
+
+/// Whose words a phrase rule listens to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhraseRole {
+    #[default]
+    Any,
+    Agent,
+    /// The customer (and channels of unknown role).
+    Customer,
+}
+
+impl PhraseRole {
+    fn hears(self, role: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Agent => role == "agent",
+            Self::Customer => role == "customer" || role == "unknown",
+        }
+    }
+}
+
+/// `[rule.phrase]`: a script-adherence or compliance check on the (masked)
+/// final transcripts, instead of a `when` expression.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhraseSpec {
+    /// Fires when none of these was said in the window, once the window
+    /// has passed (or at call end when it has no end).
+    #[serde(default)]
+    pub require: Vec<String>,
+    /// Fires when one of these is said in the window.
+    #[serde(default)]
+    pub forbid: Vec<String>,
+    /// exact (default), pattern or fuzzy.
+    #[serde(default, rename = "match")]
+    pub kind: MatchKind,
+    /// For `match = "fuzzy"`: least similarity (0–1) that counts.
+    #[serde(default = "default_similarity")]
+    pub min_similarity: f32,
+    /// agent, customer or any (default).
+    #[serde(default)]
+    pub role: PhraseRole,
+    /// The window, in seconds of call time: turns that start in
+    /// `[from_s, to_s)` count. No `to_s`: until the call ends.
+    #[serde(default)]
+    pub from_s: u32,
+    #[serde(default)]
+    pub to_s: Option<u32>,
+}
+
+fn default_similarity() -> f32 {
+    0.8
+}
+
+impl PhraseSpec {
+    fn required(&self) -> bool {
+        !self.require.is_empty()
+    }
+
+    fn in_window(&self, start_ms: u32) -> bool {
+        let from = u64::from(self.from_s) * 1000;
+        let to = self.to_s.map_or(u64::MAX, |t| u64::from(t) * 1000);
+        (from..to).contains(&u64::from(start_ms))
+    }
+
+    fn compile(&self) -> Result<PhraseMatcher, String> {
+        let phrases = match (self.require.is_empty(), self.forbid.is_empty()) {
+            (false, true) => &self.require,
+            (true, false) => &self.forbid,
+            _ => return Err("a phrase rule has either `require` or `forbid` phrases".into()),
+        };
+        if self.to_s.is_some_and(|t| t <= self.from_s) {
+            return Err("phrase window: `to_s` must be after `from_s`".into());
+        }
+        PhraseMatcher::new(self.kind, phrases, self.min_similarity)
+            .map_err(|e| format!("phrase: {e}"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,8 +172,12 @@ pub enum Trigger {
 pub struct RuleSpec {
     /// Unique; names the rule in errors, actions and alerts.
     pub name: String,
-    /// A CEL expression that must yield a boolean.
+    /// A CEL expression that must yield a boolean (or, instead, `phrase`).
+    #[serde(default)]
     pub when: String,
+    /// A phrase check instead of `when`.
+    #[serde(default)]
+    pub phrase: Option<PhraseSpec>,
     #[serde(default)]
     pub on: Trigger,
     /// Fire at most once per call (default). False: fire again after `cooldown_s`.
@@ -206,7 +295,12 @@ impl Action {
 
 struct Rule {
     spec: RuleSpec,
-    program: Program,
+    check: Check,
+}
+
+enum Check {
+    When(Program),
+    Phrase(PhraseMatcher),
 }
 
 /// A validated rule set.
@@ -220,6 +314,8 @@ pub struct RuleSet {
 pub struct FiredRule {
     pub rule: String,
     pub actions: Vec<Action>,
+    /// Phrase rules: what matched, or what was missing and by when.
+    pub evidence: String,
 }
 
 /// The variables a rule sees.
@@ -227,6 +323,9 @@ pub struct Facts<'a> {
     /// `None` for `on = "call_end"` rules.
     pub utterance: Option<&'a Value>,
     pub call: &'a Value,
+    /// The agent's live measures.
+    pub agent: &'a Value,
+    /// The CRM profile, with the customer's live measures.
     pub customer: &'a Value,
 }
 
@@ -250,14 +349,23 @@ fn to_cel(v: &Value) -> CelValue {
 
 /// Sample variables used to check rules at load: every field the engine
 /// fills, so a misspelt field is an error.
-fn sample_facts() -> (Value, Value, Value) {
+fn sample_facts() -> (Value, Value, Value, Value) {
     let utterance = json!({"seq": 1, "channel": 1, "role": "customer", "transcript": "text", "language": "en",
         "sentiment": "negative", "score": -0.5, "intent": "complaint", "intent_confidence": 0.9,
-        "start_ms": 0, "end_ms": 1000});
-    let call = json!({"call_id": "c", "tenant": "t", "customer_id": "x", "utterances": 1, "customer_utterances": 1,
+        "intent_low_confidence": false, "start_ms": 0, "end_ms": 1000});
+    let mut call = json!({"call_id": "c", "tenant": "t", "customer_id": "x", "utterances": 1, "customer_utterances": 1,
         "negative_streak": 1, "customer_mean_score": -0.5, "intents": ["complaint"], "last_customer_sentiment": "negative",
         "duration_ms": 1000, "service_result": "resolved", "transfer_reason": ""});
-    (utterance, call, json!({}))
+    let measures = crate::analytics::facts(&crate::proto::CallMetrics::default());
+    if let Value::Object(c) = &mut call {
+        c.extend(measures.call);
+    }
+    (
+        utterance,
+        call,
+        Value::Object(measures.agent),
+        Value::Object(measures.customer),
+    )
 }
 
 impl RuleSet {
@@ -298,7 +406,7 @@ impl RuleSet {
         }
         let params_json = serde_json::to_value(&file.params).unwrap_or(Value::Null);
         let params = to_cel(&params_json);
-        let (utterance, call, customer) = sample_facts();
+        let (utterance, call, agent, customer) = sample_facts();
         let mut seen = std::collections::HashSet::new();
         let mut rules = Vec::with_capacity(file.rules.len());
         for spec in file.rules {
@@ -327,12 +435,34 @@ impl RuleSet {
             for a in &spec.actions {
                 a.validate().map_err(err)?;
             }
+            if let Some(p) = &spec.phrase {
+                if !spec.when.trim().is_empty() {
+                    return Err(err("a rule has either `when` or `phrase`, not both".into()));
+                }
+                if spec.on != Trigger::Utterance {
+                    return Err(err(
+                        "phrase rules are checked on each final and when their window closes; leave out `on`".into(),
+                    ));
+                }
+                let matcher = p.compile().map_err(err)?;
+                rules.push(Rule {
+                    check: Check::Phrase(matcher),
+                    spec,
+                });
+                continue;
+            }
+            if spec.when.trim().is_empty() {
+                return Err(err(
+                    "`when` (a CEL expression) or `phrase` is required".into()
+                ));
+            }
             let program = compile(&spec.when).map_err(err)?;
             // Dry run on sample facts: undeclared variables, misspelt fields
             // of utterance/call and non-boolean results are load errors.
             let facts = Facts {
                 utterance: (spec.on == Trigger::Utterance).then_some(&utterance),
                 call: &call,
+                agent: &agent,
                 customer: &customer,
             };
             match eval(&program, &facts, &params) {
@@ -343,7 +473,10 @@ impl RuleSet {
                 Err(ExecutionError::NoSuchKey(_)) if spec.when.contains("customer") => {}
                 Err(e) => return Err(err(format!("`when` fails on sample facts: {e}"))),
             }
-            rules.push(Rule { spec, program });
+            rules.push(Rule {
+                spec,
+                check: Check::When(program),
+            });
         }
         Ok(Self { rules, params })
     }
@@ -367,15 +500,31 @@ fn eval(
         ctx.add_variable_from_value("utterance", to_cel(u));
     }
     ctx.add_variable_from_value("call", to_cel(facts.call));
+    ctx.add_variable_from_value("agent", to_cel(facts.agent));
     ctx.add_variable_from_value("customer", to_cel(facts.customer));
     ctx.add_variable_from_value("params", params.clone());
     program.execute(&ctx)
 }
 
-/// Per-call memory of which rules fired and when.
+/// Per-call memory of which rules fired and when, and of phrase rules'
+/// progress.
 #[derive(Debug, Default)]
 pub struct CallRuleState {
     fired: HashMap<String, u64>,
+    /// Required-phrase rules whose phrase was said in its window.
+    said: std::collections::HashSet<String>,
+    /// Required-phrase rules already judged (said or not).
+    judged: std::collections::HashSet<String>,
+}
+
+/// A final turn as phrase rules see it.
+pub struct PhraseTurn<'a> {
+    pub seq: u32,
+    /// `agent`, `customer` or `unknown`.
+    pub role: &'a str,
+    pub start_ms: u32,
+    /// Masked.
+    pub transcript: &'a str,
 }
 
 /// The live rule set, reloadable while calls run.
@@ -504,25 +653,116 @@ impl Rules {
         let set = self.current();
         let mut out = Vec::new();
         for r in set.rules.iter().filter(|r| r.spec.on == trigger) {
-            if let Some(&last) = state.fired.get(&r.spec.name) {
-                if r.spec.once_per_call || now_ms.saturating_sub(last) < r.spec.cooldown_s * 1000 {
-                    continue;
-                }
+            let Check::When(program) = &r.check else {
+                continue;
+            };
+            if !may_fire(r, state, now_ms) {
+                continue;
             }
-            match eval(&r.program, facts, &set.params) {
+            match eval(program, facts, &set.params) {
                 Ok(CelValue::Bool(true)) => {
-                    state.fired.insert(r.spec.name.clone(), now_ms);
-                    self.metrics.fired.increment(1);
-                    out.push(FiredRule {
-                        rule: r.spec.name.clone(),
-                        actions: r.spec.actions.clone(),
-                    });
+                    out.push(self.fire(r, state, now_ms, String::new()));
                 }
                 Ok(_) => {}
                 Err(e) => {
                     self.metrics.eval_errors.increment(1);
                     tracing::debug!(rule = %r.spec.name, error = %e, "Rule not evaluated");
                 }
+            }
+        }
+        out
+    }
+
+    /// Records a firing.
+    fn fire(
+        &self,
+        r: &Rule,
+        state: &mut CallRuleState,
+        now_ms: u64,
+        evidence: String,
+    ) -> FiredRule {
+        state.fired.insert(r.spec.name.clone(), now_ms);
+        self.metrics.fired.increment(1);
+        FiredRule {
+            rule: r.spec.name.clone(),
+            actions: r.spec.actions.clone(),
+            evidence,
+        }
+    }
+
+    /// Phrase rules after a final turn: a forbidden phrase in its window
+    /// fires; a required one is marked as said.
+    pub fn on_phrase_turn(
+        &self,
+        turn: &PhraseTurn<'_>,
+        state: &mut CallRuleState,
+        now_ms: u64,
+    ) -> Vec<FiredRule> {
+        let set = self.current();
+        let mut out = Vec::new();
+        for r in &set.rules {
+            let (Check::Phrase(matcher), Some(p)) = (&r.check, &r.spec.phrase) else {
+                continue;
+            };
+            if !p.role.hears(turn.role) || !p.in_window(turn.start_ms) {
+                continue;
+            }
+            if p.required() && state.said.contains(&r.spec.name) {
+                continue;
+            }
+            let Some(hit) = matcher.find(turn.transcript) else {
+                continue;
+            };
+            if p.required() {
+                state.said.insert(r.spec.name.clone());
+            } else if may_fire(r, state, now_ms) {
+                let evidence = format!(
+                    "{} said \"{}\" at {} (turn {})",
+                    turn.role,
+                    hit.said,
+                    clock(turn.start_ms),
+                    turn.seq
+                );
+                out.push(self.fire(r, state, now_ms, evidence));
+            }
+        }
+        out
+    }
+
+    /// Required-phrase rules whose window has closed: every turn that
+    /// started before `settled_ms` is final (at call end, pass `at_end`,
+    /// which closes every window). Fires those whose phrase was not said.
+    pub fn judge_required(
+        &self,
+        settled_ms: u32,
+        at_end: bool,
+        state: &mut CallRuleState,
+        now_ms: u64,
+    ) -> Vec<FiredRule> {
+        let set = self.current();
+        let mut out = Vec::new();
+        for r in &set.rules {
+            let Some(p) = r.spec.phrase.as_ref().filter(|p| p.required()) else {
+                continue;
+            };
+            let closed = at_end
+                || p.to_s
+                    .is_some_and(|t| u64::from(settled_ms) >= u64::from(t) * 1000);
+            if !closed || !state.judged.insert(r.spec.name.clone()) {
+                continue;
+            }
+            if !state.said.contains(&r.spec.name) {
+                let by = match p.to_s {
+                    Some(t) => format!("by {}", clock(t.saturating_mul(1000))),
+                    None => "during the call".into(),
+                };
+                let who = match p.role {
+                    PhraseRole::Any => "anyone",
+                    PhraseRole::Agent => "the agent",
+                    PhraseRole::Customer => "the customer",
+                };
+                let evidence = format!("\"{}\" not said by {who} {by}", p.require[0]);
+                out.push(self.fire(r, state, now_ms, evidence));
             }
         }
         out
@@ -547,6 +787,21 @@ impl Rules {
             let _ = self.reload(force);
         }
     }
+}
+
+/// Whether a rule's cool-down lets it fire now.
+fn may_fire(r: &Rule, state: &CallRuleState, now_ms: u64) -> bool {
+    match state.fired.get(&r.spec.name) {
+        Some(&last) => {
+            !r.spec.once_per_call && now_ms.saturating_sub(last) >= r.spec.cooldown_s * 1000
+        }
+        None => true,
+    }
+}
+
+/// `m:ss` of call time.
+fn clock(ms: u32) -> String {
+    format!("{}:{:02}", ms / 60_000, (ms / 1000) % 60)
 }
 
 #[cfg(test)]
@@ -599,6 +854,7 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
                 &Facts {
                     utterance: Some(&u),
                     call: &c,
+                    agent: &json!({}),
                     customer,
                 },
                 state,
@@ -629,6 +885,7 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
                     &Facts {
                         utterance: Some(&u),
                         call: &c,
+                        agent: &empty,
                         customer: &empty,
                     },
                     s,
@@ -645,6 +902,7 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
             &Facts {
                 utterance: None,
                 call: &c,
+                agent: &empty,
                 customer: &empty,
             },
             &mut s,
@@ -717,5 +975,192 @@ actions = [{ type = "task", subject = "Satisfaction callback" }]
                 && text.contains("callsense_rules_loaded 1\n"),
             "{text}"
         );
+    }
+
+    const PHRASES: &str = r#"
+[[rule]]
+name = "recording-disclosure"
+actions = [{ type = "alert", message = "No recording disclosure in the first 30 s", severity = "high" }]
+[rule.phrase]
+require = ["this call may be recorded", "this call is recorded"]
+match = "fuzzy"
+role = "agent"
+to_s = 30
+
+[[rule]]
+name = "refund-promise"
+actions = [{ type = "alert", message = "Agent promised a refund", severity = "warning" }]
+[rule.phrase]
+forbid = ['\b(guarantee|promise)\b.*\brefund']
+match = "pattern"
+role = "agent"
+
+[[rule]]
+name = "long-silence"
+on = "metrics"
+when = 'call.non_talk_ms > 30000 || call.interruptions.agent >= 3 || customer.talk_speed_wpm > 190 || call.sentiment_trend < -2.0'
+actions = [{ type = "alert", message = "Check on this call" }]
+"#;
+
+    fn turn<'a>(seq: u32, role: &'a str, start_ms: u32, transcript: &'a str) -> PhraseTurn<'a> {
+        PhraseTurn {
+            seq,
+            role,
+            start_ms,
+            transcript,
+        }
+    }
+
+    #[test]
+    fn required_phrases_fire_once_their_window_closed_unsaid() {
+        let rules = Rules::from_set(
+            RuleSet::parse(PHRASES).unwrap(),
+            None,
+            &Telemetry::default(),
+        );
+        // Said (with Whisper's spelling) by the agent in time: never fires.
+        let mut said = CallRuleState::default();
+        let t = turn(
+            1,
+            "agent",
+            4000,
+            "Hi, this call maybe recorded for quality.",
+        );
+        assert!(rules.on_phrase_turn(&t, &mut said, 0).is_empty());
+        assert!(rules.judge_required(31_000, false, &mut said, 0).is_empty());
+        assert!(rules.judge_required(0, true, &mut said, 0).is_empty());
+        // Said by the customer, or by the agent too late: fires when the
+        // window has settled, once.
+        let mut missed = CallRuleState::default();
+        for t in [
+            turn(1, "customer", 2000, "Is this call recorded?"),
+            turn(2, "agent", 31_000, "This call is recorded."),
+        ] {
+            assert!(rules.on_phrase_turn(&t, &mut missed, 0).is_empty());
+        }
+        assert!(
+            rules
+                .judge_required(29_000, false, &mut missed, 0)
+                .is_empty(),
+            "speech before 30 s may still be at Whisper"
+        );
+        let fired = rules.judge_required(30_000, false, &mut missed, 0);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].rule, "recording-disclosure");
+        assert_eq!(
+            fired[0].evidence,
+            "\"this call may be recorded\" not said by the agent by 0:30"
+        );
+        assert!(rules.judge_required(0, true, &mut missed, 0).is_empty());
+    }
+
+    #[test]
+    fn forbidden_phrases_fire_with_what_was_said() {
+        let rules = Rules::from_set(
+            RuleSet::parse(PHRASES).unwrap(),
+            None,
+            &Telemetry::default(),
+        );
+        let mut s = CallRuleState::default();
+        let cust = turn(3, "customer", 60_000, "You promised me a refund!");
+        assert!(
+            rules.on_phrase_turn(&cust, &mut s, 0).is_empty(),
+            "agent only"
+        );
+        let agent = turn(
+            4,
+            "agent",
+            65_000,
+            "I guarantee you'll get your refund by Friday.",
+        );
+        let fired = rules.on_phrase_turn(&agent, &mut s, 0);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(
+            fired[0].evidence,
+            "agent said \"guarantee you'll get your refund\" at 1:05 (turn 4)"
+        );
+        assert!(
+            rules.on_phrase_turn(&agent, &mut s, 1).is_empty(),
+            "once per call"
+        );
+    }
+
+    #[test]
+    fn metrics_rules_read_live_measures_of_call_agent_and_customer() {
+        let rules = Rules::from_set(
+            RuleSet::parse(PHRASES).unwrap(),
+            None,
+            &Telemetry::default(),
+        );
+        let check = |m: &crate::proto::CallMetrics| {
+            let f = crate::analytics::facts(m);
+            let mut call = json!({"utterances": 3});
+            if let Value::Object(c) = &mut call {
+                c.extend(f.call);
+            }
+            let mut customer = json!({"tier": "gold"});
+            if let Value::Object(c) = &mut customer {
+                c.extend(f.customer);
+            }
+            rules
+                .evaluate(
+                    Trigger::Metrics,
+                    &Facts {
+                        utterance: None,
+                        call: &call,
+                        agent: &Value::Object(f.agent),
+                        customer: &customer,
+                    },
+                    &mut CallRuleState::default(),
+                    0,
+                )
+                .len()
+        };
+        let calm = crate::proto::CallMetrics {
+            non_talk_ms: 12_000,
+            ..Default::default()
+        };
+        assert_eq!(check(&calm), 0);
+        let silent = crate::proto::CallMetrics {
+            non_talk_ms: 31_000,
+            ..Default::default()
+        };
+        assert_eq!(check(&silent), 1);
+        let fast = crate::proto::CallMetrics {
+            roles: vec![crate::proto::RoleMetrics {
+                role: crate::proto::SpeakerRole::Customer as i32,
+                talk_speed_wpm: 200.0,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(check(&fast), 1);
+        let sour = crate::proto::CallMetrics {
+            sentiment_trend: -2.5,
+            ..Default::default()
+        };
+        assert_eq!(check(&sour), 1);
+    }
+
+    #[test]
+    fn phrase_rule_errors_name_the_rule() {
+        let act = "actions = [{ type = \"tag\", value = \"x\" }]";
+        let cases = [
+            (format!("[[rule]]\nname = \"both\"\nwhen = 'true'\n{act}\n[rule.phrase]\nforbid = [\"x\"]"), "not both"),
+            (format!("[[rule]]\nname = \"neither\"\n{act}\n[rule.phrase]\nmatch = \"exact\""), "either `require` or `forbid`"),
+            (format!("[[rule]]\nname = \"regex\"\n{act}\n[rule.phrase]\nforbid = [\"(\"]\nmatch = \"pattern\""), "does not compile"),
+            (format!("[[rule]]\nname = \"window\"\n{act}\n[rule.phrase]\nrequire = [\"x\"]\nfrom_s = 30\nto_s = 10"), "to_s"),
+            (format!("[[rule]]\nname = \"on\"\non = \"call_end\"\n{act}\n[rule.phrase]\nrequire = [\"x\"]"), "leave out `on`"),
+            (format!("[[rule]]\nname = \"empty\"\n{act}"), "is required"),
+            (format!("[[rule]]\nname = \"measure-typo\"\non = \"metrics\"\nwhen = 'call.non_talk > 1'\n{act}"), "measure-typo"),
+            (format!("[[rule]]\nname = \"agent-typo\"\non = \"metrics\"\nwhen = 'agent.wpm > 1'\n{act}"), "agent-typo"),
+        ];
+        for (text, expect) in cases {
+            let e = RuleSet::parse(&text)
+                .err()
+                .unwrap_or_else(|| panic!("{expect} should fail"))
+                .to_string();
+            assert!(e.contains(expect), "{expect}: {e}");
+        }
     }
 }

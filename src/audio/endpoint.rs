@@ -10,7 +10,7 @@ use super::vad::{VadError, VoiceDetector};
 use crate::config::AudioConfig;
 
 /// Samples per millisecond at the engine's 16 kHz.
-const SAMPLES_PER_MS: u64 = 16;
+pub(super) const SAMPLES_PER_MS: u64 = 16;
 
 /// Endpointing parameters in samples (derived from [`AudioConfig`]).
 #[derive(Debug, Clone)]
@@ -149,6 +149,14 @@ impl Endpointer {
     /// Samples consumed so far (whole frames).
     pub fn position(&self) -> u64 {
         self.pos
+    }
+
+    /// Where the utterance in progress started (absolute sample), if any.
+    pub fn speech_start(&self) -> Option<u64> {
+        match self.state {
+            State::Speech { start, .. } => Some(start),
+            State::Silence => None,
+        }
     }
 
     /// Whether an utterance is in progress.
@@ -418,9 +426,64 @@ pub fn rms_dbfs(x: &[f32]) -> f32 {
     }
 }
 
+/// Frames of [`speech_level_dbfs`]: 20 ms at 16 kHz.
+const LEVEL_FRAME: usize = 320;
+/// Frames more than this far under the loudest frame are pauses, not speech,
+/// in [`speech_level_dbfs`].
+const LEVEL_GATE_DB: f32 = 25.0;
+/// Frames under this level never count as speech in [`speech_level_dbfs`].
+const LEVEL_FLOOR_DBFS: f32 = -70.0;
+
+/// Active speech level of `x` (16 kHz) in dBFS: the mean power of its 20 ms
+/// frames within 25 dB of the loudest one (a simplified ITU-T P.56), so
+/// the pauses inside a turn do not lower it. −120 when nothing qualifies.
+pub fn speech_level_dbfs(x: &[f32]) -> f32 {
+    let powers: Vec<f32> = x
+        .chunks(LEVEL_FRAME)
+        .filter(|f| f.len() == LEVEL_FRAME || x.len() < LEVEL_FRAME)
+        .map(|f| f.iter().map(|v| v * v).sum::<f32>() / f.len() as f32)
+        .collect();
+    let Some(loudest) = powers.iter().copied().reduce(f32::max) else {
+        return -120.0;
+    };
+    let floor = loudest.max(1e-12) * 10f32.powf(-LEVEL_GATE_DB / 10.0);
+    let abs_floor = 10f32.powf((LEVEL_FLOOR_DBFS - 3.0103) / 10.0);
+    let active: Vec<f32> = powers
+        .into_iter()
+        .filter(|&p| p >= floor && p >= abs_floor)
+        .collect();
+    if active.is_empty() {
+        return -120.0;
+    }
+    let mean = active.iter().sum::<f32>() / active.len() as f32;
+    10.0 * mean.log10() + 3.0103
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn speech_level_ignores_pauses_and_reads_a_sine_right() {
+        let tone = |amp: f32, n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 16_000.0).sin())
+                .collect()
+        };
+        // A −20 dBFS tone: 0.1 amplitude.
+        let level = speech_level_dbfs(&tone(0.1, 16_000));
+        assert!((level + 20.0).abs() < 0.2, "{level}");
+        // The same tone with a second of near-silence inside reads the same.
+        let mut with_pause = tone(0.1, 8_000);
+        with_pause.extend(std::iter::repeat_n(0.0001, 16_000));
+        with_pause.extend(tone(0.1, 8_000));
+        let paused = speech_level_dbfs(&with_pause);
+        assert!((paused + 20.0).abs() < 0.2, "{paused}");
+        // Plain RMS reads 3 dB lower (half the time is silent).
+        assert!(rms_dbfs(&with_pause) < -22.5);
+        assert_eq!(speech_level_dbfs(&[]), -120.0);
+        assert_eq!(speech_level_dbfs(&vec![0.0; 3200]), -120.0);
+    }
 
     /// A scripted detector: frames whose mean absolute value exceeds 0.05 are speech.
     struct Loudness;

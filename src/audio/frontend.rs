@@ -5,7 +5,7 @@
 //! single-threaded; `pool` decides which thread runs it.
 
 use super::codec::{CodecError, Decoder};
-use super::endpoint::{EndpointParams, Endpointer, Segment};
+use super::endpoint::{speech_level_dbfs, EndpointParams, Endpointer, Segment, SAMPLES_PER_MS};
 use super::resample::{ResampleError, StreamResampler};
 use super::vad::{VadError, VoiceDetector};
 use crate::proto::AudioEncoding;
@@ -38,7 +38,25 @@ pub struct Utterance {
     /// the final utterance it belongs to share it.
     pub seq: u32,
     pub segment: Segment,
+    /// Speech level of a final's unpadded speech ([`speech_level_dbfs`]);
+    /// −120 on interim and early snapshots.
+    pub level_dbfs: f32,
 }
+
+/// Where a call's front end is: how much audio it has heard and which
+/// channels are inside an utterance. Sent after the utterances of the same
+/// audio, so the receiver's view is consistent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Call time heard so far.
+    pub position_ms: u64,
+    /// Per channel: where the utterance in progress started, in call ms.
+    pub speaking_since_ms: Vec<Option<u32>>,
+}
+
+/// Progress is reported at least this often in call time, and whenever a
+/// channel starts or stops speaking.
+const PROGRESS_EVERY_MS: u64 = 500;
 
 struct Channel {
     resampler: StreamResampler,
@@ -46,6 +64,8 @@ struct Channel {
     /// Seq of this channel's utterance in progress, once it has been emitted
     /// as an interim snapshot.
     open_seq: Option<u32>,
+    /// The speech start last reported in [`Progress`].
+    reported_start: Option<u64>,
 }
 
 /// Decoder, resamplers and endpointers of one call.
@@ -57,6 +77,8 @@ pub struct CallFrontend {
     segments: Vec<Segment>,
     next_seq: u32,
     rate: u32,
+    /// Position of the last [`Progress`] report (`None`: none yet).
+    reported_ms: Option<u64>,
 }
 
 impl CallFrontend {
@@ -73,6 +95,7 @@ impl CallFrontend {
                     resampler: StreamResampler::new(setup.sample_rate_hz)?,
                     endpointer: Endpointer::new(setup.endpoint.clone(), make_vad()),
                     open_seq: None,
+                    reported_start: None,
                 })
             })
             .collect::<Result<Vec<_>, FrontendError>>()?;
@@ -84,12 +107,39 @@ impl CallFrontend {
             segments: Vec::new(),
             next_seq: 1,
             rate: setup.sample_rate_hz,
+            reported_ms: None,
         })
     }
 
     /// Call time received so far, in milliseconds.
     pub fn duration_ms(&self) -> u64 {
         self.decoder.frames_decoded() * 1000 / self.rate as u64
+    }
+
+    /// A [`Progress`] report when a channel started or stopped speaking, or
+    /// [`PROGRESS_EVERY_MS`] of call time passed since the last one.
+    pub fn progress(&mut self) -> Option<Progress> {
+        let position_ms = self.duration_ms();
+        let mut changed = self
+            .reported_ms
+            .is_none_or(|r| position_ms >= r + PROGRESS_EVERY_MS);
+        for c in &mut self.channels {
+            let now = c.endpointer.speech_start();
+            changed |= now != c.reported_start;
+            c.reported_start = now;
+        }
+        if !changed {
+            return None;
+        }
+        self.reported_ms = Some(position_ms);
+        Some(Progress {
+            position_ms,
+            speaking_since_ms: self
+                .channels
+                .iter()
+                .map(|c| c.reported_start.map(|s| (s / SAMPLES_PER_MS) as u32))
+                .collect(),
+        })
     }
 
     /// Processes one chunk of interleaved audio bytes.
@@ -135,13 +185,20 @@ impl CallFrontend {
                 self.next_seq += 1;
                 s
             });
-            if segment.is_final {
+            let level_dbfs = if segment.is_final {
                 c.open_seq = None;
-            }
+                let from = segment.start.saturating_sub(segment.audio_start) as usize;
+                let to = (segment.end.saturating_sub(segment.audio_start) as usize)
+                    .min(segment.audio.len());
+                speech_level_dbfs(segment.audio.get(from..to).unwrap_or_default())
+            } else {
+                -120.0
+            };
             out.push(Utterance {
                 channel: ch,
                 seq,
                 segment,
+                level_dbfs,
             });
         }
     }

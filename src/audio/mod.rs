@@ -16,9 +16,11 @@ mod vad;
 pub use codec::{
     alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, CodecError, Decoder,
 };
-pub use endpoint::{rms_dbfs, EndpointParams, Endpointer, Segment, DEFAULT_LEAD_PAD_MS};
+pub use endpoint::{
+    rms_dbfs, speech_level_dbfs, EndpointParams, Endpointer, Segment, DEFAULT_LEAD_PAD_MS,
+};
 pub use file::{AudioClip, FileError};
-pub use frontend::{CallFrontend, FrontendError, FrontendSetup, Utterance};
+pub use frontend::{CallFrontend, FrontendError, FrontendSetup, Progress, Utterance};
 pub use pool::{FrontendEvent, FrontendHandle, FrontendPool, PoolClosed};
 pub use resample::{resample_offline, ResampleError, StreamResampler, TARGET_RATE};
 pub use vad::{

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::frontend::{CallFrontend, FrontendError, FrontendSetup, Utterance};
+use super::frontend::{CallFrontend, FrontendError, FrontendSetup, Progress, Utterance};
 use super::vad::VadFactory;
 
 /// Events a call receives from its front-end thread.
@@ -31,6 +31,9 @@ pub enum FrontendEvent {
         utterance: Utterance,
         end_of_speech: Instant,
     },
+    /// How far the front end has got and who is speaking (after the
+    /// utterances of the same audio): the live conversation measures.
+    Progress(Progress),
     /// The call's audio was bad or the VAD failed; the call must end.
     Failed(FrontendError),
     /// After `finish`: everything was flushed.
@@ -352,7 +355,8 @@ fn handle(
 }
 
 impl CallState {
-    /// Delivers the utterances in `out` (draining it). False: drop the call.
+    /// Delivers the utterances in `out` (draining it), then the progress
+    /// they leave the call at, if it changed. False: drop the call.
     fn deliver_utterances(&mut self, out: &mut Vec<Utterance>) -> bool {
         let now = Instant::now();
         let pos_ms = self.frontend.duration_ms();
@@ -363,6 +367,9 @@ impl CallState {
                 utterance: u,
                 end_of_speech,
             });
+        }
+        if let Some(p) = self.frontend.progress() {
+            alive &= self.deliver(FrontendEvent::Progress(p));
         }
         alive
     }
@@ -423,6 +430,7 @@ mod tests {
         handle.finish().await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await; // nobody reads meanwhile
         let mut seqs = Vec::new();
+        let mut progress = Vec::new();
         loop {
             match tokio::time::timeout(Duration::from_secs(5), events.recv())
                 .await
@@ -438,6 +446,7 @@ mod tests {
                         );
                     }
                 }
+                Some(FrontendEvent::Progress(p)) => progress.push(p),
                 Some(FrontendEvent::Finished { duration_ms }) => {
                     assert_eq!(duration_ms, 7000);
                     break;
@@ -446,12 +455,75 @@ mod tests {
             }
         }
         assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        // One chunk: one report, after its utterances, with nobody speaking.
+        assert_eq!(
+            progress,
+            vec![Progress {
+                position_ms: 7000,
+                speaking_since_ms: vec![None]
+            }]
+        );
         drop(handle);
         let deadline = Instant::now() + Duration::from_secs(2);
         while pool.active_calls() > 0 {
             assert!(Instant::now() < deadline, "call state not released");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    #[test]
+    fn progress_reports_who_is_speaking_and_the_level_of_each_final() {
+        let setup = FrontendSetup {
+            encoding: AudioEncoding::Linear16,
+            sample_rate_hz: 16_000,
+            channels: 2,
+            endpoint: EndpointParams::from_config(&AudioConfig::default(), false),
+        };
+        let mut fe = CallFrontend::new(&setup, || Box::new(Loudness)).unwrap();
+        // Channel 0 speaks 1.0–2.0 s at 9000 (−11.2 dBFS square wave);
+        // channel 1 is silent. 100 ms chunks.
+        let mut reports = Vec::new();
+        let mut finals = Vec::new();
+        let mut out = Vec::new();
+        for chunk in 0..40u32 {
+            let mut bytes = Vec::new();
+            for i in 0..1600u32 {
+                let t = chunk * 1600 + i;
+                let on = (16_000..32_000).contains(&t);
+                let s: i16 = if on && i % 2 == 0 {
+                    9000
+                } else if on {
+                    -9000
+                } else {
+                    0
+                };
+                bytes.extend_from_slice(&s.to_le_bytes());
+                bytes.extend_from_slice(&0i16.to_le_bytes());
+            }
+            fe.push(&bytes, &mut out).unwrap();
+            finals.extend(out.drain(..).filter(|u| u.segment.is_final));
+            reports.extend(fe.progress());
+        }
+        let speaking_at = |ms: u64| {
+            reports
+                .iter()
+                .rev()
+                .find(|p| p.position_ms <= ms)
+                .map(|p| p.speaking_since_ms.clone())
+        };
+        assert_eq!(speaking_at(900), Some(vec![None, None]));
+        assert_eq!(speaking_at(1500), Some(vec![Some(1000), None]));
+        assert_eq!(speaking_at(3500), Some(vec![None, None]));
+        // Reports come when speech starts or stops, else every 500 ms.
+        assert!(reports.iter().any(|p| p.position_ms == 1100));
+        assert!(reports
+            .windows(2)
+            .all(|w| w[1].position_ms > w[0].position_ms
+                && w[1].position_ms - w[0].position_ms <= 500));
+        assert_eq!(finals.len(), 1);
+        let level = finals[0].level_dbfs;
+        let expected = 20.0 * (9000.0f32 / 32768.0).log10() + 3.0103;
+        assert!((level - expected).abs() < 0.5, "{level} vs {expected}");
     }
 
     #[tokio::test]
@@ -478,6 +550,9 @@ mod tests {
             .unwrap();
         assert_eq!(Arc::strong_count(&vad), 1, "a thread outlived the pool");
         assert!(handle.audio(vec![0u8; 320].into()).await.is_err());
-        assert!(events.recv().await.is_none(), "the call's events close");
+        // What was heard before the drop may still be there; then nothing.
+        while let Some(ev) = events.recv().await {
+            assert!(matches!(ev, FrontendEvent::Progress(_)), "{ev:?}");
+        }
     }
 }

@@ -111,12 +111,12 @@ const BACKCHANNELS_ZH: &[&str] = &[
     "然后呢",
 ];
 
-fn is_han(c: char) -> bool {
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 /// The turn with punctuation and case folded away, words single-spaced.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| {
@@ -139,6 +139,18 @@ pub fn is_backchannel(text: &str) -> bool {
     BACKCHANNELS_EN.contains(&n.as_str()) || BACKCHANNELS_ZH.contains(&n.replace(' ', "").as_str())
 }
 
+/// Words spoken in a turn, for talk speed: each Han character counts as one
+/// word, other words are whitespace-separated runs of letters or digits.
+pub fn spoken_words(text: &str) -> u32 {
+    let n = normalise(text);
+    let han = n.chars().filter(|&c| is_han(c)).count();
+    let words = n
+        .split_whitespace()
+        .filter(|w| w.chars().any(|c| c.is_alphanumeric() && !is_han(c)))
+        .count();
+    (han + words) as u32
+}
+
 /// Weight in [0, 1] of a turn's sentiment in call-level figures: 0 for a
 /// back-channel, else how much of a full sentence it says.
 pub fn sentiment_weight(text: &str) -> f32 {
@@ -158,6 +170,14 @@ pub fn sentiment_weight(text: &str) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spoken_words_count_words_and_han_characters() {
+        assert_eq!(spoken_words("I'd like to cancel, please."), 5);
+        assert_eq!(spoken_words("我要退款"), 4);
+        assert_eq!(spoken_words("我的 iPhone 坏了"), 5);
+        assert_eq!(spoken_words(" — ... "), 0);
+    }
 
     #[test]
     fn backchannels_weigh_nothing() {

@@ -5,7 +5,7 @@ use anyhow::Context;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use tokio::sync::mpsc;
 
-use super::stream::{call_config, stream_channel, StreamArgs};
+use super::stream::{call_config, stream_channel, Print, StreamArgs};
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::{AudioEncoding, StreamCallRequest};
 
@@ -64,5 +64,5 @@ pub async fn run(mut args: StreamArgs) -> anyhow::Result<()> {
         drop(tx);
     };
     tokio::spawn(stop);
-    stream_channel(&args.server, rx, args.json).await
+    stream_channel(&args.server, rx, Print::from(&args)).await
 }

@@ -14,8 +14,8 @@ use crate::proto::call_sense_client::CallSenseClient;
 use crate::proto::stream_call_request::StreamingRequest;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::{
-    AudioEncoding, CallConfig, CallSummary, SentimentLabel, SpeakerRole, StreamCallRequest,
-    StreamCallResponse, UtteranceResult,
+    AudioEncoding, CallConfig, CallMetrics, CallSummary, SentimentLabel, SpeakerRole,
+    StreamCallRequest, StreamCallResponse, UtteranceResult,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,6 +90,10 @@ pub struct StreamArgs {
     /// Print each StreamCallResponse as one JSON object per line (proto field names).
     #[arg(long)]
     pub json: bool,
+    /// Also print the live conversation measures (CallMetrics) as they
+    /// arrive; the summary always shows the call's.
+    #[arg(long)]
+    pub metrics: bool,
     /// Stream the default microphone instead of a file (needs the `mic` feature).
     #[arg(long)]
     pub mic: bool,
@@ -162,7 +166,7 @@ pub async fn run(args: StreamArgs) -> anyhow::Result<()> {
     let pace = args
         .realtime
         .then(|| Duration::from_millis(u64::from(args.chunk_ms)));
-    stream_requests(&args.server, reqs, pace, args.json).await
+    stream_requests(&args.server, reqs, pace, Print::from(&args)).await
 }
 
 pub fn call_config(args: &StreamArgs, rate: u32, channels: usize) -> CallConfig {
@@ -202,9 +206,27 @@ pub async fn stream_requests(
     server: &str,
     reqs: Vec<StreamCallRequest>,
     pace: Option<Duration>,
-    json: bool,
+    print: Print,
 ) -> anyhow::Result<()> {
-    stream_channel(server, send_paced(reqs, pace), json).await
+    stream_channel(server, send_paced(reqs, pace), print).await
+}
+
+/// How responses are printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Print {
+    /// One JSON object per response.
+    pub json: bool,
+    /// Live CallMetrics too (human output).
+    pub metrics: bool,
+}
+
+impl From<&StreamArgs> for Print {
+    fn from(a: &StreamArgs) -> Self {
+        Self {
+            json: a.json,
+            metrics: a.metrics,
+        }
+    }
 }
 
 /// Requests buffered between the sending task and the gRPC stream.
@@ -239,7 +261,7 @@ pub fn send_paced(
 pub async fn stream_channel(
     server: &str,
     rx: mpsc::Receiver<StreamCallRequest>,
-    json: bool,
+    print: Print,
 ) -> anyhow::Result<()> {
     let mut client = connect(server).await?;
     let mut responses = client
@@ -249,7 +271,7 @@ pub async fn stream_channel(
     while let Some(resp) = responses.next().await {
         let resp =
             resp.map_err(|s| anyhow::anyhow!("server error {:?}: {}", s.code(), s.message()))?;
-        print_response(&resp, json)?;
+        print_response(&resp, print)?;
     }
     Ok(())
 }
@@ -265,8 +287,8 @@ pub async fn connect(server: &str) -> anyhow::Result<CallSenseClient<tonic::tran
     Ok(client.max_decoding_message_size(16 << 20))
 }
 
-fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
-    if json {
+fn print_response(resp: &StreamCallResponse, print: Print) -> anyhow::Result<()> {
+    if print.json {
         println!(
             "{}",
             crate::proto_json::to_json("callsense.v1.StreamCallResponse", resp)?
@@ -298,6 +320,10 @@ fn print_response(resp: &StreamCallResponse, json: bool) -> anyhow::Result<()> {
         }
         Some(StreamingResponse::Result(r)) => println!("{}", format_result(r)),
         Some(StreamingResponse::Summary(s)) => println!("{}", format_summary(s)),
+        Some(StreamingResponse::Metrics(m)) if print.metrics => {
+            println!("{}", format_metrics("≈", m));
+        }
+        Some(StreamingResponse::Metrics(_)) => {}
         Some(StreamingResponse::RuleAlert(a)) => println!(
             "⚑ rule {} ({}) after #{}: {}{}",
             a.rule,
@@ -409,6 +435,50 @@ pub fn format_summary(s: &CallSummary) -> String {
             .map(|i| format!("{} ×{}", i.label, i.count))
             .collect();
         out.push_str(&format!("\n  intents: {}", list.join(", ")));
+    }
+    if let Some(m) = &s.metrics {
+        out.push_str(&format!("\n{}", format_metrics("  measures", m)));
+    }
+    out
+}
+
+/// One line of conversation measures, then one per channel.
+pub fn format_metrics(lead: &str, m: &CallMetrics) -> String {
+    let pct = |ms: u32| {
+        if m.position_ms == 0 {
+            0.0
+        } else {
+            f64::from(ms) * 100.0 / f64::from(m.position_ms)
+        }
+    };
+    let mut out = format!(
+        "{lead} at {}: non-talk {:.0}% (longest {:.1} s, {} hold-like), overtalk {}× {:.1} s, customer trend {:+.1} {}",
+        clock(m.position_ms),
+        pct(m.non_talk_ms),
+        m.longest_silence_ms as f32 / 1000.0,
+        m.hold_count,
+        m.overtalk_count,
+        m.overtalk_ms as f32 / 1000.0,
+        m.sentiment_trend,
+        crate::analytics::direction_str(m.sentiment_direction),
+    );
+    for r in &m.roles {
+        out.push_str(&format!(
+            "\n    {} talk {:.0}%, {:.0} wpm, {:.1} dBFS, {} interruptions{}",
+            role_name(r.role),
+            r.talk_ratio * 100.0,
+            r.talk_speed_wpm,
+            r.loudness_dbfs,
+            r.interruptions,
+            if r.baseline_ready {
+                format!(
+                    ", speed {:+.0}% loudness {:+.1} dB vs start",
+                    r.talk_speed_change_pct, r.loudness_change_db
+                )
+            } else {
+                String::new()
+            }
+        ));
     }
     out
 }

@@ -212,6 +212,10 @@ impl Event {
             "customer_last_sentiment": last,
             "top_intent": top,
             "intents": intents,
+            "metrics": s
+                .metrics
+                .as_ref()
+                .map(|m| crate::analytics::facts(m).to_sink_value()),
         });
         Self {
             key: Self::key_for(&call.call_id, 0, EventKind::CallSummary),

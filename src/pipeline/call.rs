@@ -1,8 +1,8 @@
 //! One call, end to end: audio → front end → ASR → classifier → results.
 //!
 //! Owns: the call's event loop (reading audio with backpressure, spawning one
-//! task per utterance, emitting results, the summary at half-close) and
-//! cleanup when the client vanishes. The task per utterance awaits the ASR
+//! task per utterance, emitting results and the live conversation measures,
+//! the summary at half-close) and cleanup when the client vanishes. The task per utterance awaits the ASR
 //! pool and the batcher; no inference runs on this task.
 
 use std::collections::HashSet;
@@ -22,14 +22,15 @@ use super::prompt::CallPrompts;
 use super::summary::SummaryBuilder;
 use super::turns::TurnContext;
 use super::CallError;
+use crate::analytics::{ConversationMeter, Turn, LIVE_TURN_POINTS, SUMMARY_TURN_POINTS};
 use crate::asr::{AsrError, AsrJob, AsrOutput, TurnAudio};
 use crate::audio::{FrontendEvent, FrontendSetup, Utterance};
 use crate::classify::{Prediction, Routed};
 use crate::connect::CallIdentity;
 use crate::language::Language;
 use crate::proto::{
-    stream_call_response::StreamingResponse, Classification, Intent, IntentScore, Sentiment,
-    SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
+    stream_call_response::StreamingResponse, CallMetrics, Classification, Intent, IntentScore,
+    Sentiment, SentimentLabel, SentimentProbabilities, SpeakerRole, StreamCallResponse, Timings,
     UtteranceResult,
 };
 use crate::telemetry::ObserveMs;
@@ -86,6 +87,17 @@ impl EarlyDecode {
 /// What the call's output channel carries.
 pub type CallOutput = Result<StreamCallResponse, CallError>;
 
+/// A finished utterance task: which utterance, and its result (`None`:
+/// skipped, or Whisper heard no speech).
+struct Done {
+    channel: usize,
+    seq: u32,
+    is_final: bool,
+    /// The front end's speech level of a final.
+    level_dbfs: f32,
+    result: Option<(UtteranceResult, Instant)>,
+}
+
 /// Runs a call until its audio ends (then sends the summary), it fails (then
 /// sends the error), or the client goes away.
 pub async fn run_call<S>(
@@ -109,6 +121,9 @@ pub async fn run_call<S>(
             return;
         }
     };
+    let interval_ms = engine.config.analytics.interval_ms;
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(interval_ms.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut call = CallLoop::new(engine, key, spec, out);
     let (mut input_done, mut flushed) = (false, false);
     loop {
@@ -125,9 +140,10 @@ pub async fn run_call<S>(
                 call.on_frontend(ev).await
             }
             Some(joined) = call.tasks.join_next(), if !call.tasks.is_empty() => match joined {
-                Ok(Some((result, end_of_speech))) => call.on_result(result, end_of_speech).await,
-                _ => Step::Go,
+                Ok(done) => call.on_done(done).await,
+                Err(_) => Step::Go,
             },
+            _ = tick.tick(), if interval_ms > 0 => call.on_tick().await,
             () = call.out.closed() => call.client_gone(),
         };
         if step == Step::Stop {
@@ -155,8 +171,9 @@ struct CallLoop {
     /// Bounds the call's finals waiting for Whisper (`asr.per_call_queue`).
     per_call: Arc<Semaphore>,
     prompts: Arc<CallPrompts>,
-    tasks: JoinSet<Option<(UtteranceResult, Instant)>>,
+    tasks: JoinSet<Done>,
     summary: SummaryBuilder,
+    meter: ConversationMeter,
     rules: CallRules,
     disposition: Option<crate::proto::CallDisposition>,
     /// Per channel: the highest seq whose final result went out. Seqs on a
@@ -184,6 +201,11 @@ impl CallLoop {
             )),
             tasks: JoinSet::new(),
             summary: SummaryBuilder::new(spec.call_id.clone(), spec.roles.clone()),
+            meter: ConversationMeter::new(
+                spec.call_id.clone(),
+                spec.roles.clone(),
+                engine.config.analytics.clone(),
+            ),
             rules: CallRules::new(spec.identity.clone(), spec.customer.clone()),
             disposition: None,
             last_final: vec![0; channels],
@@ -244,6 +266,10 @@ impl CallLoop {
                 self.on_utterance(utterance, end_of_speech);
                 Step::Go
             }
+            Some(FrontendEvent::Progress(p)) => {
+                self.meter.progress(&p);
+                Step::Go
+            }
             Some(FrontendEvent::Failed(e)) => {
                 fail(&self.engine, &self.out, CallError::from(e)).await;
                 Step::Stop
@@ -279,6 +305,12 @@ impl CallLoop {
         let context = self.turns.for_utterance(ch, &utterance.segment);
         if utterance.segment.is_final {
             self.turns.record(ch, &utterance.segment, context.as_ref());
+            self.meter.speech_pending(
+                ch,
+                utterance.seq,
+                utterance.segment.start_ms(),
+                utterance.segment.end_ms(),
+            );
         }
         if utterance.segment.early {
             let e = start_early(
@@ -312,7 +344,12 @@ impl CallLoop {
             .get(ch)
             .copied()
             .unwrap_or(SpeakerRole::RoleUnknown);
-        self.tasks.spawn(process_utterance(
+        let (seq, is_final, level_dbfs) = (
+            utterance.seq,
+            utterance.segment.is_final,
+            utterance.level_dbfs,
+        );
+        let work = process_utterance(
             Arc::clone(&self.engine),
             self.key,
             self.spec.call_id.clone(),
@@ -324,11 +361,68 @@ impl CallLoop {
             end_of_speech,
             Arc::clone(&self.per_call),
             taken,
-        ));
+        );
+        self.tasks.spawn(async move {
+            Done {
+                channel: ch,
+                seq,
+                is_final,
+                level_dbfs,
+                result: work.await,
+            }
+        });
+    }
+
+    /// An utterance task ended: its final goes into the measures (or its
+    /// span out of them, if Whisper heard nothing), its result out.
+    async fn on_done(&mut self, done: Done) -> Step {
+        if !done.is_final {
+            self.interim_running.remove(&done.channel);
+        }
+        if done.is_final {
+            let turn = done
+                .result
+                .as_ref()
+                .map(|(r, _)| Turn::from_result(r, done.level_dbfs));
+            self.meter.speech_done(done.channel, done.seq, turn);
+        }
+        match done.result {
+            Some((result, end_of_speech)) => self.on_result(result, end_of_speech).await,
+            None => Step::Go,
+        }
+    }
+
+    /// The measures' timer: if they changed, `metrics` rules and a
+    /// `CallMetrics` message.
+    async fn on_tick(&mut self) -> Step {
+        if !self.meter.take_changed() {
+            return Step::Go;
+        }
+        self.send_metrics().await
+    }
+
+    /// Evaluates `metrics` rules on fresh measures and sends their alerts,
+    /// then the measures.
+    async fn send_metrics(&mut self) -> Step {
+        let m = self.meter.snapshot(LIVE_TURN_POINTS);
+        let alerts = self
+            .rules
+            .on_metrics(&self.engine, &m, self.meter.settled_ms())
+            .await;
+        for a in alerts {
+            if self.send(StreamingResponse::RuleAlert(a)).await == Step::Stop {
+                return self.client_gone();
+            }
+        }
+        if self.send(StreamingResponse::Metrics(m)).await == Step::Stop {
+            return self.client_gone();
+        }
+        Step::Go
     }
 
     /// A decoded (and, if final, classified) utterance: recorded for the
-    /// CRM, evaluated by the rules, sent with its alerts.
+    /// CRM, evaluated by the rules, sent with its alerts (and, for a final,
+    /// the measures it changed).
     async fn on_result(&mut self, mut result: UtteranceResult, end_of_speech: Instant) -> Step {
         let channel = result.channel as usize;
         if result.is_final {
@@ -336,7 +430,6 @@ impl CallLoop {
                 *f = (*f).max(result.seq);
             }
         } else {
-            self.interim_running.remove(&channel);
             if self
                 .last_final
                 .get(channel)
@@ -364,10 +457,14 @@ impl CallLoop {
                 tracing::error!(call_id = %self.spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
             }
         }
-        let alerts = if result.is_final {
+        let is_final = result.is_final;
+        let alerts = if is_final {
             // Without rules or a CRM nothing was masked, and nothing reads it.
             let transcript = masked.map(|m| m.text).unwrap_or_default();
-            self.rules.on_final(&self.engine, &result, transcript).await
+            let m = self.meter.snapshot(0);
+            self.rules
+                .on_final(&self.engine, &result, transcript, &m)
+                .await
         } else {
             Vec::new()
         };
@@ -379,6 +476,10 @@ impl CallLoop {
                 return self.client_gone();
             }
         }
+        if is_final {
+            self.meter.take_changed();
+            return self.send_metrics().await;
+        }
         Step::Go
     }
 
@@ -388,8 +489,9 @@ impl CallLoop {
         for e in self.early.into_iter().flatten() {
             e.cancel();
         }
+        let metrics: CallMetrics = self.meter.snapshot(SUMMARY_TURN_POINTS);
         let mut rules = self.rules;
-        for a in rules.on_end(&self.engine).await {
+        for a in rules.on_end(&self.engine, &metrics).await {
             let msg = StreamCallResponse {
                 streaming_response: Some(StreamingResponse::RuleAlert(a)),
             };
@@ -397,7 +499,8 @@ impl CallLoop {
                 return;
             }
         }
-        let built = self.summary.build(self.duration_ms);
+        let mut built = self.summary.build(self.duration_ms);
+        built.metrics = Some(metrics);
         if let Some(c) = &self.engine.connector {
             if let Err(e) = c
                 .record_summary(&self.spec.identity, &built, self.disposition.as_ref())

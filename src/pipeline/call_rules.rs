@@ -2,16 +2,18 @@
 //! evaluation after each final utterance and at the end, and what a fired
 //! rule causes (action events for the CRM, `RuleAlert`s for the client).
 //!
-//! Owns: the per-call facts (`call.*` in rules), the per-call cool-down
-//! state, and turning fired rules into events and alerts. The rules
-//! themselves live in [`crate::rules`].
+//! Owns: the per-call facts (`call.*` in rules, with the live measures
+//! from [`crate::analytics`]; `agent.*` and `customer.*`), the per-call
+//! cool-down and phrase state, and turning fired rules into events and
+//! alerts. The rules themselves live in [`crate::rules`].
 
 use serde_json::{json, Value};
 
 use super::engine::Engine;
+use crate::analytics::MeasureFacts;
 use crate::connect::event::{now_ms, role_str, sentiment_str, CallIdentity, Event, EventKind};
-use crate::proto::{RuleAlert, SpeakerRole, UtteranceResult};
-use crate::rules::{Action, CallRuleState, Facts, FiredRule, Trigger};
+use crate::proto::{CallMetrics, RuleAlert, SpeakerRole, UtteranceResult};
+use crate::rules::{Action, CallRuleState, Facts, FiredRule, PhraseTurn, Trigger};
 
 /// A call's running facts and rule state.
 pub struct CallRules {
@@ -55,6 +57,25 @@ impl CallRules {
     pub fn set_disposition(&mut self, d: &crate::proto::CallDisposition) {
         self.service_result = d.service_result.clone();
         self.transfer_reason = d.transfer_reason.clone();
+    }
+
+    /// `call`, `agent` and `customer` as rules see them, with `m`'s measures.
+    fn facts_with(&self, m: &CallMetrics) -> (Value, Value, Value) {
+        let MeasureFacts {
+            call: measures,
+            agent,
+            customer,
+        } = crate::analytics::facts(m);
+        let mut call = self.call_facts();
+        if let Value::Object(c) = &mut call {
+            c.extend(measures);
+        }
+        let mut profile = self.customer.clone();
+        match &mut profile {
+            Value::Object(p) => p.extend(customer),
+            other => *other = Value::Object(customer),
+        }
+        (call, Value::Object(agent), profile)
     }
 
     fn call_facts(&self) -> Value {
@@ -119,20 +140,32 @@ impl CallRules {
         (sentiment, score, intent)
     }
 
-    /// After a final result: updates the facts, evaluates `utterance` rules,
-    /// records their actions and returns the alerts to send. `transcript`
-    /// is the result's transcript as rules see it (personal data masked).
+    /// After a final result: updates the facts, evaluates `utterance` rules
+    /// and phrase rules, records their actions and returns the alerts to
+    /// send. `transcript` is the result's transcript as rules see it
+    /// (personal data masked); `m` the measures with this turn.
     pub async fn on_final(
         &mut self,
         engine: &Engine,
         r: &UtteranceResult,
         transcript: String,
+        m: &CallMetrics,
     ) -> Vec<RuleAlert> {
         let (sentiment, score, intent) = self.record(r);
         let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
             return Vec::new();
         };
         let role = role_str(r.role);
+        let mut fired = rules.on_phrase_turn(
+            &PhraseTurn {
+                seq: r.seq,
+                role,
+                start_ms: r.start_ms,
+                transcript: &transcript,
+            },
+            &mut self.state,
+            now_ms(),
+        );
         let utterance = json!({
             "seq": r.seq, "channel": r.channel, "role": role, "transcript": transcript,
             "language": r.language_code, "sentiment": sentiment, "score": score, "intent": intent,
@@ -140,29 +173,64 @@ impl CallRules {
             "intent_low_confidence": r.intent.as_ref().is_some_and(|i| i.low_confidence),
             "start_ms": r.start_ms, "end_ms": r.end_ms,
         });
-        let call = self.call_facts();
+        let (call, agent, customer) = self.facts_with(m);
         let facts = Facts {
             utterance: Some(&utterance),
             call: &call,
-            customer: &self.customer,
+            agent: &agent,
+            customer: &customer,
         };
-        let fired = rules.evaluate(Trigger::Utterance, &facts, &mut self.state, now_ms());
-        self.act(engine, r.seq, fired).await
+        let mut on_utterance =
+            rules.evaluate(Trigger::Utterance, &facts, &mut self.state, now_ms());
+        on_utterance.append(&mut fired);
+        self.act(engine, r.seq, on_utterance).await
     }
 
-    /// At the end of the call: evaluates `call_end` rules.
-    pub async fn on_end(&mut self, engine: &Engine) -> Vec<RuleAlert> {
+    /// The live measures were refreshed: evaluates `metrics` rules, and
+    /// judges required phrases whose window closed before `settled_ms`.
+    pub async fn on_metrics(
+        &mut self,
+        engine: &Engine,
+        m: &CallMetrics,
+        settled_ms: u32,
+    ) -> Vec<RuleAlert> {
         let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
             return Vec::new();
         };
-        let call = self.call_facts();
+        let now = now_ms();
+        let mut fired = self.evaluate_without_utterance(rules, Trigger::Metrics, m, now);
+        fired.extend(rules.judge_required(settled_ms, false, &mut self.state, now));
+        self.act(engine, 0, fired).await
+    }
+
+    /// At the end of the call: judges every required phrase still open,
+    /// then evaluates `call_end` rules over the final measures.
+    pub async fn on_end(&mut self, engine: &Engine, m: &CallMetrics) -> Vec<RuleAlert> {
+        let Some(rules) = engine.rules.as_ref().filter(|r| !r.current().is_empty()) else {
+            return Vec::new();
+        };
+        let now = now_ms();
+        let mut fired = rules.judge_required(m.position_ms, true, &mut self.state, now);
+        fired.extend(self.evaluate_without_utterance(rules, Trigger::CallEnd, m, now));
+        self.act(engine, 0, fired).await
+    }
+
+    /// Evaluates `trigger`'s rules over the call facts and `m`'s measures.
+    fn evaluate_without_utterance(
+        &mut self,
+        rules: &crate::rules::Rules,
+        trigger: Trigger,
+        m: &CallMetrics,
+        now: u64,
+    ) -> Vec<FiredRule> {
+        let (call, agent, customer) = self.facts_with(m);
         let facts = Facts {
             utterance: None,
             call: &call,
-            customer: &self.customer,
+            agent: &agent,
+            customer: &customer,
         };
-        let fired = rules.evaluate(Trigger::CallEnd, &facts, &mut self.state, now_ms());
-        self.act(engine, 0, fired).await
+        rules.evaluate(trigger, &facts, &mut self.state, now)
     }
 
     /// Records one action event per action and builds the alerts.
@@ -191,6 +259,9 @@ impl CallRules {
                     if let Value::Object(m) = &mut data {
                         m.insert("rule".into(), json!(f.rule));
                         m.insert("seq".into(), json!(seq));
+                        if !f.evidence.is_empty() {
+                            m.insert("evidence".into(), json!(f.evidence));
+                        }
                         m.insert(
                             "action".into(),
                             m.get("type").cloned().unwrap_or(Value::Null),
@@ -217,6 +288,7 @@ impl CallRules {
                         message: message.clone(),
                         severity: severity.as_str().into(),
                         actions: summary.clone(),
+                        evidence: f.evidence.clone(),
                     });
                 }
             }

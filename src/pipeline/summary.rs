@@ -101,6 +101,7 @@ impl SummaryBuilder {
             duration_ms: duration_ms.min(u64::from(u32::MAX)) as u32,
             roles,
             intents,
+            metrics: None, // the call loop's measures
         }
     }
 }

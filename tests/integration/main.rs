@@ -4,6 +4,7 @@
 
 mod common;
 
+mod analytics;
 mod asr_real;
 mod asr_synth;
 mod audiohook;

@@ -33,6 +33,8 @@ pub struct Config {
     pub connect: crate::connect::ConnectConfig,
     /// Telephony listeners (Twilio Media Streams, …); none by default.
     pub ingress: crate::ingress::IngressConfig,
+    /// The supervisor board; off by default.
+    pub ui: crate::board::UiConfig,
 }
 
 #[derive(Clone, Deserialize)]
@@ -507,6 +509,7 @@ impl Config {
         self.analytics.validate().map_err(ConfigError::Invalid)?;
         self.connect.validate().map_err(ConfigError::Invalid)?;
         self.ingress.validate().map_err(ConfigError::Invalid)?;
+        self.ui.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

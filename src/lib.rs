@@ -17,6 +17,8 @@
 //!   admission, the CRM customer lookup, the tracked call task.
 //! - [`server`]: the gRPC service (`callsense.v1`), a thin translator onto
 //!   [`calls`], with health and reflection.
+//! - [`board`]: the supervisor board: every call live in a browser, and
+//!   the same feed as JSON and Server-Sent Events.
 //! - [`ingress`]: the telephony front doors (Twilio Media Streams), each
 //!   another thin translator onto [`calls`], served beside gRPC.
 //!
@@ -27,6 +29,7 @@
 pub mod analytics;
 pub mod asr;
 pub mod audio;
+pub mod board;
 pub mod calls;
 pub mod classify;
 pub mod cli;

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{InboundChecks, ValidCall};
+use crate::connect::event::role_str;
 use crate::pipeline::Inbound;
 use crate::pipeline::{run_call, CallError, CallOutput, Engine};
 use crate::proto::{CallAccepted, ClassifierModel};
@@ -62,12 +63,20 @@ where
     let accepted = accepted(engine, &spec.call_id, customer);
     engine.metrics.calls_started.increment(1);
     tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %spec.identity.tenant, "Call accepted");
+    if let Some(b) = &engine.board {
+        let roles = spec.roles.iter().map(|r| role_str(*r as i32)).collect();
+        b.call_started(&spec.identity, &accepted, roles);
+    }
     let (tx, rx) = mpsc::channel(limits.response_buffer);
     let checked = inbound.map(move |item| item.and_then(|i| checks.check(i)));
     let task_engine = Arc::clone(engine);
     engine.track_call(async move {
         let _permit = permit;
+        let (board, identity) = (task_engine.board.clone(), spec.identity.clone());
         run_call(task_engine, key, spec, checked, tx).await;
+        if let Some(b) = board {
+            b.ended(&identity, "ended"); // unless the call loop said how
+        }
     });
     Ok(StartedCall {
         accepted,

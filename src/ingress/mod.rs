@@ -57,6 +57,9 @@ pub struct IngressListeners {
     pub fork: Option<TcpListener>,
     pub audiosocket: Option<TcpListener>,
     pub audiohook: Option<TcpListener>,
+    /// The supervisor board's listener (`[ui] listen`), bound with them by
+    /// [`crate::server::serve`]; served by [`crate::board`], not here.
+    pub board: Option<TcpListener>,
 }
 
 impl IngressListeners {

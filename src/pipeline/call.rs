@@ -244,6 +244,7 @@ impl CallLoop {
             }
             Some(Err(CallError::Cancelled)) => self.client_gone(),
             Some(Err(e)) => {
+                self.board_ended(&format!("failed: {e}"));
                 fail(&self.engine, &self.out, e).await;
                 Step::Stop
             }
@@ -271,7 +272,9 @@ impl CallLoop {
                 Step::Go
             }
             Some(FrontendEvent::Failed(e)) => {
-                fail(&self.engine, &self.out, CallError::from(e)).await;
+                let e = CallError::from(e);
+                self.board_ended(&format!("failed: {e}"));
+                fail(&self.engine, &self.out, e).await;
                 Step::Stop
             }
             Some(FrontendEvent::Finished { duration_ms }) => {
@@ -445,7 +448,9 @@ impl CallLoop {
         self.summary.add(&result);
         // Masked once, for the CRM event and the rules (whether or not a CRM
         // is configured); with neither, nothing reads it.
-        let wanted = self.engine.connector.is_some() || self.engine.rules.is_some();
+        let wanted = self.engine.connector.is_some()
+            || self.engine.rules.is_some()
+            || self.engine.board.is_some();
         let masked =
             (result.is_final && wanted).then(|| self.engine.masker.mask(&result.transcript));
         if let (Some(c), Some(m)) = (&self.engine.connector, &masked) {
@@ -458,6 +463,9 @@ impl CallLoop {
             }
         }
         let is_final = result.is_final;
+        if let (Some(b), Some(m)) = (&self.engine.board, &masked) {
+            b.turn(&self.spec.identity, &result, &m.text);
+        }
         let alerts = if is_final {
             // Without rules or a CRM nothing was masked, and nothing reads it.
             let transcript = masked.map(|m| m.text).unwrap_or_default();
@@ -492,8 +500,10 @@ impl CallLoop {
         let metrics: CallMetrics = self.meter.snapshot(SUMMARY_TURN_POINTS);
         let mut rules = self.rules;
         for a in rules.on_end(&self.engine, &metrics).await {
+            let r = StreamingResponse::RuleAlert(a);
+            publish(&self.engine, &self.spec.identity, &r);
             let msg = StreamCallResponse {
-                streaming_response: Some(StreamingResponse::RuleAlert(a)),
+                streaming_response: Some(r),
             };
             if self.out.send(Ok(msg)).await.is_err() {
                 return;
@@ -509,16 +519,20 @@ impl CallLoop {
                 tracing::error!(call_id = %self.spec.call_id, error = %e, "Call summary not recorded for the CRM");
             }
         }
+        let r = StreamingResponse::Summary(built);
+        publish(&self.engine, &self.spec.identity, &r);
         let msg = StreamCallResponse {
-            streaming_response: Some(StreamingResponse::Summary(built)),
+            streaming_response: Some(r),
         };
         if self.out.send(Ok(msg)).await.is_ok() {
             self.engine.metrics.calls_completed.increment(1);
         }
     }
 
-    /// Sends one response; [`Step::Stop`] when the client is gone.
+    /// Sends one response; [`Step::Stop`] when the client is gone. Alerts
+    /// and measures go to the supervisor board too.
     async fn send(&self, r: StreamingResponse) -> Step {
+        self.publish(&r);
         let msg = StreamCallResponse {
             streaming_response: Some(r),
         };
@@ -529,14 +543,28 @@ impl CallLoop {
         }
     }
 
+    /// Alerts, measures and the summary for the supervisor board.
+    fn publish(&self, r: &StreamingResponse) {
+        publish(&self.engine, &self.spec.identity, r);
+    }
+
+    /// The call ended otherwise than with its summary: the board says how.
+    fn board_ended(&self, outcome: &str) {
+        if let Some(b) = &self.engine.board {
+            b.ended(&self.spec.identity, outcome);
+        }
+    }
+
     /// The client went away: nothing more to send.
     fn client_gone(&self) -> Step {
         self.engine.metrics.calls_cancelled.increment(1);
+        self.board_ended("cancelled: the client went away");
         Step::Stop
     }
 
     /// The front-end thread went away (shutdown): the call ends UNAVAILABLE.
     async fn front_end_gone(&self) -> Step {
+        self.board_ended("failed: audio front end shut down");
         let _ = self
             .out
             .send(Err(CallError::Unavailable(
@@ -556,6 +584,22 @@ async fn fail(engine: &Engine, out: &mpsc::Sender<CallOutput>, e: CallError) {
     };
     counter.increment(1);
     let _ = out.send(Err(e)).await;
+}
+
+/// Alerts, measures and the summary of `call` for the supervisor board.
+fn publish(engine: &Engine, call: &CallIdentity, r: &StreamingResponse) {
+    let Some(b) = &engine.board else {
+        return;
+    };
+    match r {
+        StreamingResponse::RuleAlert(a) => b.alert(call, a),
+        StreamingResponse::Metrics(m) => b.metrics(call, m),
+        StreamingResponse::Summary(s) => {
+            b.summary(call, s);
+            b.ended(call, "completed");
+        }
+        _ => {}
+    }
 }
 
 fn record(m: &Metrics, is_final: bool, t: &Timings) {

@@ -74,6 +74,8 @@ pub struct Engine {
     pub masker: crate::pii::Masker,
     /// Rules (`connect.rules.file`); `None` when no file is configured.
     pub rules: Option<Arc<crate::rules::Rules>>,
+    /// The supervisor board's state (`[ui]`); `None` when it is off.
+    pub board: Option<Arc<crate::board::Board>>,
     rules_watch: Option<tokio::task::AbortHandle>,
     calls: Arc<Semaphore>,
     /// Every call task, so shutdown can wait for them ([`Engine::drain_calls`]).
@@ -251,7 +253,13 @@ impl Engine {
         let customer_context =
             crate::connect::customer::CustomerContextService::new(&config.connect.context)
                 .map_err(EngineError::Context)?;
+        let board = config
+            .ui
+            .listen
+            .is_some()
+            .then(|| Arc::new(crate::board::Board::new(config.ui.clone())));
         let engine = Arc::new(Self {
+            board,
             masker: crate::pii::Masker::new(&config.connect.privacy.masking),
             connector,
             customer_context,

@@ -69,9 +69,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(Arc<Engine>) + Send + 'static,
 ) -> Result<(), ServerError> {
-    let ingress = IngressListeners::bind(&config.ingress)
+    let mut ingress = IngressListeners::bind(&config.ingress)
         .await
         .map_err(ServerError::Ingress)?;
+    if let Some(addr) = &config.ui.listen {
+        ingress.board = Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| ServerError::Ingress(format!("ui.listen {addr}: {e}")))?,
+        );
+    }
     serve_with(config, listener, ingress, shutdown, on_ready).await
 }
 
@@ -135,6 +142,10 @@ pub async fn serve_with(
         None => (Telemetry::default(), None),
     };
     let _abort_metrics = AbortOnDrop(metrics_task);
+    let mut ingress = ingress;
+    let board_listener = ingress.board.take();
+    let board_stop = tokio_util::sync::CancellationToken::new();
+    let _stop_board = board_stop.clone().drop_guard();
     let ingress = Ingress::start(&config.ingress, ingress, &slot, &telemetry)
         .map_err(ServerError::Ingress)?;
 
@@ -157,6 +168,16 @@ pub async fn serve_with(
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "Models loaded; serving"
                 );
+                if let (Some(board), Some(listener)) = (engine.board.clone(), board_listener) {
+                    if let Ok(addr) = listener.local_addr() {
+                        tracing::info!(%addr, "Supervisor board at http://{addr}/");
+                    }
+                    tokio::spawn(async move {
+                        if let Err(e) = crate::board::serve(board, listener, board_stop).await {
+                            tracing::error!(error = %e, "Supervisor board stopped");
+                        }
+                    });
+                }
                 on_ready(engine);
             }
             Err(e) => {

@@ -49,6 +49,8 @@ pub struct TestServer {
     pub audiosocket: Option<SocketAddr>,
     /// The Genesys AudioHook listener, when `[ingress.audiohook]` is set.
     pub audiohook: Option<SocketAddr>,
+    /// The supervisor board, when `[ui] listen` is set.
+    pub board: Option<SocketAddr>,
     pub engine: Arc<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), callsense::server::ServerError>>,
@@ -72,6 +74,10 @@ impl TestServer {
         if config.ingress.audiohook.is_some() {
             ingress.audiohook = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
         }
+        if config.ui.listen.is_some() {
+            ingress.board = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
+        let board = ingress.board.as_ref().map(|l| l.local_addr().unwrap());
         let audiohook = ingress.audiohook.as_ref().map(|l| l.local_addr().unwrap());
         let twilio = ingress.twilio.as_ref().map(|l| l.local_addr().unwrap());
         let fork = ingress.fork.as_ref().map(|l| l.local_addr().unwrap());
@@ -102,6 +108,7 @@ impl TestServer {
             fork,
             audiosocket,
             audiohook,
+            board,
             engine,
             stop: Some(stop),
             task,

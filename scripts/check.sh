@@ -43,3 +43,5 @@ echo "==> Compiling benchmarks and examples" >&2
 cargo build --release --locked --benches --examples
 echo "==> Running tests" >&2
 cargo test --release --locked
+echo "==> The supervisor board in a real browser (headless Chromium)" >&2
+node tests/browser/board.test.mjs

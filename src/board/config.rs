@@ -125,7 +125,11 @@ mod tests {
     fn with(listen: bool, supervisors: &str) -> Result<(), String> {
         let text = format!(
             "{}{supervisors}",
-            if listen { "listen = \"127.0.0.1:0\"\n" } else { "" }
+            if listen {
+                "listen = \"127.0.0.1:0\"\n"
+            } else {
+                ""
+            }
         );
         let cfg: UiConfig = toml::from_str(&text).map_err(|e| e.to_string())?;
         cfg.validate()
@@ -134,10 +138,14 @@ mod tests {
     #[test]
     fn a_board_needs_supervisors_with_hashed_passwords() {
         let hash = "a".repeat(64);
-        let ok = format!("[[supervisors]]\nname = \"ana\"\ntenant = \"acme\"\npassword_sha256 = \"{hash}\"\n");
+        let ok = format!(
+            "[[supervisors]]\nname = \"ana\"\ntenant = \"acme\"\npassword_sha256 = \"{hash}\"\n"
+        );
         assert!(with(true, &ok).is_ok());
         assert!(with(false, "").is_ok(), "off needs nobody");
-        assert!(with(true, "").unwrap_err().contains("no [[ui.supervisors]]"));
+        assert!(with(true, "")
+            .unwrap_err()
+            .contains("no [[ui.supervisors]]"));
         let plain = ok.replace(&hash, "secret");
         assert!(with(true, &plain).unwrap_err().contains("64 hex digits"));
         let twice = format!("{ok}{ok}");
@@ -147,6 +155,9 @@ mod tests {
         let typo = ok.replace("tenant", "tennant");
         assert!(with(true, &typo).is_err(), "unknown keys are errors");
         let cfg: UiConfig = toml::from_str(&format!("listen = \"x\"\n{ok}")).unwrap();
-        assert!(!format!("{cfg:?}").contains(&hash), "the hash stays out of logs");
+        assert!(
+            !format!("{cfg:?}").contains(&hash),
+            "the hash stays out of logs"
+        );
     }
 }

@@ -81,6 +81,9 @@ pub struct StreamArgs {
     /// Call id (default: a new UUID).
     #[arg(long)]
     pub call_id: Option<String>,
+    /// Tenant the call belongs to (its rules, sinks and supervisors).
+    #[arg(long, default_value = "cli")]
+    pub tenant: String,
     /// Language hint ("en", "zh", "auto").
     #[arg(long, default_value = "auto")]
     pub language: String,
@@ -187,7 +190,7 @@ pub fn call_config(args: &StreamArgs, rate: u32, channels: usize) -> CallConfig 
             .call_id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        tenant: "cli".into(),
+        tenant: args.tenant.clone(),
         encoding: AudioEncoding::from(args.encoding) as i32,
         sample_rate_hz: rate as i32,
         audio_channel_count: channels as i32,

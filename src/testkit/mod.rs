@@ -8,6 +8,7 @@
 //! that each builds calls the same way.
 
 pub mod salesforce;
+pub mod sse;
 pub mod webhook;
 
 use std::path::{Path, PathBuf};

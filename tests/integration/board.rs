@@ -68,21 +68,9 @@ async fn listen(addr: std::net::SocketAddr, user: &str, pass: &str) -> Events {
         let mut buf = String::new();
         while let Some(Ok(chunk)) = body.next().await {
             buf.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buf.find("\n\n") {
-                let block: String = buf.drain(..end + 2).collect();
-                let mut name = String::new();
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event: ") {
-                        name = v.to_string();
-                    } else if let Some(v) = line.strip_prefix("data: ") {
-                        data.push_str(v);
-                    }
-                }
-                if !name.is_empty() {
-                    let v = serde_json::from_str(&data).unwrap_or(Value::Null);
-                    sink.lock().unwrap().push((name, v));
-                }
+            for (name, data) in callsense::testkit::sse::take_events(&mut buf) {
+                let v = serde_json::from_str(&data).unwrap_or(Value::Null);
+                sink.lock().unwrap().push((name, v));
             }
         }
     });

@@ -128,7 +128,12 @@ async fn main() -> anyhow::Result<()> {
                 tenant: "acme".into(),
                 ..Default::default()
             };
-            board.call_started(&id, &CallAccepted::default(), vec!["agent", "customer"]);
+            board.call_started(
+                &id,
+                &CallAccepted::default(),
+                vec!["agent", "customer"],
+                &format!("agent-{c}"),
+            );
             let mut meter = ConversationMeter::new(
                 id.call_id.clone(),
                 vec![SpeakerRole::Agent, SpeakerRole::Customer],

@@ -39,6 +39,7 @@ struct CallView {
     started_at_ms: u64,
     ended_at_ms: Option<u64>,
     outcome: String,
+    agent: String,
     customer: Value,
     roles: Vec<&'static str>,
     metrics: Value,
@@ -58,6 +59,7 @@ impl CallView {
             "customer_id": self.identity.customer_id,
             "status": if self.ended_at_ms.is_some() { "ended" } else { "active" },
             "outcome": self.outcome,
+            "agent": self.agent,
             "started_at_ms": self.started_at_ms,
             "ended_at_ms": self.ended_at_ms,
             "customer": self.customer,
@@ -144,12 +146,13 @@ impl Board {
         self.publish(&call.tenant, "call", head);
     }
 
-    /// A call was accepted.
+    /// A call was accepted; `agent` is "" when the platform did not say.
     pub fn call_started(
         &self,
         call: &CallIdentity,
         accepted: &CallAccepted,
         roles: Vec<&'static str>,
+        agent: &str,
     ) {
         let customer = accepted.customer.as_ref().map_or(Value::Null, |c| {
             json!({
@@ -164,6 +167,7 @@ impl Board {
             started_at_ms: now_ms(),
             ended_at_ms: None,
             outcome: String::new(),
+            agent: agent.to_string(),
             customer,
             roles,
             metrics: Value::Null,
@@ -258,6 +262,17 @@ impl Board {
                 "duration_ms": s.duration_ms,
                 "intents": s.intents.iter().map(|i| json!({"label": i.label, "count": i.count})).collect::<Vec<_>>(),
             });
+            None
+        });
+    }
+
+    /// The platform named the call's agent (its disposition).
+    pub fn agent(&self, call: &CallIdentity, agent: &str) {
+        if agent.is_empty() {
+            return;
+        }
+        self.update(call, |v| {
+            v.agent = agent.to_string();
             None
         });
     }
@@ -359,6 +374,7 @@ mod tests {
                 &id(t, c),
                 &CallAccepted::default(),
                 vec!["agent", "customer"],
+                "",
             );
         }
         b.alert(
@@ -387,7 +403,12 @@ mod tests {
         let b = board(2);
         let mut rx = b.subscribe();
         let c = id("acme", "c");
-        b.call_started(&c, &CallAccepted::default(), vec!["agent", "customer"]);
+        b.call_started(
+            &c,
+            &CallAccepted::default(),
+            vec!["agent", "customer"],
+            "a-7",
+        );
         for seq in 1..=5 {
             let r = UtteranceResult {
                 seq,
@@ -413,6 +434,9 @@ mod tests {
         assert_eq!(turns[1]["score5"], -3.1);
         assert_eq!(turns[1]["text"], "my card is [CARD]");
         assert_eq!(v["last_intent"], "cancel_service");
+        assert_eq!(v["agent"], "a-7");
+        b.agent(&c, "a-9");
+        assert_eq!(b.call("acme", "c").unwrap()["agent"], "a-9");
         // 11 events into a buffer of 4: the viewer is told it lagged.
         assert!(matches!(
             rx.try_recv(),
@@ -427,7 +451,7 @@ mod tests {
             ..Default::default()
         });
         for c in ["x", "y"] {
-            b.call_started(&id("t", c), &CallAccepted::default(), vec![]);
+            b.call_started(&id("t", c), &CallAccepted::default(), vec![], "");
             b.ended(&id("t", c), "completed");
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
@@ -438,7 +462,7 @@ mod tests {
             ended_retention_s: 0,
             ..Default::default()
         });
-        gone.call_started(&id("t", "z"), &CallAccepted::default(), vec![]);
+        gone.call_started(&id("t", "z"), &CallAccepted::default(), vec![], "");
         gone.ended(&id("t", "z"), "completed");
         assert!(gone.snapshot("t").is_empty());
     }

@@ -40,6 +40,9 @@ pub struct NewCall {
     pub callback_url: Option<String>,
     /// Whose view of the CRM context comes back ("" for the configured default).
     pub view_role: String,
+    /// The agent on the call, when the platform says ("" when not): shown
+    /// on the supervisor board.
+    pub agent_id: String,
     pub encoding: Option<AudioEncoding>,
     pub sample_rate_hz: u32,
     pub channels: usize,
@@ -60,6 +63,7 @@ pub enum Field {
     CustomerId,
     CallerNumber,
     CallbackUrl,
+    AgentId,
     Encoding,
     SampleRate,
     Channels,
@@ -80,6 +84,7 @@ impl Field {
             Self::CustomerId => "customer_id".into(),
             Self::CallerNumber => "caller_number".into(),
             Self::CallbackUrl => "callback_url".into(),
+            Self::AgentId => "agent_id".into(),
             Self::Encoding => "encoding".into(),
             Self::SampleRate => "sample_rate_hz".into(),
             Self::Channels => "channels".into(),
@@ -126,6 +131,7 @@ pub struct ValidCall {
     pub max_bytes: u64,
     pub caller_number: String,
     pub view_role: String,
+    pub agent_id: String,
 }
 
 impl NewCall {
@@ -205,6 +211,7 @@ impl NewCall {
             max_bytes,
             caller_number: self.caller_number.clone(),
             view_role: self.view_role.clone(),
+            agent_id: self.agent_id.clone(),
         })
     }
 
@@ -227,6 +234,7 @@ impl NewCall {
         for (field, value) in [
             (Field::Tenant, &self.tenant),
             (Field::CustomerId, &self.customer_id),
+            (Field::AgentId, &self.agent_id),
         ] {
             if value.len() > MAX_ID_LEN {
                 return Err(FieldError::new(
@@ -353,6 +361,13 @@ mod tests {
                     ..call()
                 },
                 Field::CallId,
+            ),
+            (
+                NewCall {
+                    agent_id: "a".repeat(MAX_ID_LEN + 1),
+                    ..call()
+                },
+                Field::AgentId,
             ),
             (
                 NewCall {

@@ -48,6 +48,7 @@ where
         mut spec,
         caller_number,
         view_role,
+        agent_id,
         ..
     } = call;
     let customer = match &engine.customer_context {
@@ -65,7 +66,7 @@ where
     tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %spec.identity.tenant, "Call accepted");
     if let Some(b) = &engine.board {
         let roles = spec.roles.iter().map(|r| role_str(*r as i32)).collect();
-        b.call_started(&spec.identity, &accepted, roles);
+        b.call_started(&spec.identity, &accepted, roles, &agent_id);
     }
     let (tx, rx) = mpsc::channel(limits.response_buffer);
     let checked = inbound.map(move |item| item.and_then(|i| checks.check(i)));

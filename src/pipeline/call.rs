@@ -228,6 +228,9 @@ impl CallLoop {
     ) -> Step {
         match msg {
             Some(Ok(Inbound::Disposition(d))) => {
+                if let Some(b) = &self.engine.board {
+                    b.agent(&self.spec.identity, &d.agent_id);
+                }
                 self.rules.set_disposition(&d);
                 self.disposition = Some(d);
                 Step::Go

@@ -21,6 +21,8 @@ const MAX_METADATA_BYTES: usize = 1024;
 pub const CALLBACK_URL_KEY: &str = "callsense.callback_url";
 /// Metadata key naming whose view of the customer context is returned.
 pub const VIEW_ROLE_KEY: &str = "callsense.view_role";
+/// Metadata key: the agent on the call, for the supervisor board.
+pub const AGENT_ID_KEY: &str = "callsense.agent_id";
 
 /// Checks the first request's config.
 ///
@@ -75,6 +77,7 @@ fn new_call(c: &CallConfig) -> Result<NewCall, String> {
         caller_number: c.caller_number.clone(),
         callback_url: c.metadata.get(CALLBACK_URL_KEY).cloned(),
         view_role: c.metadata.get(VIEW_ROLE_KEY).cloned().unwrap_or_default(),
+        agent_id: c.metadata.get(AGENT_ID_KEY).cloned().unwrap_or_default(),
         encoding,
         sample_rate_hz: u32::try_from(c.sample_rate_hz).map_err(|_| {
             format!(
@@ -98,6 +101,7 @@ fn config_field(f: Field) -> String {
         Field::Channels => "config.audio_channel_count".into(),
         Field::Roles => "config.channel_roles".into(),
         Field::CallbackUrl => format!("config.metadata[\"{CALLBACK_URL_KEY}\"]"),
+        Field::AgentId => format!("config.metadata[\"{AGENT_ID_KEY}\"]"),
         f => format!("config.{}", f.name()),
     }
 }

@@ -103,7 +103,7 @@ password_sha256 = "${sha256("globex-secret")}"
 const server = spawn(bin, ["serve", "--config", path.join(dir, "callsense.toml")], {
   cwd: repo,
   stdio: ["ignore", "inherit", "inherit"],
-  env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
+  env: { ...process.env, CALLSENSE_LOG: process.env.CALLSENSE_LOG || "warn" },
 });
 children.push(server);
 server.on("exit", (code) => {

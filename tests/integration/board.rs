@@ -83,6 +83,8 @@ fn tenant_requests(call_id: &str, tenant: &str) -> Vec<callsense::proto::StreamC
         reqs[0].streaming_request.as_mut()
     {
         c.tenant = tenant.into();
+        c.metadata
+            .insert("callsense.agent_id".into(), format!("agent-of-{call_id}"));
     }
     reqs
 }
@@ -213,6 +215,10 @@ role = "customer"
     let calls = list["calls"].as_array().unwrap();
     assert_eq!(calls.len(), 2);
     for c in calls {
+        assert_eq!(
+            c["agent"],
+            format!("agent-of-{}", c["call_id"].as_str().unwrap())
+        );
         assert_eq!(c["status"], "ended");
         assert_eq!(c["outcome"], "completed");
         assert_eq!(c["alert_count"], 1);

@@ -82,7 +82,8 @@ function row(c) {
   const tr = el(
     "tr",
     { "data-call": c.call_id, class: (c.status === "ended" ? "ended " : "") + (selected === c.call_id ? "selected" : "") },
-    el("td", {}, el("div", {}, c.call_id), el("div", { class: "status muted" }, c.status)),
+    el("td", {}, el("div", {}, c.call_id),
+      el("div", { class: "muted" }, el("span", { class: "status" }, c.status), c.agent ? el("span", { class: "agent" }, ` · agent ${c.agent}`) : "")),
     el("td", {}, el("span", { class: "tier" }, cust.tier || "—"), ...tags),
     el("td", { class: "duration" }, duration(c)),
     el("td", { class: "sentiment" }, sparkline(c.spark), " ",
@@ -110,7 +111,7 @@ function measures(c) {
   const m = c.metrics || {};
   const cell = (name, value) => el("div", {}, el("b", {}, name), value);
   const role = (r) => (m[r] ? `${Math.round(m[r].talk_speed_wpm)} wpm · ${m[r].loudness_dbfs} dBFS` : "—");
-  $("d-title").textContent = `${c.call_id} · ${c.status}${c.outcome && c.outcome !== "completed" ? " (" + c.outcome + ")" : ""}`;
+  $("d-title").textContent = `${c.call_id}${c.agent ? " · agent " + c.agent : ""} · ${c.status}${c.outcome && c.outcome !== "completed" ? " (" + c.outcome + ")" : ""}`;
   $("d-measures").replaceChildren(
     cell("duration", duration(c)),
     cell("customer trend", `${signed(m.sentiment_trend ?? 0)} ${m.sentiment_direction || ""}`),

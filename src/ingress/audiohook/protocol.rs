@@ -301,6 +301,7 @@ pub fn new_call(open: &Open, media: &Media, map: &Mapping) -> NewCall {
         caller_number: phone_number(&open.participant.ani),
         callback_url: get(&["callback_url", "callbackUrl"]),
         view_role: get(&["view_role", "viewRole"]).unwrap_or_default(),
+        agent_id: get(&["agent_id", "agentId"]).unwrap_or_default(),
         encoding: Some(if media.format == "L16" {
             AudioEncoding::Linear16
         } else {
@@ -341,6 +342,7 @@ pub fn field_message(e: &FieldError) -> String {
         Field::CustomerId => "customConfig.customer_id".into(),
         Field::CallerNumber => "participant.ani".into(),
         Field::CallbackUrl => "customConfig.callback_url".into(),
+        Field::AgentId => "customConfig.agent_id".into(),
         Field::Encoding | Field::SampleRate | Field::Channels | Field::Roles => {
             "the chosen media".into()
         }

@@ -218,6 +218,7 @@ pub fn new_call(start: &Start, map: &CallMapping) -> Result<(NewCall, StreamMedi
             .unwrap_or_default(),
         callback_url: param("callback_url"),
         view_role: param("view_role").unwrap_or_default(),
+        agent_id: param("agent_id").unwrap_or_default(),
         encoding: Some(encoding),
         sample_rate_hz: if start.media_format.sample_rate == 0 {
             8000
@@ -253,6 +254,7 @@ pub fn field_message(e: &FieldError) -> String {
         Field::CustomerId => "customParameters.customer_id".into(),
         Field::CallerNumber => "customParameters.caller_number".into(),
         Field::CallbackUrl => "customParameters.callback_url".into(),
+        Field::AgentId => "customParameters.agent_id".into(),
         Field::Encoding => "start.mediaFormat.encoding".into(),
         Field::SampleRate => "start.mediaFormat.sampleRate".into(),
         Field::Channels | Field::Roles => "start.tracks".into(),

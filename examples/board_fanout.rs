@@ -4,8 +4,12 @@
 //! percentiles, lagged resyncs and the CPU the publishing and serving took.
 //!
 //! ```text
-//! cargo run --release --example board_fanout -- [--calls 50] [--viewers 10] [--seconds 20] [--turn-ms 3000]
+//! cargo run --release --example board_fanout -- [--calls 50] [--viewers 10] [--seconds 20] [--turn-ms 3000] [--browsers 0 --start-after-ms 0]
 //! ```
+//! `--browsers B` leaves room for B more viewers (real browsers:
+//! `tests/browser/fanout.mjs` opens them) and prints the board's address
+//! first; `--start-after-ms` gives them time to connect. Each turn's text
+//! ends with `sent=<epoch ms>` so a browser can time it too.
 //! Each call sends a final every `turn-ms` (± 50 %), each followed by its
 //! `CallMetrics`, and an alert every tenth final; the viewers are one
 //! tenant's supervisors (every call is theirs), so each event reaches every
@@ -51,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         arg("--seconds", 20),
         arg("--turn-ms", 3000),
     );
+    let (browsers, start_after_ms) = (arg("--browsers", 0) as usize, arg("--start-after-ms", 0));
     let password = "fanout";
     let ui = UiConfig {
         listen: Some("127.0.0.1:0".into()),
@@ -59,12 +64,13 @@ async fn main() -> anyhow::Result<()> {
             tenant: "acme".into(),
             password_sha256: hex::encode(sha2::Sha256::digest(password)),
         }],
-        max_viewers: viewers.max(1),
+        max_viewers: (viewers + browsers).max(1),
         ..Default::default()
     };
     let board = Arc::new(Board::new(ui));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    println!("board at http://{addr}/ (user sup, password {password})");
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(callsense::board::serve(
         Arc::clone(&board),
@@ -117,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
         }));
     }
 
+    tokio::time::sleep(Duration::from_millis(start_after_ms)).await;
     let cpu0 = cpu_seconds();
     let started = Instant::now();
     let mut callers = Vec::new();
@@ -162,7 +169,12 @@ async fn main() -> anyhow::Result<()> {
                     start_ms: at_ms,
                     end_ms: at_ms + wait as u32 - 400,
                     is_final: true,
-                    transcript: "I have been waiting for my refund for three weeks now".into(),
+                    transcript: format!(
+                        "I have been waiting for my refund for three weeks now sent={}",
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_millis())
+                    ),
                     sentiment: Some(Sentiment {
                         score: -0.4,
                         ..Default::default()

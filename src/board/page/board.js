@@ -98,6 +98,19 @@ function row(c) {
   return tr;
 }
 
+/// Rows are redrawn at most this often, however many events arrive.
+const RENDER_EVERY_MS = 200;
+let renderPending = false;
+
+function scheduleRender() {
+  if (renderPending) return;
+  renderPending = true;
+  setTimeout(() => {
+    renderPending = false;
+    render();
+  }, RENDER_EVERY_MS);
+}
+
 function render() {
   const list = [...calls.values()].sort(byNeed);
   $("rows").replaceChildren(...list.map(row));
@@ -184,7 +197,7 @@ function connect() {
   es.addEventListener("call", (e) => {
     const c = JSON.parse(e.data);
     calls.set(c.call_id, c);
-    render();
+    scheduleRender();
   });
   es.addEventListener("turn", (e) => {
     const t = JSON.parse(e.data);

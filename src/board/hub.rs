@@ -17,7 +17,6 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 use super::UiConfig;
-use crate::analytics::direction_str;
 use crate::connect::event::{now_ms, role_str, sentiment_str, CallIdentity};
 use crate::proto::{CallAccepted, CallMetrics, CallSummary, RuleAlert, UtteranceResult};
 
@@ -340,9 +339,7 @@ fn customer_role(m: &CallMetrics) -> Option<i32> {
 
 /// The measures a board row and the call panel show.
 fn metrics_view(m: &CallMetrics) -> Value {
-    let mut v = crate::analytics::facts(m).to_sink_value();
-    v["sentiment_direction"] = json!(direction_str(m.sentiment_direction));
-    v
+    crate::analytics::facts(m).to_sink_value()
 }
 
 #[cfg(test)]

@@ -384,8 +384,7 @@ impl CallLoop {
     async fn on_done(&mut self, done: Done) -> Step {
         if !done.is_final {
             self.interim_running.remove(&done.channel);
-        }
-        if done.is_final {
+        } else {
             let turn = done
                 .result
                 .as_ref()
@@ -404,13 +403,13 @@ impl CallLoop {
         if !self.meter.take_changed() {
             return Step::Go;
         }
-        self.send_metrics().await
+        let m = self.meter.snapshot(LIVE_TURN_POINTS);
+        self.send_metrics(m).await
     }
 
     /// Evaluates `metrics` rules on fresh measures and sends their alerts,
     /// then the measures.
-    async fn send_metrics(&mut self) -> Step {
-        let m = self.meter.snapshot(LIVE_TURN_POINTS);
+    async fn send_metrics(&mut self, m: CallMetrics) -> Step {
         let alerts = self
             .rules
             .on_metrics(&self.engine, &m, self.meter.settled_ms())
@@ -466,18 +465,20 @@ impl CallLoop {
             }
         }
         let is_final = result.is_final;
+        // One snapshot per final, for its rules and then the stream.
+        let measures = is_final.then(|| self.meter.snapshot(LIVE_TURN_POINTS));
         if let (Some(b), Some(m)) = (&self.engine.board, &masked) {
             b.turn(&self.spec.identity, &result, &m.text);
         }
-        let alerts = if is_final {
-            // Without rules or a CRM nothing was masked, and nothing reads it.
-            let transcript = masked.map(|m| m.text).unwrap_or_default();
-            let m = self.meter.snapshot(0);
-            self.rules
-                .on_final(&self.engine, &result, transcript, &m)
-                .await
-        } else {
-            Vec::new()
+        let alerts = match &measures {
+            Some(m) => {
+                // Without rules or a CRM nothing was masked, and nothing reads it.
+                let transcript = masked.map(|m| m.text).unwrap_or_default();
+                self.rules
+                    .on_final(&self.engine, &result, transcript, m)
+                    .await
+            }
+            None => Vec::new(),
         };
         if self.send(StreamingResponse::Result(result)).await == Step::Stop {
             return self.client_gone();
@@ -487,9 +488,9 @@ impl CallLoop {
                 return self.client_gone();
             }
         }
-        if is_final {
+        if let Some(m) = measures {
             self.meter.take_changed();
-            return self.send_metrics().await;
+            return self.send_metrics(m).await;
         }
         Step::Go
     }

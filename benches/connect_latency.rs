@@ -314,7 +314,7 @@ async fn run(a: Args) {
         connector
             .outbox()
             .unwrap()
-            .dead_letters(1000)
+            .dead_letters(1000, None)
             .await
             .unwrap()
             .len()

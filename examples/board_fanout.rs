@@ -72,8 +72,14 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("board at http://{addr}/ (user sup, password {password})");
     let stop = tokio_util::sync::CancellationToken::new();
+    let auth = callsense::auth::Auth::new(
+        &callsense::config::Config::default(),
+        &callsense::telemetry::Telemetry::default(),
+    )
+    .map_err(anyhow::Error::msg)?;
     tokio::spawn(callsense::board::serve(
         Arc::clone(&board),
+        auth,
         listener,
         stop.clone(),
     ));

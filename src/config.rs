@@ -35,6 +35,12 @@ pub struct Config {
     pub ingress: crate::ingress::IngressConfig,
     /// The supervisor board; off by default.
     pub ui: crate::board::UiConfig,
+    /// Client credentials (API keys, client certificates) and the audit log.
+    pub auth: crate::auth::AuthConfig,
+    /// Limits of tenants without a `[tenants.<name>]` table.
+    pub tenant_defaults: crate::auth::TenantDefaults,
+    /// Per-tenant limits, sinks, CRM context and callback prefixes.
+    pub tenants: crate::auth::TenantsConfig,
 }
 
 #[derive(Clone, Deserialize)]
@@ -510,6 +516,10 @@ impl Config {
         self.connect.validate().map_err(ConfigError::Invalid)?;
         self.ingress.validate().map_err(ConfigError::Invalid)?;
         self.ui.validate().map_err(ConfigError::Invalid)?;
+        self.auth.validate().map_err(ConfigError::Invalid)?;
+        let sinks: Vec<String> = self.connect.sinks.iter().map(|s| s.name.clone()).collect();
+        crate::auth::config::validate_tenants(&self.tenant_defaults, &self.tenants, &sinks)
+            .map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

@@ -22,6 +22,10 @@
 //! - [`ingress`]: the telephony front doors (Twilio Media Streams), each
 //!   another thin translator onto [`calls`], served beside gRPC.
 //!
+//! [`auth`] says who a client is and which tenant it acts for on every
+//! front door (API keys, client certificates, per-tenant quotas, the audit
+//! log).
+//!
 //! [`config`] holds the one typed configuration tree ([`secret`] its secret
 //! values, [`language`] the languages it and a call may name); [`telemetry`] the metrics registry; [`models`] fetches and
 //! verifies model files.
@@ -29,6 +33,7 @@
 pub mod analytics;
 pub mod asr;
 pub mod audio;
+pub mod auth;
 pub mod board;
 pub mod calls;
 pub mod classify;

@@ -41,6 +41,8 @@ enum Cmd {
     Outbox(cli::outbox_cmd::OutboxArgs),
     /// Accuracy, macro-F1 and confusion matrices of a model on labelled data.
     Eval(cli::eval::EvalArgs),
+    /// API keys: make one for a tenant, list those in force.
+    Keys(cli::keys_cmd::KeysArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +62,7 @@ fn main() -> std::process::ExitCode {
     let result = match args.cmd {
         Cmd::AnalyzeText(a) => cli::analyze::run(a),
         Cmd::Eval(a) => cli::eval::run(a),
+        Cmd::Keys(a) => cli::keys_cmd::run(a),
         cmd => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -73,7 +76,9 @@ fn main() -> std::process::ExitCode {
                         Cmd::Loadgen(a) => cli::loadgen::run(a).await,
                         Cmd::Outbox(a) => cli::outbox_cmd::run(a).await,
                         Cmd::Connector(a) => cli::connector_cmd::run(a).await,
-                        Cmd::AnalyzeText(_) | Cmd::Eval(_) => unreachable!("handled above"),
+                        Cmd::AnalyzeText(_) | Cmd::Eval(_) | Cmd::Keys(_) => {
+                            unreachable!("handled above")
+                        }
                     }
                 })
             }),

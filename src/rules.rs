@@ -180,6 +180,9 @@ pub struct RuleSpec {
     pub phrase: Option<PhraseSpec>,
     #[serde(default)]
     pub on: Trigger,
+    /// Tenants whose calls this rule watches; empty (default): every tenant.
+    #[serde(default)]
+    pub tenants: Vec<String>,
     /// Fire at most once per call (default). False: fire again after `cooldown_s`.
     #[serde(default = "yes")]
     pub once_per_call: bool,
@@ -191,6 +194,13 @@ pub struct RuleSpec {
 
 fn yes() -> bool {
     true
+}
+
+impl RuleSpec {
+    /// Whether the rule watches calls of `tenant`.
+    pub fn applies_to(&self, tenant: &str) -> bool {
+        self.tenants.is_empty() || self.tenants.iter().any(|t| t == tenant)
+    }
 }
 
 /// What a fired rule does.
@@ -510,11 +520,23 @@ fn eval(
 /// progress.
 #[derive(Debug, Default)]
 pub struct CallRuleState {
+    /// The call's tenant: rules naming other tenants are skipped.
+    tenant: String,
     fired: HashMap<String, u64>,
     /// Required-phrase rules whose phrase was said in its window.
     said: std::collections::HashSet<String>,
     /// Required-phrase rules already judged (said or not).
     judged: std::collections::HashSet<String>,
+}
+
+impl CallRuleState {
+    /// The state of a call of `tenant`.
+    pub fn for_tenant(tenant: &str) -> Self {
+        Self {
+            tenant: tenant.to_string(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A final turn as phrase rules see it.
@@ -652,7 +674,12 @@ impl Rules {
     ) -> Vec<FiredRule> {
         let set = self.current();
         let mut out = Vec::new();
-        for r in set.rules.iter().filter(|r| r.spec.on == trigger) {
+        let tenant = state.tenant.clone();
+        for r in set
+            .rules
+            .iter()
+            .filter(|r| r.spec.on == trigger && r.spec.applies_to(&tenant))
+        {
             let Check::When(program) = &r.check else {
                 continue;
             };
@@ -700,7 +727,8 @@ impl Rules {
     ) -> Vec<FiredRule> {
         let set = self.current();
         let mut out = Vec::new();
-        for r in &set.rules {
+        let tenant = state.tenant.clone();
+        for r in set.rules.iter().filter(|r| r.spec.applies_to(&tenant)) {
             let (Check::Phrase(matcher), Some(p)) = (&r.check, &r.spec.phrase) else {
                 continue;
             };
@@ -741,7 +769,8 @@ impl Rules {
     ) -> Vec<FiredRule> {
         let set = self.current();
         let mut out = Vec::new();
-        for r in &set.rules {
+        let tenant = state.tenant.clone();
+        for r in set.rules.iter().filter(|r| r.spec.applies_to(&tenant)) {
             let Some(p) = r.spec.phrase.as_ref().filter(|p| p.required()) else {
                 continue;
             };
@@ -1083,6 +1112,64 @@ actions = [{ type = "alert", message = "Check on this call" }]
             rules.on_phrase_turn(&agent, &mut s, 1).is_empty(),
             "once per call"
         );
+    }
+
+    #[test]
+    fn rules_naming_tenants_watch_only_those_tenants_calls() {
+        let rules = Rules::from_set(
+            RuleSet::parse(
+                r#"
+[[rule]]
+name = "acme-only"
+tenants = ["acme"]
+when = "true"
+actions = [{ type = "alert", message = "a" }]
+[[rule]]
+name = "everyone"
+when = "true"
+actions = [{ type = "alert", message = "e" }]
+[[rule]]
+name = "acme-phrase"
+tenants = ["acme"]
+actions = [{ type = "alert", message = "p" }]
+[rule.phrase]
+forbid = ["guaranteed"]
+"#,
+            )
+            .unwrap(),
+            None,
+            &Telemetry::default(),
+        );
+        let fired = |tenant: &str| {
+            let empty = json!({});
+            let facts = Facts {
+                utterance: Some(&empty),
+                call: &empty,
+                agent: &empty,
+                customer: &empty,
+            };
+            let mut state = CallRuleState::for_tenant(tenant);
+            let mut names: Vec<String> = rules
+                .evaluate(Trigger::Utterance, &facts, &mut state, 0)
+                .into_iter()
+                .map(|f| f.rule)
+                .collect();
+            let turn = PhraseTurn {
+                seq: 1,
+                role: "agent",
+                start_ms: 0,
+                transcript: "it is guaranteed",
+            };
+            names.extend(
+                rules
+                    .on_phrase_turn(&turn, &mut state, 0)
+                    .into_iter()
+                    .map(|f| f.rule),
+            );
+            names
+        };
+        assert_eq!(fired("acme"), ["acme-only", "everyone", "acme-phrase"]);
+        assert_eq!(fired("globex"), ["everyone"]);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! its Server-Sent Events, behind per-tenant supervisor credentials.
 //!
 //! Routes (all but `/health` need HTTP Basic credentials of a supervisor in
-//! `[[ui.supervisors]]`; a supervisor sees only its tenant's calls):
+//! `[[ui.supervisors]]`, or an API key with the `board` scope as
+//! `Authorization: Bearer`; either sees only its tenant's calls):
 //! - `GET /` — the board; `GET /board.js`, `GET /board.css` — its assets.
 //! - `GET /api/calls` — `{"tenant", "calls": [...]}`: every call the
 //!   supervisor may see, by need (open alerts, worst trend first; finished
@@ -41,6 +42,7 @@ const STYLE: &str = include_str!("page/board.css");
 #[derive(Clone)]
 struct App {
     board: Arc<Board>,
+    auth: Arc<crate::auth::Auth>,
     viewers: Arc<Semaphore>,
     stop: CancellationToken,
 }
@@ -52,12 +54,14 @@ struct App {
 /// The listener failed.
 pub async fn serve(
     board: Arc<Board>,
+    auth: Arc<crate::auth::Auth>,
     listener: tokio::net::TcpListener,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let app = App {
         viewers: Arc::new(Semaphore::new(board.config().max_viewers)),
         board,
+        auth,
         stop: stop.clone(),
     };
     axum::serve(listener, router(app))
@@ -77,27 +81,70 @@ fn router(app: App) -> Router {
         .with_state(app)
 }
 
+/// A refused request: its status and why.
+struct Refused(StatusCode, String);
+
 /// Why a request was refused.
-fn unauthorized(why: &str) -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(
-            header::WWW_AUTHENTICATE,
-            "Basic realm=\"callsense board\", charset=\"UTF-8\"",
-        )],
-        format!("{why}\n"),
-    )
-        .into_response()
+fn unauthorized(why: Refused) -> Response {
+    let Refused(status, why) = why;
+    if status == StatusCode::UNAUTHORIZED {
+        (
+            status,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"callsense board\", charset=\"UTF-8\"",
+            )],
+            format!("{why}\n"),
+        )
+            .into_response()
+    } else {
+        (status, format!("{why}\n")).into_response()
+    }
 }
 
-/// The tenant the request's supervisor may see, or why there is none.
-fn tenant(app: &App, headers: &HeaderMap) -> Result<String, &'static str> {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Err("supervisor credentials required");
+/// The tenant the request's supervisor or key may see ("*": all), or why
+/// there is none. Refusals are counted and audited.
+fn tenant(app: &App, headers: &HeaderMap) -> Result<String, Refused> {
+    use crate::auth::{AuthError, Door, Presented, Scope, TenantScope};
+    let refuse = |e: AuthError| {
+        app.auth.denied(Door::Board, &e, "", "board.view");
+        Refused(
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED),
+            e.message,
+        )
     };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(refuse(AuthError::unauthenticated(
+            "supervisor credentials required",
+            "no_credential",
+        )));
+    };
+    let Ok(value) = value.to_str() else {
+        return Err(refuse(AuthError::unauthenticated(
+            "Authorization is not text",
+            "bad_authorization",
+        )));
+    };
+    if value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ") {
+        let presented = Presented {
+            authorization: Some(value),
+            cert_tenant: None,
+        };
+        return match app.auth.authenticate(Door::Board, presented, Scope::Board) {
+            Ok(Some(p)) => Ok(match p.tenant {
+                TenantScope::One(t) => t,
+                TenantScope::Any => "*".into(),
+            }),
+            Ok(None) => Err(refuse(app.auth.missing(Door::Board))),
+            Err(e) => Err(refuse(e)),
+        };
+    }
+    tenant_of_supervisor(app, value)
+        .map_err(|why| refuse(AuthError::unauthenticated(why, "bad_supervisor")))
+}
+
+/// The tenant of the supervisor named by HTTP Basic `value`.
+fn tenant_of_supervisor(app: &App, value: &str) -> Result<String, &'static str> {
     let decoded = value
         .strip_prefix("Basic ")
         .and_then(|b| {
@@ -120,10 +167,7 @@ fn tenant(app: &App, headers: &HeaderMap) -> Result<String, &'static str> {
     });
     match found {
         Some(s) => Ok(s.tenant.clone()),
-        None => {
-            tracing::info!(user = name, "Board login refused");
-            Err("unknown supervisor or wrong password")
-        }
+        None => Err("unknown supervisor or wrong password"),
     }
 }
 

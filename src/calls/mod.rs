@@ -22,4 +22,4 @@ pub use new_call::{
     Field, FieldError, NewCall, ValidCall, MAX_CALLER_NUMBER, MAX_CHANNELS, MAX_ID_LEN,
     MAX_VOCABULARY_ENTRY, RATES_HZ,
 };
-pub use start::{start, StartedCall};
+pub use start::{start, Caller, StartedCall};

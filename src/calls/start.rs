@@ -1,8 +1,11 @@
 //! Starting a call: the one path from a front door into the engine.
 //!
-//! Owns: admission (`server.max_concurrent_calls`), the CRM customer lookup
-//! and its view for the platform, the [`CallAccepted`] message, and the call
-//! task, spawned on the engine's call tracker so shutdown can drain it.
+//! Owns: binding the call to its caller's tenant (a call naming another
+//! tenant is refused), the tenant's callback prefixes, admission
+//! (`server.max_concurrent_calls`, then the tenant's quota and rate), the
+//! CRM customer lookup and its view for the platform, the [`CallAccepted`]
+//! message, the audit entry, and the call task, spawned on the engine's
+//! call tracker so shutdown can drain it.
 
 use std::sync::Arc;
 
@@ -11,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{InboundChecks, ValidCall};
+use crate::auth::{Door, Entry, Principal};
 use crate::connect::event::role_str;
 use crate::pipeline::Inbound;
 use crate::pipeline::{run_call, CallError, CallOutput, Engine};
@@ -26,23 +30,78 @@ pub struct StartedCall {
     pub events: ReceiverStream<CallOutput>,
 }
 
-/// Starts `call`, reading its input from `inbound` (audio and at most one
-/// disposition, checked here against the call's limits; the stream's end is
-/// the end of the call's audio, an `Err` ends the call with that error).
+/// Who is starting a call, through which door.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub door: Door,
+    /// The client's address, for the audit log ("" when unknown).
+    pub peer: String,
+}
+
+impl Caller {
+    fn audit(&self, action: &str, outcome: &'static str, tenant: &str, call_id: &str) -> Entry {
+        Entry::new(self.door.as_str(), action, outcome)
+            .actor(self.principal.actor.clone())
+            .tenant(tenant)
+            .call(call_id)
+            .peer(&self.peer)
+    }
+}
+
+/// Starts `call` for `caller`, reading its input from `inbound` (audio and
+/// at most one disposition, checked here against the call's limits; the
+/// stream's end is the end of the call's audio, an `Err` ends the call with
+/// that error). The call's tenant becomes the caller's.
 ///
 /// # Errors
-/// [`CallError::ResourceExhausted`] at `server.max_concurrent_calls`,
-/// [`CallError::Unavailable`] while shutting down.
+/// [`CallError::PermissionDenied`] for another tenant's call or a callback
+/// outside the tenant's prefixes, [`CallError::ResourceExhausted`] at
+/// `server.max_concurrent_calls`, [`CallError::Throttled`] over the
+/// tenant's quota or rate, [`CallError::Unavailable`] while shutting down.
 pub async fn start<S>(
     engine: &Arc<Engine>,
-    call: ValidCall,
+    caller: &Caller,
+    mut call: ValidCall,
     inbound: S,
 ) -> Result<StartedCall, CallError>
 where
     S: Stream<Item = Result<Inbound, CallError>> + Send + Unpin + 'static,
 {
     let limits = &engine.config.server;
+    let auth = &engine.auth;
+    let call_id = call.spec.call_id.clone();
+    let tenant = match caller.principal.bind(&call.spec.identity.tenant) {
+        Ok(t) => t,
+        Err(e) => {
+            auth.denied(caller.door, &e, &caller.peer, "call.start");
+            return Err(CallError::PermissionDenied(e.message));
+        }
+    };
+    if let Some(url) = &call.spec.identity.callback_url {
+        if let Err(m) = auth.tenants.check_callback(&tenant, url) {
+            auth.audit.record(
+                caller
+                    .audit("call.start", "denied", &tenant, &call_id)
+                    .detail(&m),
+            );
+            return Err(CallError::PermissionDenied(m));
+        }
+    }
+    call.spec.identity.tenant.clone_from(&tenant);
     let (key, permit) = engine.admit()?;
+    let tenant_permit = match auth.tenants.admit_call(&tenant) {
+        Ok(p) => p,
+        Err(t) => {
+            engine.metrics.calls_rejected.increment(1);
+            auth.audit.record(
+                caller
+                    .audit("call.start", "throttled", &tenant, &call_id)
+                    .detail(&t.message),
+            );
+            return Err(t.into());
+        }
+    };
     let mut checks = InboundChecks::new(&call, limits.max_chunk_bytes, limits.max_call_seconds);
     let ValidCall {
         mut spec,
@@ -51,7 +110,11 @@ where
         agent_id,
         ..
     } = call;
-    let customer = match &engine.customer_context {
+    let context = engine
+        .customer_context
+        .as_ref()
+        .filter(|_| auth.tenants.uses_context(&tenant));
+    let customer = match context {
         Some(svc) => {
             let lookup = svc.lookup(&spec.identity.customer_id, &caller_number).await;
             if let Some(p) = &lookup.profile {
@@ -63,6 +126,8 @@ where
     };
     let accepted = accepted(engine, &spec.call_id, customer);
     engine.metrics.calls_started.increment(1);
+    auth.audit
+        .record(caller.audit("call.start", "allowed", &tenant, &spec.call_id));
     tracing::info!(call_id = %accepted.call_id, session_id = %accepted.session_id, tenant = %spec.identity.tenant, "Call accepted");
     if let Some(b) = &engine.board {
         let roles = spec.roles.iter().map(|r| role_str(*r as i32)).collect();
@@ -72,7 +137,7 @@ where
     let checked = inbound.map(move |item| item.and_then(|i| checks.check(i)));
     let task_engine = Arc::clone(engine);
     engine.track_call(async move {
-        let _permit = permit;
+        let _permits = (permit, tenant_permit);
         let (board, identity) = (task_engine.board.clone(), spec.identity.clone());
         run_call(task_engine, key, spec, checked, tx).await;
         if let Some(b) = board {

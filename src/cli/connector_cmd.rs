@@ -21,10 +21,11 @@ pub async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     let broker_cfg = config.connect.broker.clone().context(
         "callsense connector needs a [connect.broker] section (the NATS JetStream to read from)",
     )?;
-    let connector = Connector::start(
+    let connector = Connector::start_for_tenants(
         &config.connect,
         Mode::Relay,
         &crate::telemetry::Telemetry::default(),
+        crate::connect::TenantSinks::from_config(&config.tenants),
     )
     .await?
     .context("no sinks configured")?;

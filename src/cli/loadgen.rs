@@ -20,6 +20,9 @@ pub struct LoadgenArgs {
     pub file: PathBuf,
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     pub server: String,
+    /// API key sent as `authorization: Bearer …`.
+    #[arg(long, env = "CALLSENSE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// Concurrent calls.
     #[arg(long, default_value_t = 4)]
     pub calls: usize,
@@ -78,8 +81,9 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             ..Default::default()
         };
         let reqs = requests_for_clip(&clip, cfg, encoding, args.chunk_ms);
-        let (server, tx, chunk, delay) = (
+        let (server, key, tx, chunk, delay) = (
             args.server.clone(),
+            args.api_key.clone(),
             tx.clone(),
             args.chunk_ms,
             Duration::from_millis(args.stagger_ms * n as u64),
@@ -88,6 +92,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             tokio::time::sleep(delay).await;
             let r = one_call(
                 &server,
+                key.as_deref(),
                 reqs,
                 Duration::from_millis(u64::from(chunk)),
                 tx.clone(),
@@ -152,6 +157,7 @@ type Sample = Option<(f32, f32, f32, f32)>;
 
 async fn one_call(
     server: &str,
+    api_key: Option<&str>,
     reqs: Vec<crate::proto::StreamCallRequest>,
     pace: Duration,
     out: mpsc::Sender<Sample>,
@@ -159,7 +165,7 @@ async fn one_call(
     let rx = send_paced(reqs, Some(pace));
     let mut client = connect(server).await?;
     let mut responses = client
-        .stream_call(ReceiverStream::new(rx))
+        .stream_call(super::stream::with_key(ReceiverStream::new(rx), api_key)?)
         .await?
         .into_inner();
     while let Some(resp) = responses.next().await {

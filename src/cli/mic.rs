@@ -64,5 +64,11 @@ pub async fn run(mut args: StreamArgs) -> anyhow::Result<()> {
         drop(tx);
     };
     tokio::spawn(stop);
-    stream_channel(&args.server, rx, Print::from(&args)).await
+    stream_channel(
+        &args.server,
+        args.api_key.as_deref(),
+        rx,
+        Print::from(&args),
+    )
+    .await
 }

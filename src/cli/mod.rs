@@ -1,9 +1,10 @@
 //! The `callsense` command line: `serve`, `stream`, `analyze-text`,
-//! `models`, `loadgen`, `eval`, `outbox`, `connector`. Tools, so `anyhow` errors are fine here.
+//! `models`, `loadgen`, `eval`, `outbox`, `connector`, `keys`. Tools, so `anyhow` errors are fine here.
 
 pub mod analyze;
 pub mod connector_cmd;
 pub mod eval;
+pub mod keys_cmd;
 pub mod loadgen;
 #[cfg(feature = "mic")]
 pub mod mic;

@@ -20,6 +20,10 @@ pub struct OutboxArgs {
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Only this tenant's deliveries (counts, dead letters, and what
+    /// `enable --requeue-dead` queues again).
+    #[arg(long, global = true)]
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -50,9 +54,39 @@ pub async fn run(args: OutboxArgs) -> anyhow::Result<()> {
     );
     let outbox = Outbox::open(&config.connect.outbox, &[])
         .with_context(|| format!("opening {}", path.display()))?;
-    match args.cmd {
+    let tenant = args.tenant.as_deref();
+    let action = match &args.cmd {
+        OutboxCmd::Status => "outbox.status".to_string(),
+        OutboxCmd::Dead { .. } => "outbox.dead".to_string(),
+        OutboxCmd::Enable { sink, requeue_dead } => {
+            format!(
+                "outbox.enable{}",
+                if *requeue_dead { "+requeue" } else { "" }
+            ) + &format!(":{sink}")
+        }
+    };
+    let result = run_cmd(&args, &config, &outbox, tenant).await;
+    if let Some(log) = &config.auth.audit_log {
+        let entry =
+            crate::auth::Entry::new("cli", action, if result.is_ok() { "ok" } else { "failed" })
+                .actor(crate::auth::audit::operator())
+                .tenant(tenant.unwrap_or("*"));
+        if let Err(e) = crate::auth::audit::append_now(log, &entry) {
+            eprintln!("warning: the audit log was not written: {e}");
+        }
+    }
+    result
+}
+
+async fn run_cmd(
+    args: &OutboxArgs,
+    config: &Config,
+    outbox: &Outbox,
+    tenant: Option<&str>,
+) -> anyhow::Result<()> {
+    match &args.cmd {
         OutboxCmd::Status => {
-            let counts = outbox.counts().await?;
+            let counts = outbox.counts(tenant).await?;
             let mut names: Vec<_> = config
                 .connect
                 .sinks
@@ -79,7 +113,7 @@ pub async fn run(args: OutboxArgs) -> anyhow::Result<()> {
             }
         }
         OutboxCmd::Dead { limit } => {
-            let dead = outbox.dead_letters(limit).await?;
+            let dead = outbox.dead_letters(*limit, tenant).await?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&dead)?);
                 return Ok(());
@@ -100,8 +134,13 @@ pub async fn run(args: OutboxArgs) -> anyhow::Result<()> {
             }
         }
         OutboxCmd::Enable { sink, requeue_dead } => {
-            let n = outbox.enable(&sink, requeue_dead).await?;
-            println!("sink {sink} enabled; {n} dead letters queued again");
+            let n = outbox.enable(sink, *requeue_dead, tenant).await?;
+            println!(
+                "sink {sink} enabled; {n} dead letters{} queued again",
+                tenant
+                    .map(|t| format!(" of tenant {t}"))
+                    .unwrap_or_default()
+            );
         }
     }
     Ok(())

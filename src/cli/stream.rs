@@ -63,6 +63,9 @@ pub struct StreamArgs {
         env = "CALLSENSE_SERVER"
     )]
     pub server: String,
+    /// API key sent as `authorization: Bearer …` (servers with `[auth]` keys).
+    #[arg(long, env = "CALLSENSE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// Encoding to send, as a telephony platform would.
     #[arg(long = "as", value_enum, default_value = "linear16")]
     pub encoding: Encoding,
@@ -169,7 +172,14 @@ pub async fn run(args: StreamArgs) -> anyhow::Result<()> {
     let pace = args
         .realtime
         .then(|| Duration::from_millis(u64::from(args.chunk_ms)));
-    stream_requests(&args.server, reqs, pace, Print::from(&args)).await
+    stream_requests(
+        &args.server,
+        args.api_key.as_deref(),
+        reqs,
+        pace,
+        Print::from(&args),
+    )
+    .await
 }
 
 pub fn call_config(args: &StreamArgs, rate: u32, channels: usize) -> CallConfig {
@@ -207,11 +217,12 @@ pub fn call_config(args: &StreamArgs, rate: u32, channels: usize) -> CallConfig 
 /// Connection failure or an error status from the server.
 pub async fn stream_requests(
     server: &str,
+    api_key: Option<&str>,
     reqs: Vec<StreamCallRequest>,
     pace: Option<Duration>,
     print: Print,
 ) -> anyhow::Result<()> {
-    stream_channel(server, send_paced(reqs, pace), print).await
+    stream_channel(server, api_key, send_paced(reqs, pace), print).await
 }
 
 /// How responses are printed.
@@ -263,13 +274,15 @@ pub fn send_paced(
 /// Connection failure or an error status from the server.
 pub async fn stream_channel(
     server: &str,
+    api_key: Option<&str>,
     rx: mpsc::Receiver<StreamCallRequest>,
     print: Print,
 ) -> anyhow::Result<()> {
     let mut client = connect(server).await?;
     let mut responses = client
-        .stream_call(ReceiverStream::new(rx))
-        .await?
+        .stream_call(with_key(ReceiverStream::new(rx), api_key)?)
+        .await
+        .map_err(|s| anyhow::anyhow!("server refused the call: {:?}: {}", s.code(), s.message()))?
         .into_inner();
     while let Some(resp) = responses.next().await {
         let resp =
@@ -277,6 +290,21 @@ pub async fn stream_channel(
         print_response(&resp, print)?;
     }
     Ok(())
+}
+
+/// `message` as a request carrying `api_key` as `authorization: Bearer`.
+///
+/// # Errors
+/// The key is not valid header text.
+pub fn with_key<T>(message: T, api_key: Option<&str>) -> anyhow::Result<tonic::Request<T>> {
+    let mut req = tonic::Request::new(message);
+    if let Some(k) = api_key {
+        let v = format!("Bearer {}", k.trim())
+            .parse()
+            .map_err(|_| anyhow::anyhow!("the API key holds characters a header cannot carry"))?;
+        req.metadata_mut().insert("authorization", v);
+    }
+    Ok(req)
 }
 
 /// Connects a client with the engine's message limits.

@@ -65,8 +65,34 @@ struct SinkRoute {
     batch_interval_ms: u64,
 }
 
+/// The sinks of tenants whose `[tenants.<name>]` table names them; other
+/// tenants' events go to every sink that maps them.
+#[derive(Debug, Clone, Default)]
+pub struct TenantSinks(HashMap<String, std::collections::HashSet<String>>);
+
+impl TenantSinks {
+    pub fn from_config(tenants: &crate::auth::TenantsConfig) -> Self {
+        Self(
+            tenants
+                .iter()
+                .filter_map(|(name, t)| {
+                    t.sinks
+                        .as_ref()
+                        .map(|s| (name.clone(), s.iter().cloned().collect()))
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether `tenant`'s events go to `sink`.
+    pub fn allows(&self, tenant: &str, sink: &str) -> bool {
+        self.0.get(tenant).is_none_or(|s| s.contains(sink))
+    }
+}
+
 pub struct Connector {
     outbox: Option<Outbox>,
+    tenant_sinks: TenantSinks,
     publisher: Option<Publisher>,
     masker: Masker,
     persist_unmasked: bool,
@@ -89,6 +115,20 @@ impl Connector {
         mode: Mode,
         telemetry: &Telemetry,
     ) -> Result<Option<Arc<Self>>, ConnectError> {
+        Self::start_for_tenants(config, mode, telemetry, TenantSinks::default()).await
+    }
+
+    /// [`Connector::start`] with each tenant's events going only to its
+    /// sinks (`[tenants.<name>] sinks`).
+    ///
+    /// # Errors
+    /// As [`Connector::start`].
+    pub async fn start_for_tenants(
+        config: &ConnectConfig,
+        mode: Mode,
+        telemetry: &Telemetry,
+        tenant_sinks: TenantSinks,
+    ) -> Result<Option<Arc<Self>>, ConnectError> {
         let (stop, _) = watch::channel(false);
         if mode == Mode::Engine {
             if let Some(b) = &config.broker {
@@ -96,6 +136,7 @@ impl Connector {
                 tracing::info!(url = %b.url, stream = %b.stream, "Events go to NATS JetStream; `callsense connector` delivers them");
                 return Ok(Some(Arc::new(Self {
                     outbox: None,
+                    tenant_sinks,
                     publisher: Some(publisher),
                     masker: Masker::new(&config.privacy.masking),
                     persist_unmasked: config.privacy.persist_unmasked,
@@ -148,6 +189,7 @@ impl Connector {
         }
         Ok(Some(Arc::new(Self {
             outbox: Some(outbox),
+            tenant_sinks,
             publisher: None,
             masker: Masker::new(&config.privacy.masking),
             persist_unmasked: config.privacy.persist_unmasked,
@@ -239,6 +281,9 @@ impl Connector {
             let Some(&has_batch) = r.kinds.get(&event.kind) else {
                 continue;
             };
+            if !self.tenant_sinks.allows(&event.call.tenant, &r.sink) {
+                continue;
+            }
             rows.push(NewDelivery {
                 sink: r.sink.clone(),
                 part: Part::Core,

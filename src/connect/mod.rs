@@ -27,7 +27,7 @@ mod worker;
 
 pub use broker::{relay, BrokerConfig, BrokerError, Publisher};
 pub use config::{ConnectConfig, OutboxConfig, PrivacyConfig, RetryConfig, Synchronous};
-pub use connector::{ConnectError, Connector, Mode, RecordError};
+pub use connector::{ConnectError, Connector, Mode, RecordError, TenantSinks};
 pub use customer::{
     ContextConfig, CustomerContextService, HttpContextConfig, Lookup, Profile, ProfileField,
     ProfileFields, SalesforceContextConfig, View,

@@ -124,11 +124,16 @@ enum Cmd {
     Enable {
         sink: String,
         requeue_dead: bool,
+        tenant: Option<String>,
         reply: Reply<u64>,
     },
-    Counts(Reply<HashMap<String, SinkCounts>>),
+    Counts {
+        tenant: Option<String>,
+        reply: Reply<HashMap<String, SinkCounts>>,
+    },
     ListDead {
         limit: usize,
+        tenant: Option<String>,
         reply: Reply<Vec<DeadLetter>>,
     },
 }
@@ -270,34 +275,58 @@ impl Outbox {
         .await
     }
 
-    /// Re-enables a sink; with `requeue_dead`, its dead letters become
-    /// pending again. Returns the rows requeued.
+    /// Re-enables a sink; with `requeue_dead`, its dead letters (only
+    /// `tenant`'s, when given) become pending again. Returns the rows
+    /// requeued.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn enable(&self, sink: &str, requeue_dead: bool) -> Result<u64, OutboxError> {
+    pub async fn enable(
+        &self,
+        sink: &str,
+        requeue_dead: bool,
+        tenant: Option<&str>,
+    ) -> Result<u64, OutboxError> {
         self.call(|reply| Cmd::Enable {
             sink: sink.into(),
             requeue_dead,
+            tenant: tenant.map(Into::into),
             reply,
         })
         .await
     }
 
-    /// Pending and dead rows and the disabled reason, per sink.
+    /// Pending and dead rows (only `tenant`'s, when given) and the disabled
+    /// reason, per sink.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn counts(&self) -> Result<HashMap<String, SinkCounts>, OutboxError> {
-        self.call(Cmd::Counts).await
+    pub async fn counts(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<HashMap<String, SinkCounts>, OutboxError> {
+        self.call(|reply| Cmd::Counts {
+            tenant: tenant.map(Into::into),
+            reply,
+        })
+        .await
     }
 
-    /// The newest dead letters.
+    /// The newest dead letters (only `tenant`'s, when given).
     ///
     /// # Errors
     /// The database failed.
-    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, OutboxError> {
-        self.call(|reply| Cmd::ListDead { limit, reply }).await
+    pub async fn dead_letters(
+        &self,
+        limit: usize,
+        tenant: Option<&str>,
+    ) -> Result<Vec<DeadLetter>, OutboxError> {
+        self.call(|reply| Cmd::ListDead {
+            limit,
+            tenant: tenant.map(Into::into),
+            reply,
+        })
+        .await
     }
 
     /// Wakes when a delivery for `sink` was appended or released.
@@ -310,6 +339,9 @@ impl Outbox {
         self.pending.load(Ordering::Relaxed)
     }
 }
+
+/// SQL: the row's event is tenant `?3`'s, or `?3` is NULL (every tenant).
+const OF_TENANT: &str = "(?3 IS NULL OR json_extract(payload, '$.tenant') = ?3)";
 
 fn open_db(path: &Path, sync: Synchronous) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -516,19 +548,24 @@ impl Owner {
             Cmd::Enable {
                 sink,
                 requeue_dead,
+                tenant,
                 reply,
             } => {
-                let r = self.enable(&sink, requeue_dead);
+                let r = self.enable(&sink, requeue_dead, tenant.as_deref());
                 if r.is_ok() {
                     self.notify(&sink);
                 }
                 let _ = reply.send(r);
             }
-            Cmd::Counts(reply) => {
-                let _ = reply.send(self.counts());
+            Cmd::Counts { tenant, reply } => {
+                let _ = reply.send(self.counts(tenant.as_deref()));
             }
-            Cmd::ListDead { limit, reply } => {
-                let _ = reply.send(self.list_dead(limit));
+            Cmd::ListDead {
+                limit,
+                tenant,
+                reply,
+            } => {
+                let _ = reply.send(self.list_dead(limit, tenant.as_deref()));
             }
         }
     }
@@ -648,36 +685,48 @@ impl Owner {
         Ok(())
     }
 
-    fn enable(&mut self, sink: &str, requeue_dead: bool) -> Result<u64, OutboxError> {
+    fn enable(
+        &mut self,
+        sink: &str,
+        requeue_dead: bool,
+        tenant: Option<&str>,
+    ) -> Result<u64, OutboxError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM sink_state WHERE sink = ?1", params![sink])?;
         let mut n = 0;
         if requeue_dead {
             n = tx.execute(
-                "INSERT OR IGNORE INTO outbox (sink, event_key, part, payload, created_ms, due_ms)
-                 SELECT sink, event_key, part, payload, created_ms, ?2 FROM dead_letter WHERE sink = ?1",
-                params![sink, now_ms() as i64],
+                &format!("INSERT OR IGNORE INTO outbox (sink, event_key, part, payload, created_ms, due_ms)
+                 SELECT sink, event_key, part, payload, created_ms, ?2 FROM dead_letter WHERE sink = ?1 AND {OF_TENANT}"),
+                params![sink, now_ms() as i64, tenant],
             )? as u64;
-            tx.execute("DELETE FROM dead_letter WHERE sink = ?1", params![sink])?;
+            tx.execute(
+                &format!("DELETE FROM dead_letter WHERE sink = ?1 AND {OF_TENANT}"),
+                params![sink, now_ms() as i64, tenant],
+            )?;
         }
         tx.commit()?;
         self.pending.fetch_add(n, Ordering::Relaxed);
         Ok(n)
     }
 
-    fn counts(&self) -> Result<HashMap<String, SinkCounts>, OutboxError> {
+    fn counts(&self, tenant: Option<&str>) -> Result<HashMap<String, SinkCounts>, OutboxError> {
         let mut out: HashMap<String, SinkCounts> = HashMap::new();
-        let mut q = self
-            .conn
-            .prepare_cached("SELECT sink, COUNT(*) FROM outbox GROUP BY sink")?;
-        for row in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let mut q = self.conn.prepare_cached(&format!(
+            "SELECT sink, COUNT(*) FROM outbox WHERE ?1 = ?1 AND ?2 = ?2 AND {OF_TENANT} GROUP BY sink"
+        ))?;
+        for row in q.query_map(params!["", 0, tenant], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })? {
             let (s, n) = row?;
             out.entry(s).or_default().pending = n as u64;
         }
-        let mut q = self
-            .conn
-            .prepare_cached("SELECT sink, COUNT(*) FROM dead_letter GROUP BY sink")?;
-        for row in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let mut q = self.conn.prepare_cached(&format!(
+            "SELECT sink, COUNT(*) FROM dead_letter WHERE ?1 = ?1 AND ?2 = ?2 AND {OF_TENANT} GROUP BY sink"
+        ))?;
+        for row in q.query_map(params!["", 0, tenant], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })? {
             let (s, n) = row?;
             out.entry(s).or_default().dead = n as u64;
         }
@@ -691,11 +740,15 @@ impl Owner {
         Ok(out)
     }
 
-    fn list_dead(&self, limit: usize) -> Result<Vec<DeadLetter>, OutboxError> {
-        let mut q = self.conn.prepare_cached(
-            "SELECT sink, event_key, part, attempts, failed_ms, reason FROM dead_letter ORDER BY failed_ms DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = q.query_map(params![limit as i64], |r| {
+    fn list_dead(
+        &self,
+        limit: usize,
+        tenant: Option<&str>,
+    ) -> Result<Vec<DeadLetter>, OutboxError> {
+        let mut q = self.conn.prepare_cached(&format!(
+            "SELECT sink, event_key, part, attempts, failed_ms, reason FROM dead_letter WHERE ?2 = ?2 AND {OF_TENANT} ORDER BY failed_ms DESC, id DESC LIMIT ?1",
+        ))?;
+        let rows = q.query_map(params![limit as i64, 0, tenant], |r| {
             Ok(DeadLetter {
                 sink: r.get(0)?,
                 event_key: r.get(1)?,
@@ -773,7 +826,7 @@ mod tests {
         ob.dead_letter(again[0].id, "HTTP 400 INVALID_FIELD".into())
             .await
             .unwrap();
-        let counts = ob.counts().await.unwrap();
+        let counts = ob.counts(None).await.unwrap();
         assert_eq!(
             counts["a"],
             SinkCounts {
@@ -783,7 +836,7 @@ mod tests {
             }
         );
         assert_eq!(counts["b"].pending, 1);
-        let dead = ob.dead_letters(10).await.unwrap();
+        let dead = ob.dead_letters(10, None).await.unwrap();
         assert_eq!(
             (
                 dead[0].event_key.as_str(),
@@ -792,7 +845,7 @@ mod tests {
             ),
             ("c1:2:utterance", 2, "HTTP 400 INVALID_FIELD")
         );
-        assert_eq!(ob.enable("a", true).await.unwrap(), 1, "requeued");
+        assert_eq!(ob.enable("a", true, None).await.unwrap(), 1, "requeued");
         assert_eq!(ob.claim("a", 10).await.unwrap().len(), 1);
         assert_eq!(ob.pending(), 2);
     }
@@ -834,10 +887,10 @@ mod tests {
         ob.disable("a", "HTTP 410".into()).await.unwrap();
         assert!(ob.claim("a", 10).await.unwrap().is_empty());
         assert_eq!(
-            ob.counts().await.unwrap()["a"].disabled.as_deref(),
+            ob.counts(None).await.unwrap()["a"].disabled.as_deref(),
             Some("HTTP 410")
         );
-        ob.enable("a", false).await.unwrap();
+        ob.enable("a", false, None).await.unwrap();
         assert_eq!(ob.claim("a", 10).await.unwrap().len(), 1);
         let err = ob
             .append(vec![row("a", 2, Part::Core), row("a", 3, Part::Core)])

@@ -57,6 +57,50 @@ impl IngressConfig {
     }
 }
 
+impl IngressConfig {
+    /// With `auth.mode = "required"`, every credential a listener accepts
+    /// must name the tenant it stands for (API keys and certificates carry
+    /// theirs; a Twilio signature, a fork's Basic user, an AudioHook key or
+    /// an AudioSocket network say it here).
+    ///
+    /// # Errors
+    /// The listener and credential that names no tenant.
+    pub fn validate_auth(&self, required: bool) -> Result<(), String> {
+        if !required {
+            return Ok(());
+        }
+        if let Some(t) = &self.twilio {
+            if t.tenant.is_empty() {
+                if let Some(i) = t.auth_tokens.iter().position(|k| k.tenant().is_empty()) {
+                    return Err(format!("auth.mode = \"required\": ingress.twilio.auth_tokens[{i}] names no tenant; write it as {{ token = …, tenant = \"…\" }} or set ingress.twilio.tenant"));
+                }
+            }
+        }
+        if let Some(f) = &self.fork {
+            if f.tenant.is_empty() {
+                if let Some(a) = f.basic_auth.iter().find(|a| a.tenant.is_empty()) {
+                    return Err(format!("auth.mode = \"required\": ingress.fork.basic_auth {:?} names no tenant; set its tenant or ingress.fork.tenant", a.username));
+                }
+            }
+        }
+        if let Some(a) = &self.audiohook {
+            if let Some(i) = a
+                .clients
+                .iter()
+                .position(|c| c.tenant.is_empty() && c.organization_id.is_none())
+            {
+                return Err(format!("auth.mode = \"required\": ingress.audiohook.clients[{i}] names neither a tenant nor an organization_id"));
+            }
+        }
+        if let Some(a) = &self.audiosocket {
+            if a.allow_any || a.tenant.is_empty() {
+                return Err("auth.mode = \"required\": AudioSocket carries no credentials, so ingress.audiosocket needs allow_from networks (not allow_any) and the tenant they stand for".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `[ingress.twilio]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -70,8 +114,9 @@ pub struct TwilioConfig {
     pub tls_key: Option<std::path::PathBuf>,
     /// Twilio auth tokens the `X-Twilio-Signature` of each connection is
     /// checked against (several during a rotation; `env:NAME` reads the
-    /// environment).
-    pub auth_tokens: Vec<Secret>,
+    /// environment): a string, or `{ token = "…", tenant = "acme" }` to bind
+    /// the streams it signs to a tenant (else the listener's `tenant`).
+    pub auth_tokens: Vec<TwilioToken>,
     /// Accept connections with no valid signature. Only for tests and
     /// platforms that cannot sign (Telnyx, Exotel) behind a private network;
     /// must be set explicitly when `auth_tokens` is empty.
@@ -100,6 +145,34 @@ pub struct TwilioConfig {
     pub max_lead_ms: u32,
     /// Time from the upgrade to the `start` message.
     pub start_timeout_s: u64,
+}
+
+/// One Twilio auth token, and the tenant of the streams it signs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TwilioToken {
+    Plain(Secret),
+    Bound {
+        token: Secret,
+        /// The tenant of the account the token belongs to.
+        tenant: String,
+    },
+}
+
+impl TwilioToken {
+    pub fn secret(&self) -> &Secret {
+        match self {
+            Self::Plain(s) | Self::Bound { token: s, .. } => s,
+        }
+    }
+
+    /// The tenant it binds ("" when none).
+    pub fn tenant(&self) -> &str {
+        match self {
+            Self::Plain(_) => "",
+            Self::Bound { tenant, .. } => tenant,
+        }
+    }
 }
 
 impl Default for TwilioConfig {
@@ -143,7 +216,8 @@ impl TwilioConfig {
             return Err("ingress.twilio.auth_tokens is empty: set the account's auth token(s) to check X-Twilio-Signature, or allow_unsigned = true to accept unsigned streams".into());
         }
         for t in &self.auth_tokens {
-            t.resolve()
+            t.secret()
+                .resolve()
                 .map_err(|e| format!("ingress.twilio.auth_tokens: {e}"))?;
         }
         if let Some(u) = &self.public_url {
@@ -214,6 +288,10 @@ pub struct ForkConfig {
 pub struct BasicAuth {
     pub username: String,
     pub password: Secret,
+    /// The tenant these credentials stand for (a call naming another is
+    /// refused); empty: the listener's `tenant`.
+    #[serde(default)]
+    pub tenant: String,
 }
 
 impl Default for ForkConfig {

@@ -24,6 +24,9 @@ use tokio_util::task::TaskTracker;
 use super::metrics::IngressMetrics;
 use super::plain_http::{self, Replayed};
 use super::tls::Io;
+use crate::auth::Door;
+use crate::auth::{cert, Auth, AuthError, Presented, Principal, Scope};
+use crate::calls::Caller;
 use crate::pipeline::Engine;
 use crate::server::EngineSlot;
 
@@ -33,6 +36,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a protocol is told about an upgrade request.
 pub struct Upgrade<'a> {
     pub request: &'a Request,
+    /// Who the client is by an API key or client certificate it presented
+    /// (already checked); `None`: it presented neither, and the protocol's
+    /// own credential decides.
+    pub principal: Option<&'a Principal>,
 }
 
 impl Upgrade<'_> {
@@ -54,6 +61,14 @@ pub trait Protocol: Send + Sync + 'static {
     type Accepted: Send + 'static;
     /// The protocol's name in metrics and logs.
     fn name(&self) -> &'static str;
+    /// The front door, for the audit log.
+    fn door(&self) -> Door;
+    /// The principal the protocol's own credential stands for (its tenant
+    /// from the credential's settings); `None`: the credential names no
+    /// tenant, or there was none.
+    fn principal(&self, _accepted: &Self::Accepted) -> Option<Principal> {
+        None
+    }
     /// WebSocket subprotocols it speaks; the first the client offers is
     /// echoed in the upgrade (some clients, libwebsockets among them, drop a
     /// connection whose server does not).
@@ -71,6 +86,7 @@ pub trait Protocol: Send + Sync + 'static {
         self: Arc<Self>,
         ws: WebSocketStream<Replayed<Io>>,
         accepted: Self::Accepted,
+        caller: Caller,
         engine: Arc<Engine>,
         stop: CancellationToken,
     ) -> impl Future<Output = ()> + Send;
@@ -83,6 +99,8 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// Set: connections must open with a TLS handshake.
     pub tls: Option<TlsAcceptor>,
+    /// Credentials (API keys, client certificates) and the audit log.
+    pub auth: Arc<Auth>,
 }
 
 /// A listener's part in shutdown.
@@ -128,18 +146,23 @@ pub async fn serve<P: Protocol>(
         };
         let _ = tcp.set_nodelay(true);
         let permit = Arc::clone(&permits).try_acquire_owned().ok();
-        let (protocol, slot, metrics, sessions, tls, stop_all) = (
+        let (protocol, slot, metrics, sessions, tls, stop_all, auth) = (
             Arc::clone(&protocol),
             Arc::clone(&slot),
             metrics.clone(),
             sessions.clone(),
             limits.tls.clone(),
             stop.clone(),
+            Arc::clone(&limits.auth),
         );
         let max_connections = limits.max_connections;
         tracker.spawn(async move {
             let mut accepted = None;
             let engine = slot.get().cloned();
+            let door = protocol.door();
+            // The client certificate's tenant, once the TLS handshake is done.
+            let cert_tenant: std::sync::OnceLock<Result<Option<String>, AuthError>> =
+                std::sync::OnceLock::new();
             #[allow(clippy::result_large_err)] // the type is tungstenite's
             let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
                 let refusal = if permit.is_none() {
@@ -153,12 +176,33 @@ pub async fn serve<P: Protocol>(
                         reason: "models are loading; retry shortly".into(),
                     }
                 } else {
-                    match protocol.accept(&Upgrade { request: req }) {
-                        Ok(a) => {
-                            accepted = Some(a);
-                            return Ok(with_subprotocol(req, resp, protocol.subprotocols()));
+                    match authenticate(&auth, door, req, cert_tenant.get()) {
+                        Err(e) => {
+                            auth.denied(door, &e, peer, "connect");
+                            Refusal {
+                                status: StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED),
+                                reason: e.message,
+                            }
                         }
-                        Err(r) => r,
+                        Ok(by_key) => match protocol.accept(&Upgrade { request: req, principal: by_key.as_ref() }) {
+                            Ok(a) => {
+                                let principal = by_key
+                                    .or_else(|| protocol.principal(&a))
+                                    .or_else(|| (!auth.required()).then(Principal::anonymous));
+                                match principal {
+                                    Some(p) => {
+                                        accepted = Some((a, p));
+                                        return Ok(with_subprotocol(req, resp, protocol.subprotocols()));
+                                    }
+                                    None => {
+                                        let e = auth.missing(door);
+                                        auth.denied(door, &e, peer, "connect");
+                                        Refusal { status: StatusCode::UNAUTHORIZED, reason: e.message }
+                                    }
+                                }
+                            }
+                            Err(r) => r,
+                        },
                     }
                 };
                 metrics.refused(refusal.status);
@@ -169,14 +213,32 @@ pub async fn serve<P: Protocol>(
             };
             let handshake = async {
                 let io: Io = match tls {
-                    Some(tls) => Either::Right(tls.accept(tcp).await.map_err(|e| format!("TLS: {e}"))?),
+                    Some(tls) => {
+                        let stream = tls.accept(tcp).await.map_err(|e| format!("TLS: {e}"))?;
+                        if let (Some(m), Some(certs)) = (auth.mtls(), stream.get_ref().1.peer_certificates()) {
+                            if let Some(c) = certs.first() {
+                                let _ = cert_tenant.set(
+                                    cert::tenant_of(c, m.tenant_from)
+                                        .map(Some)
+                                        .map_err(|e| AuthError::unauthenticated(e, "bad_certificate")),
+                                );
+                            }
+                        }
+                        Either::Right(stream)
+                    }
                     None => Either::Left(tcp),
                 };
                 let io = match plain_http::read_request(io).await.map_err(|e| e.to_string())? {
                     plain_http::Request::Upgrade(io) => io,
-                    plain_http::Request::Get { path, mut conn } => {
+                    plain_http::Request::Get { path, mut conn, authorization } => {
                         let (status, body) = if path == "/metrics" {
-                            (200, plain_http::metrics_of(&metrics.render(), protocol.name()))
+                            match metrics_allowed(&auth, authorization.as_deref()) {
+                                Ok(()) => (200, plain_http::metrics_of(&metrics.render(), protocol.name())),
+                                Err(e) => {
+                                    auth.denied(Door::Metrics, &e, peer, "metrics.read");
+                                    (e.http_status(), format!("{{\"error\":{}}}\n", serde_json::Value::from(e.message)))
+                                }
+                            }
                         } else {
                             let state = if engine.is_none() {
                                 "loading"
@@ -190,7 +252,7 @@ pub async fn serve<P: Protocol>(
                             let status = if state == "serving" { 200 } else { 503 };
                             (status, format!("{{\"status\":\"{state}\",\"protocol\":\"{}\"}}\n", protocol.name()))
                         };
-                        let kind = if path == "/metrics" { "text/plain; version=0.0.4" } else { "application/json" };
+                        let kind = if path == "/metrics" && status == 200 { "text/plain; version=0.0.4" } else { "application/json" };
                         plain_http::respond(&mut conn, status, kind, &body).await;
                         return Err("answered a plain GET".to_string());
                     }
@@ -210,13 +272,71 @@ pub async fn serve<P: Protocol>(
                     return;
                 }
             };
-            let (Some(accepted), Some(engine)) = (accepted, engine) else {
+            let (Some((accepted, principal)), Some(engine)) = (accepted, engine) else {
                 return;
             };
             let _permit = permit;
             let _open = metrics.open();
-            protocol.session(ws, accepted, engine, sessions).await;
+            let caller = Caller {
+                principal,
+                door,
+                peer: peer.to_string(),
+            };
+            protocol.session(ws, accepted, caller, engine, sessions).await;
         });
+    }
+}
+
+/// The principal of an API key or client certificate the upgrade presents
+/// (`None`: neither).
+fn authenticate(
+    auth: &Auth,
+    door: Door,
+    req: &Request,
+    cert_tenant: Option<&Result<Option<String>, AuthError>>,
+) -> Result<Option<Principal>, AuthError> {
+    let cert_tenant = match cert_tenant {
+        Some(r) => r.as_ref().map_err(Clone::clone)?.as_deref(),
+        None => None,
+    };
+    let authorization = match req.headers().get("authorization") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            AuthError::unauthenticated("Authorization header is not text", "bad_authorization")
+        })?),
+        None => None,
+    };
+    // A protocol's own Basic credentials travel in the same header.
+    let authorization =
+        authorization.filter(|a| !a.trim_start().to_ascii_lowercase().starts_with("basic "));
+    auth.authenticate(
+        door,
+        Presented {
+            authorization,
+            cert_tenant,
+        },
+        Scope::Calls,
+    )
+}
+
+/// Whether a plain `GET /metrics` may be answered.
+fn metrics_allowed(auth: &Auth, authorization: Option<&str>) -> Result<(), AuthError> {
+    match auth.metrics_exposure() {
+        crate::auth::Exposure::Open => Ok(()),
+        crate::auth::Exposure::Off => Err(AuthError::permission_denied(
+            "metrics are not served here (auth.metrics = \"off\")",
+            "metrics_off",
+        )),
+        crate::auth::Exposure::Authenticated => match auth.authenticate(
+            Door::Metrics,
+            Presented {
+                authorization,
+                cert_tenant: None,
+            },
+            Scope::Metrics,
+        )? {
+            Some(_) => Ok(()),
+            None => Err(auth.missing(Door::Metrics)),
+        },
     }
 }
 

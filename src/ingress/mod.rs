@@ -40,7 +40,7 @@ use tokio_util::task::TaskTracker;
 
 pub use config::{
     AudioHookClient, AudioHookConfig, AudioSocketConfig, BasicAuth, ForkConfig, IngressConfig,
-    Side, TwilioConfig,
+    Side, TwilioConfig, TwilioToken,
 };
 pub use interleave::{InterleaveError, InterleaveStats, Interleaver, MAX_GAP_SAMPLES};
 pub use listener::{Limits, Protocol, Refusal, Upgrade};
@@ -109,7 +109,10 @@ impl Ingress {
         listeners: IngressListeners,
         slot: &EngineSlot,
         telemetry: &Telemetry,
+        auth: &Arc<crate::auth::Auth>,
     ) -> Result<Self, String> {
+        config.validate_auth(auth.required())?;
+        let mtls = auth.mtls();
         let me = Self {
             stop_accepting: CancellationToken::new(),
             end_sessions: CancellationToken::new(),
@@ -135,7 +138,9 @@ impl Ingress {
                     "ingress.twilio",
                     cfg.tls_cert.as_ref(),
                     cfg.tls_key.as_ref(),
+                    mtls,
                 )?,
+                auth: Arc::clone(auth),
             };
             me.spawn(socket, protocol, limits, slot, metrics);
         }
@@ -155,7 +160,13 @@ impl Ingress {
             let limits = Limits {
                 max_connections: cfg.max_connections,
                 max_message_bytes: cfg.max_message_bytes,
-                tls: tls_for("ingress.fork", cfg.tls_cert.as_ref(), cfg.tls_key.as_ref())?,
+                tls: tls_for(
+                    "ingress.fork",
+                    cfg.tls_cert.as_ref(),
+                    cfg.tls_key.as_ref(),
+                    mtls,
+                )?,
+                auth: Arc::clone(auth),
             };
             me.spawn(socket, protocol, limits, slot, metrics);
         }
@@ -176,7 +187,9 @@ impl Ingress {
                     "ingress.audiohook",
                     cfg.tls_cert.as_ref(),
                     cfg.tls_key.as_ref(),
+                    mtls,
                 )?,
+                auth: Arc::clone(auth),
             };
             me.spawn(socket, protocol, limits, slot, metrics);
         }
@@ -198,6 +211,7 @@ impl Ingress {
                 socket,
                 server,
                 Arc::clone(slot),
+                Arc::clone(auth),
                 me.lifecycle(),
             ));
         }
@@ -257,9 +271,10 @@ fn tls_for(
     what: &str,
     cert: Option<&std::path::PathBuf>,
     key: Option<&std::path::PathBuf>,
+    mtls: Option<&crate::auth::MtlsConfig>,
 ) -> Result<Option<tokio_rustls::TlsAcceptor>, String> {
     match (cert, key) {
-        (Some(c), Some(k)) => tls::acceptor(what, c, k).map(Some),
+        (Some(c), Some(k)) => tls::acceptor(what, c, k, mtls).map(Some),
         _ => Ok(None),
     }
 }

@@ -68,7 +68,12 @@ pub enum Request<S> {
     /// A WebSocket upgrade (or anything else for the handshake to judge).
     Upgrade(Replayed<S>),
     /// A plain `GET` of `path`; answer it on `conn`.
-    Get { path: String, conn: S },
+    Get {
+        path: String,
+        conn: S,
+        /// Its `Authorization` header (for `/metrics`).
+        authorization: Option<String>,
+    },
 }
 
 /// Reads the request head and sorts the request.
@@ -88,14 +93,24 @@ pub async fn read_request<S: AsyncRead + Unpin>(mut conn: S) -> io::Result<Reque
     let text = String::from_utf8_lossy(&head);
     let mut lines = text.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
-    let upgrade = lines
-        .take_while(|l| !l.is_empty())
-        .any(|l| l.to_ascii_lowercase().starts_with("upgrade:"));
+    let mut upgrade = false;
+    let mut authorization = None;
+    for l in lines.take_while(|l| !l.is_empty()) {
+        let lower = l.to_ascii_lowercase();
+        upgrade |= lower.starts_with("upgrade:");
+        if lower.starts_with("authorization:") {
+            authorization = Some(l["authorization:".len()..].trim().to_string());
+        }
+    }
     let mut parts = request_line.split(' ');
     if let (Some("GET"), Some(path), false) = (parts.next(), parts.next(), upgrade) {
         let path = path.split('?').next().unwrap_or_default().to_string();
         if path == "/health" || path == "/healthz" || path == "/metrics" {
-            return Ok(Request::Get { path, conn });
+            return Ok(Request::Get {
+                path,
+                conn,
+                authorization,
+            });
         }
     }
     Ok(Request::Upgrade(Replayed {
@@ -114,6 +129,8 @@ pub async fn respond<S: AsyncWrite + Unpin>(
 ) {
     let reason = match status {
         200 => "OK",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         _ => "Service Unavailable",
     };

@@ -110,6 +110,14 @@ impl Close {
             CallError::ResourceExhausted(m) | CallError::Unavailable(m) => {
                 Self(CloseCode::Again, m)
             }
+            CallError::Throttled {
+                message,
+                retry_after_s,
+            } => Self(
+                CloseCode::Again,
+                format!("{message}; retry after {retry_after_s} s"),
+            ),
+            CallError::PermissionDenied(m) => Self::policy(format!("permission denied: {m}")),
             other => Self(CloseCode::Error, other.to_string()),
         }
     }
@@ -164,9 +172,11 @@ pub async fn close(ws: &mut Socket, end: Result<(), Close>, metrics: &IngressMet
 /// # Errors
 /// The call was refused (its field in the protocol's words from `words`,
 /// or the engine's limit), bad input, or the call failed.
+#[allow(clippy::too_many_arguments)] // each is one protocol's own part of the session
 pub async fn run<P: Peer, S: MediaStream<P::Msg>>(
     peer: &mut P,
     engine: &Arc<Engine>,
+    caller: &calls::Caller,
     call: NewCall,
     words: impl FnOnce(&FieldError) -> String,
     stream: &mut S,
@@ -177,7 +187,7 @@ pub async fn run<P: Peer, S: MediaStream<P::Msg>>(
         .validate(&engine.config)
         .map_err(|e| Close::policy(words(&e)))?;
     let (tx, rx) = mpsc::channel::<Result<Inbound, CallError>>(INBOUND_QUEUE);
-    let started = calls::start(engine, valid, ReceiverStream::new(rx))
+    let started = calls::start(engine, caller, valid, ReceiverStream::new(rx))
         .await
         .map_err(Close::for_call_error)?;
     metrics.calls.increment(1);

@@ -24,7 +24,12 @@ pub type Io = Either<TcpStream, TlsStream<TcpStream>>;
 ///
 /// # Errors
 /// A file cannot be read or holds no usable certificate or key.
-pub fn acceptor(what: &str, cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+pub fn acceptor(
+    what: &str,
+    cert: &Path,
+    key: &Path,
+    mtls: Option<&crate::auth::MtlsConfig>,
+) -> Result<TlsAcceptor, String> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
         .map_err(|e| format!("{what}.tls_cert {}: {e}", cert.display()))?;
@@ -37,10 +42,14 @@ pub fn acceptor(what: &str, cert: &Path, key: &Path) -> Result<TlsAcceptor, Stri
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| format!("{what}.tls_key {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("{what}: TLS: {e}"))?
-        .with_no_client_auth()
+        .map_err(|e| format!("{what}: TLS: {e}"))?;
+    let builder = match mtls {
+        Some(m) => builder.with_client_cert_verifier(crate::auth::cert::verifier(m)?),
+        None => builder.with_no_client_auth(),
+    };
+    let config = builder
         .with_single_cert(certs, key)
         .map_err(|e| format!("{what}: the TLS certificate and key do not go together: {e}"))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
@@ -54,10 +63,10 @@ mod tests {
     fn a_missing_or_empty_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
-        let e = acceptor("ingress.fork", &c, &k).err().unwrap();
+        let e = acceptor("ingress.fork", &c, &k, None).err().unwrap();
         assert!(e.starts_with("ingress.fork.tls_cert"), "{e}");
         std::fs::write(&c, "not pem").unwrap();
-        let e = acceptor("ingress.fork", &c, &k).err().unwrap();
+        let e = acceptor("ingress.fork", &c, &k, None).err().unwrap();
         assert!(e.contains("no PEM certificate"), "{e}");
     }
 }

@@ -37,9 +37,9 @@ impl CallRules {
     /// `customer`: the CRM profile fetched at call start (`{}` if none).
     pub fn new(context: CallIdentity, customer: Value) -> Self {
         Self {
+            state: CallRuleState::for_tenant(&context.tenant),
             context,
             customer,
-            state: CallRuleState::default(),
             utterances: 0,
             customer_utterances: 0,
             customer_score_sum: 0.0,

@@ -76,6 +76,8 @@ pub struct Engine {
     pub rules: Option<Arc<crate::rules::Rules>>,
     /// The supervisor board's state (`[ui]`); `None` when it is off.
     pub board: Option<Arc<crate::board::Board>>,
+    /// Credentials, per-tenant quotas and choices, the audit log.
+    pub auth: Arc<crate::auth::Auth>,
     rules_watch: Option<tokio::task::AbortHandle>,
     calls: Arc<Semaphore>,
     /// Every call task, so shutdown can wait for them ([`Engine::drain_calls`]).
@@ -223,7 +225,11 @@ impl Engine {
     /// # Errors
     /// Any model or library missing or invalid, or a connector, rules or
     /// context configuration that cannot start.
-    pub async fn load(config: Config, telemetry: Telemetry) -> Result<Arc<Self>, EngineError> {
+    pub async fn load(
+        config: Config,
+        telemetry: Telemetry,
+        auth: Arc<crate::auth::Auth>,
+    ) -> Result<Arc<Self>, EngineError> {
         let models = tokio::task::spawn_blocking(move || Models::load(config))
             .await
             .map_err(|_| EngineError::LoaderPanicked)??;
@@ -234,10 +240,11 @@ impl Engine {
             classifier,
         } = models;
         let asr_workers = asr.workers();
-        let connector = crate::connect::Connector::start(
+        let connector = crate::connect::Connector::start_for_tenants(
             &config.connect,
             crate::connect::Mode::Engine,
             &telemetry,
+            crate::connect::TenantSinks::from_config(&config.tenants),
         )
         .await?;
         let (rules, rules_watch) = match &config.connect.rules.file {
@@ -260,6 +267,7 @@ impl Engine {
             .then(|| Arc::new(crate::board::Board::new(config.ui.clone())));
         let engine = Arc::new(Self {
             board,
+            auth,
             masker: crate::pii::Masker::new(&config.connect.privacy.masking),
             connector,
             customer_context,

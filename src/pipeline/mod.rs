@@ -27,6 +27,13 @@ pub enum CallError {
     /// A configured limit was reached; retry later.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// A tenant's quota or rate was reached; retry after this many seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after_s: u64 },
+    /// The client's credential does not allow this (another tenant's call,
+    /// a callback URL outside its tenant's prefixes).
+    #[error("{0}")]
+    PermissionDenied(String),
     /// The engine cannot serve (loading, shutting down).
     #[error("{0}")]
     Unavailable(String),
@@ -37,6 +44,15 @@ pub enum CallError {
     /// The client went away; nothing to send.
     #[error("client cancelled the call")]
     Cancelled,
+}
+
+impl From<crate::auth::Throttled> for CallError {
+    fn from(t: crate::auth::Throttled) -> Self {
+        Self::Throttled {
+            message: t.message,
+            retry_after_s: t.retry_after_s,
+        }
+    }
 }
 
 impl From<crate::audio::FrontendError> for CallError {

@@ -5,6 +5,7 @@
 //! are), graceful shutdown with a grace period. `serve` takes the shutdown
 //! signal as a future so tests can drive it.
 
+mod auth;
 mod service;
 mod validate;
 
@@ -52,6 +53,8 @@ pub enum ServerError {
     Reflection(String),
     #[error("{0}")]
     Ingress(String),
+    #[error("{0}")]
+    Auth(String),
 }
 
 /// Serves gRPC on `listener`, and the telephony listeners `config.ingress`
@@ -101,32 +104,6 @@ pub async fn serve_with(
     health
         .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| ServerError::Reflection(e.to_string()))?;
-
-    let slot: EngineSlot = Arc::new(OnceLock::new());
-    let svc = CallSenseServer::new(CallSenseService::new(
-        Arc::clone(&slot),
-        Arc::clone(&config),
-    ))
-    .max_decoding_message_size(config.server.max_message_bytes)
-    .max_encoding_message_size(config.server.max_message_bytes);
-
-    let mut builder = Server::builder().http2_keepalive_interval(Some(Duration::from_secs(30)));
-    if let (Some(cert), Some(key)) = (&config.server.tls_cert, &config.server.tls_key) {
-        let read = |p: &std::path::PathBuf| {
-            std::fs::read(p).map_err(|source| ServerError::Tls {
-                path: p.display().to_string(),
-                source,
-            })
-        };
-        builder = builder.tls_config(
-            ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?)),
-        )?;
-    }
 
     let (telemetry, metrics_task) = match &config.server.metrics_listen {
         Some(addr) => {
@@ -141,21 +118,61 @@ pub async fn serve_with(
         }
         None => (Telemetry::default(), None),
     };
+    let auth = crate::auth::Auth::new(&config, &telemetry).map_err(ServerError::Auth)?;
+    let _stop_key_watch = AbortHandleOnDrop(auth.watch_keys());
+    if !auth.required() {
+        tracing::warn!("auth.mode = \"optional\": clients without credentials are let in and name their own tenant; set auth.mode = \"required\" in production");
+    }
+    let interceptor = auth::Authenticate {
+        auth: Arc::clone(&auth),
+    };
+
+    let slot: EngineSlot = Arc::new(OnceLock::new());
+    let svc = CallSenseServer::new(CallSenseService::new(
+        Arc::clone(&slot),
+        Arc::clone(&config),
+    ))
+    .max_decoding_message_size(config.server.max_message_bytes)
+    .max_encoding_message_size(config.server.max_message_bytes);
+    let svc = tonic::service::interceptor::InterceptedService::new(svc, interceptor.clone());
+
+    let mut builder = Server::builder().http2_keepalive_interval(Some(Duration::from_secs(30)));
+    if let (Some(cert), Some(key)) = (&config.server.tls_cert, &config.server.tls_key) {
+        let read = |p: &std::path::PathBuf| {
+            std::fs::read(p).map_err(|source| ServerError::Tls {
+                path: p.display().to_string(),
+                source,
+            })
+        };
+        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+        if let Some(m) = auth.mtls() {
+            let ca = crate::auth::cert::read_ca(m).map_err(ServerError::Auth)?;
+            tls = tls
+                .client_ca_root(tonic::transport::Certificate::from_pem(ca))
+                .client_auth_optional(!m.required);
+        }
+        builder = builder.tls_config(tls)?;
+    }
+
     let _abort_metrics = AbortOnDrop(metrics_task);
     let mut ingress = ingress;
     let board_listener = ingress.board.take();
     let board_stop = tokio_util::sync::CancellationToken::new();
     let _stop_board = board_stop.clone().drop_guard();
-    let ingress = Ingress::start(&config.ingress, ingress, &slot, &telemetry)
+    let ingress = Ingress::start(&config.ingress, ingress, &slot, &telemetry, &auth)
         .map_err(ServerError::Ingress)?;
 
     // Load models off the runtime; a failure ends the server with the error.
     let (load_err_tx, load_err_rx) = tokio::sync::oneshot::channel::<ServerError>();
-    let (loader_cfg, loader_slot, loader_health) =
-        ((*config).clone(), Arc::clone(&slot), health.clone());
+    let (loader_cfg, loader_slot, loader_health, loader_auth) = (
+        (*config).clone(),
+        Arc::clone(&slot),
+        health.clone(),
+        Arc::clone(&auth),
+    );
     tokio::spawn(async move {
         let started = std::time::Instant::now();
-        match Engine::load(loader_cfg, telemetry).await {
+        match Engine::load(loader_cfg, telemetry, loader_auth).await {
             Ok(engine) => {
                 let _ = loader_slot.set(Arc::clone(&engine));
                 loader_health
@@ -169,11 +186,13 @@ pub async fn serve_with(
                     "Models loaded; serving"
                 );
                 if let (Some(board), Some(listener)) = (engine.board.clone(), board_listener) {
+                    let auth = Arc::clone(&engine.auth);
                     if let Ok(addr) = listener.local_addr() {
                         tracing::info!(%addr, "Supervisor board at http://{addr}/");
                     }
                     tokio::spawn(async move {
-                        if let Err(e) = crate::board::serve(board, listener, board_stop).await {
+                        if let Err(e) = crate::board::serve(board, auth, listener, board_stop).await
+                        {
                             tracing::error!(error = %e, "Supervisor board stopped");
                         }
                     });
@@ -186,12 +205,31 @@ pub async fn serve_with(
         }
     });
 
+    let reflection = match auth.reflection() {
+        crate::auth::Exposure::Off => None,
+        _ => Some(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1()
+                .map_err(|e| ServerError::Reflection(e.to_string()))?,
+        ),
+    };
+    let (open_reflection, reflection) = match auth.reflection() {
+        crate::auth::Exposure::Open => (reflection, None),
+        _ => (
+            None,
+            reflection
+                .map(|r| tonic::service::interceptor::InterceptedService::new(r, interceptor)),
+        ),
+    };
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let health_on_stop = health.clone();
     let server = builder
         .add_service(health_svc)
-        .add_service(reflection)
+        .add_optional_service(open_reflection)
+        .add_optional_service(reflection)
         .add_service(svc)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             let _ = stop_rx.await;
@@ -274,6 +312,15 @@ async fn shut_down(
         c.shutdown(CONNECTOR_GRACE).await;
     }
     result
+}
+
+/// Aborts a task when dropped.
+struct AbortHandleOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortHandleOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Stops a background task when the server returns.

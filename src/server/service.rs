@@ -48,7 +48,12 @@ impl From<CallError> for Status {
     fn from(e: CallError) -> Self {
         match e {
             CallError::InvalidArgument(m) => Status::invalid_argument(m),
-            CallError::ResourceExhausted(m) => throttled(m),
+            CallError::ResourceExhausted(m) => throttled(m, 1),
+            CallError::Throttled {
+                message,
+                retry_after_s,
+            } => throttled(message, retry_after_s),
+            CallError::PermissionDenied(m) => Status::permission_denied(m),
             CallError::Unavailable(m) => Status::unavailable(m),
             CallError::Internal(m) => Status::internal(m),
             CallError::Cancelled => Status::cancelled("client cancelled the call"),
@@ -59,7 +64,7 @@ impl From<CallError> for Status {
 impl From<ClassifyError> for Status {
     fn from(e: ClassifyError) -> Self {
         match e {
-            ClassifyError::Overloaded(_) => throttled(e.to_string()),
+            ClassifyError::Overloaded(_) => throttled(e.to_string(), 1),
             ClassifyError::ShutDown => Status::unavailable(e.to_string()),
             ClassifyError::Model(m) => Status::internal(m.to_string()),
         }
@@ -67,13 +72,30 @@ impl From<ClassifyError> for Status {
 }
 
 /// RESOURCE_EXHAUSTED with a `retry-after` hint (seconds).
-fn throttled(msg: String) -> Status {
+fn throttled(msg: String, retry_after_s: u64) -> Status {
     let mut s = Status::resource_exhausted(msg);
     s.metadata_mut().insert(
         "retry-after",
-        tonic::metadata::MetadataValue::from_static("1"),
+        tonic::metadata::MetadataValue::from(retry_after_s.max(1)),
     );
     s
+}
+
+/// A refused credential as a gRPC status.
+pub fn auth_status(e: &crate::auth::AuthError) -> Status {
+    match e.kind {
+        crate::auth::Denial::Unauthenticated => Status::unauthenticated(e.message.clone()),
+        crate::auth::Denial::PermissionDenied => Status::permission_denied(e.message.clone()),
+    }
+}
+
+/// The caller the interceptor ([`super::auth::Authenticate`]) attached.
+fn caller_of<T>(request: &Request<T>) -> Result<calls::Caller, Status> {
+    request
+        .extensions()
+        .get::<calls::Caller>()
+        .cloned()
+        .ok_or_else(|| Status::internal("request reached the service without authentication"))
 }
 
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<StreamCallResponse, Status>> + Send>>;
@@ -87,6 +109,7 @@ impl CallSense for CallSenseService {
         request: Request<Streaming<StreamCallRequest>>,
     ) -> Result<Response<Self::StreamCallStream>, Status> {
         let engine = self.engine()?;
+        let caller = caller_of(&request)?;
         let mut inbound = request.into_inner();
         let first = inbound
             .message()
@@ -113,7 +136,7 @@ impl CallSense for CallSenseService {
             Ok(req) => validate::inbound(req),
             Err(s) => Err(validate::inbound_error(&s)),
         });
-        let started = calls::start(&engine, call, input).await?;
+        let started = calls::start(&engine, &caller, call, input).await?;
         let accepted = StreamCallResponse {
             streaming_response: Some(StreamingResponse::Accepted(started.accepted)),
         };
@@ -127,6 +150,7 @@ impl CallSense for CallSenseService {
         request: Request<AnalyzeTextRequest>,
     ) -> Result<Response<AnalyzeTextResponse>, Status> {
         let engine = self.engine()?;
+        let caller = caller_of(&request)?;
         let texts = request.into_inner().texts;
         let limits = &self.config.server;
         if texts.is_empty() {
@@ -155,6 +179,14 @@ impl CallSense for CallSenseService {
                 )));
             }
         }
+        // Texts count against the caller's tenant (one named by a key or
+        // certificate; others share the defaults' bucket as tenant "").
+        let tenant = caller.principal.bind("").unwrap_or_default();
+        engine
+            .auth
+            .tenants
+            .take_texts(&tenant, texts.len())
+            .map_err(CallError::from)?;
         let jobs = texts.into_iter().map(|t| {
             let classifier = &engine.classifier;
             async move {

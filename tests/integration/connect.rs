@@ -265,7 +265,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
         || hooks.messages().len() == 6,
     )
     .await;
-    let dead = c.outbox().unwrap().dead_letters(10).await.unwrap();
+    let dead = c.outbox().unwrap().dead_letters(10, None).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].reason.contains("HTTP 400"), "{}", dead[0].reason);
     // Two workers: either event may have drawn the 400; the other one arrived.
@@ -290,7 +290,7 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
         .await
         .unwrap();
     wait_until("the sink disabled", Duration::from_secs(10), || {
-        futures::executor::block_on(c.outbox().unwrap().counts())
+        futures::executor::block_on(c.outbox().unwrap().counts(None))
             .unwrap()
             .get("hooks")
             .is_some_and(|s| s.disabled.is_some())
@@ -303,7 +303,14 @@ async fn webhook_outage_retries_rotation_poison_and_gone_endpoint() {
         6,
         "nothing is sent to a disabled sink"
     );
-    assert_eq!(c.outbox().unwrap().enable("hooks", false).await.unwrap(), 0);
+    assert_eq!(
+        c.outbox()
+            .unwrap()
+            .enable("hooks", false, None)
+            .await
+            .unwrap(),
+        0
+    );
     wait_until(
         "the held event after re-enabling",
         Duration::from_secs(10),
@@ -473,7 +480,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
         r.get("Transcript__c").is_none(),
         "batch fields wait for the hourly window"
     );
-    let dead = c.outbox().unwrap().dead_letters(10).await.unwrap();
+    let dead = c.outbox().unwrap().dead_letters(10, None).await.unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].event_key, "call-3:4:utterance");
     assert!(
@@ -491,7 +498,7 @@ async fn salesforce_upserts_exactly_once_through_outage_token_expiry_limits_and_
         "batched with sObject Collections: {stats:?}"
     );
     // Detail rows (the transcripts) are pending for the next hourly window, masked.
-    let counts = c.outbox().unwrap().counts().await.unwrap();
+    let counts = c.outbox().unwrap().counts(None).await.unwrap();
     assert_eq!(counts["salesforce"].pending, 49);
     assert_eq!(counts["salesforce"].dead, 1);
     c.shutdown(Duration::from_secs(2)).await;

@@ -31,6 +31,7 @@ async fn server_with_fork() -> (TestServer, WebhookReceiver, tempfile::TempDir) 
         basic_auth: vec![BasicAuth {
             username: "freeswitch".into(),
             password: Secret::new("fork-secret"),
+            tenant: String::new(),
         }],
         ..ForkConfig::default()
     });

@@ -9,6 +9,7 @@ mod asr_real;
 mod asr_synth;
 mod audiohook;
 mod audiosocket;
+mod auth;
 mod board;
 mod classifier;
 mod cli;

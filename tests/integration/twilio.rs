@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use callsense::ingress::twilio::signature;
-use callsense::ingress::TwilioConfig;
+use callsense::ingress::{TwilioConfig, TwilioToken};
 use callsense::proto::AudioEncoding;
 use callsense::secret::Secret;
 use callsense::testkit::webhook::WebhookReceiver;
@@ -27,7 +27,10 @@ const TOKEN: &str = "twilio-auth-token-for-tests";
 fn twilio_config() -> TwilioConfig {
     TwilioConfig {
         listen: "127.0.0.1:0".into(),
-        auth_tokens: vec![Secret::new("an-old-token"), Secret::new(TOKEN)],
+        auth_tokens: vec![
+            TwilioToken::Plain(Secret::new("an-old-token")),
+            TwilioToken::Plain(Secret::new(TOKEN)),
+        ],
         ..TwilioConfig::default()
     }
 }

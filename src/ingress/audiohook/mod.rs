@@ -33,6 +33,8 @@ use super::config::{AudioHookClient, AudioHookConfig};
 use super::listener::{Protocol, Refusal, Upgrade};
 use super::metrics::IngressMetrics;
 use super::session::{self, Close, MediaStream, Out, Peer, Socket};
+use crate::auth::{Door, Principal};
+use crate::calls::Caller;
 use crate::pipeline::Engine;
 use crate::proto::stream_call_response::StreamingResponse;
 use crate::proto::StreamCallResponse;
@@ -132,6 +134,18 @@ impl Protocol for AudioHook {
         "audiohook"
     }
 
+    fn door(&self) -> Door {
+        Door::AudioHook
+    }
+
+    /// The integration's tenant (or its organization).
+    fn principal(&self, hello: &Hello) -> Option<Principal> {
+        Some(Principal::of_tenant(
+            hello.tenant.clone(),
+            format!("audiohook:{}", hello.organization_id),
+        ))
+    }
+
     fn accept(&self, up: &Upgrade<'_>) -> Result<Hello, Refusal> {
         let header = |h: &str| up.header(h).map(str::trim).filter(|v| !v.is_empty());
         let api_key = header("x-api-key").ok_or_else(|| unauthorized("X-API-KEY is required"))?;
@@ -213,11 +227,12 @@ impl Protocol for AudioHook {
         self: Arc<Self>,
         mut ws: Socket,
         hello: Hello,
+        caller: Caller,
         engine: Arc<Engine>,
         stop: CancellationToken,
     ) {
         let mut seq = Sequence::new(&hello.session_id);
-        let end = serve(&mut ws, &self, &hello, &mut seq, &engine, &stop).await;
+        let end = serve(&mut ws, &self, &hello, &caller, &mut seq, &engine, &stop).await;
         let close = match end {
             Ending::Closed => Ok(()),
             Ending::Gone => Ok(()),
@@ -258,6 +273,7 @@ async fn serve(
     ws: &mut Socket,
     hook: &AudioHook,
     hello: &Hello,
+    caller: &Caller,
     seq: &mut Sequence,
     engine: &Arc<Engine>,
     stop: &CancellationToken,
@@ -313,6 +329,7 @@ async fn serve(
     let end = session::run(
         ws,
         engine,
+        caller,
         call,
         protocol::field_message,
         &mut hook_stream,

@@ -144,6 +144,7 @@ pub async fn serve(
     listener: TcpListener,
     me: Arc<AudioSocket>,
     slot: EngineSlot,
+    auth: Arc<crate::auth::Auth>,
     life: super::listener::Lifecycle,
 ) {
     let permits = Arc::new(Semaphore::new(me.config.max_connections));
@@ -160,6 +161,15 @@ pub async fn serve(
             },
         };
         let refusal = if !me.allows(peer.ip()) {
+            auth.denied(
+                crate::auth::Door::AudioSocket,
+                &crate::auth::AuthError::permission_denied(
+                    "peer is not in ingress.audiosocket.allow_from",
+                    "network",
+                ),
+                peer,
+                "connect",
+            );
             Some((
                 StatusCode::FORBIDDEN,
                 "peer is not in ingress.audiosocket.allow_from",
@@ -246,7 +256,7 @@ async fn leg(
             RATES_HZ.end()
         ));
     }
-    let (tx, leg_no, at) = join(me, &uuid, rate, slot, life)?;
+    let (tx, leg_no, at) = join(me, &uuid, rate, peer, slot, life)?;
     tracing::info!(%peer, uuid = %uuid_text(&uuid), leg = leg_no, rate, "AudioSocket leg joined");
     let mut at = Some(at);
     let mut pcm = first;
@@ -293,6 +303,7 @@ fn join(
     me: &Arc<AudioSocket>,
     uuid: &[u8; 16],
     rate: u32,
+    from: SocketAddr,
     slot: &EngineSlot,
     life: &super::listener::Lifecycle,
 ) -> Result<(mpsc::Sender<LegMsg>, usize, u64), String> {
@@ -370,6 +381,18 @@ fn join(
     }
     drop(calls);
     let max_lead = u64::from(cfg.max_lead_ms) * u64::from(rate) / 1000;
+    // The network is AudioSocket's only credential: an allowed peer
+    // stands for the listener's tenant.
+    let principal = if cfg.allow_any || cfg.tenant.is_empty() {
+        crate::auth::Principal::anonymous()
+    } else {
+        crate::auth::Principal::of_tenant(cfg.tenant.clone(), format!("network:{}", from.ip()))
+    };
+    let caller = crate::calls::Caller {
+        principal,
+        door: crate::auth::Door::AudioSocket,
+        peer: from.to_string(),
+    };
     let (me2, stop) = (Arc::clone(me), life.sessions.clone());
     life.tracker.spawn(async move {
         let call_id = call.call_id.clone();
@@ -381,6 +404,7 @@ fn join(
         let end = session::run(
             &mut peer,
             &engine,
+            &caller,
             call,
             words,
             &mut stream,

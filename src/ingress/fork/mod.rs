@@ -24,6 +24,8 @@ use super::config::ForkConfig;
 use super::listener::{Protocol, Refusal, Upgrade};
 use super::metrics::IngressMetrics;
 use super::session::{self, Close, MediaStream, Out, Socket};
+use crate::auth::{Door, Principal};
+use crate::calls::Caller;
 use crate::pipeline::Engine;
 use crate::proto::StreamCallResponse;
 
@@ -76,27 +78,45 @@ impl Fork {
 }
 
 impl Protocol for Fork {
-    type Accepted = ();
+    /// Which `basic_auth` entry the client used (`None`: an API key, a
+    /// client certificate, or `allow_unauthenticated`).
+    type Accepted = Option<usize>;
 
     fn name(&self) -> &'static str {
         "fork"
+    }
+
+    fn door(&self) -> Door {
+        Door::Fork
+    }
+
+    fn principal(&self, accepted: &Option<usize>) -> Option<Principal> {
+        let a = &self.config.basic_auth[(*accepted)?];
+        let tenant = if a.tenant.is_empty() {
+            &self.config.tenant
+        } else {
+            &a.tenant
+        };
+        (!tenant.is_empty()).then(|| Principal::of_tenant(tenant, format!("basic:{}", a.username)))
     }
 
     fn subprotocols(&self) -> &'static [&'static str] {
         SUBPROTOCOLS
     }
 
-    fn accept(&self, up: &Upgrade<'_>) -> Result<(), Refusal> {
-        if self.credentials.is_empty() {
-            return Ok(()); // allow_unauthenticated (validated at start-up)
+    fn accept(&self, up: &Upgrade<'_>) -> Result<Option<usize>, Refusal> {
+        if up.principal.is_some() || self.credentials.is_empty() {
+            return Ok(None); // an API key or certificate, or allow_unauthenticated
         }
         let given = up.header("authorization").unwrap_or_default().trim();
-        let ok = self
+        let found = self
             .credentials
             .iter()
-            .any(|c| crate::secret::constant_time_eq(c.as_bytes(), given.as_bytes()));
-        if ok {
-            Ok(())
+            .map(|c| crate::secret::constant_time_eq(c.as_bytes(), given.as_bytes()))
+            .fold((None, 0), |(hit, i), eq| (hit.or(eq.then_some(i)), i + 1))
+            .0;
+        if let Some(i) = found {
+            Ok(Some(i))
         } else {
             Err(Refusal {
                 status: StatusCode::UNAUTHORIZED,
@@ -112,11 +132,12 @@ impl Protocol for Fork {
     async fn session(
         self: Arc<Self>,
         mut ws: crate::ingress::session::Socket,
-        (): (),
+        _: Option<usize>,
+        caller: Caller,
         engine: Arc<Engine>,
         stop: CancellationToken,
     ) {
-        let end = serve(&mut ws, &self, &engine, &stop).await;
+        let end = serve(&mut ws, &self, &caller, &engine, &stop).await;
         session::close(&mut ws, end, &self.metrics).await;
     }
 }
@@ -124,6 +145,7 @@ impl Protocol for Fork {
 async fn serve(
     ws: &mut Socket,
     fork: &Fork,
+    caller: &Caller,
     engine: &Arc<Engine>,
     stop: &CancellationToken,
 ) -> Result<(), Close> {
@@ -149,6 +171,7 @@ async fn serve(
     session::run(
         ws,
         engine,
+        caller,
         call,
         field_message,
         &mut stream,

@@ -12,13 +12,15 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_util::sync::CancellationToken;
 
 pub use protocol::{
-    field_message, new_call, parse, signature, signature_matches, CallMapping, Media, MediaJoin,
-    Message, Start, StreamError, StreamMedia,
+    field_message, new_call, parse, signature, signature_matches, signing_token, CallMapping,
+    Media, MediaJoin, Message, Start, StreamError, StreamMedia,
 };
 
 use super::config::TwilioConfig;
 use super::listener::{Protocol, Refusal, Upgrade};
 use super::metrics::IngressMetrics;
+use crate::auth::{Door, Principal};
+use crate::calls::Caller;
 use crate::pipeline::Engine;
 
 /// The header Twilio signs each request with.
@@ -40,7 +42,8 @@ impl Twilio {
             .auth_tokens
             .iter()
             .map(|t| {
-                t.resolve()
+                t.secret()
+                    .resolve()
                     .map_err(|e| format!("ingress.twilio.auth_tokens: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -72,15 +75,30 @@ impl Twilio {
 }
 
 impl Protocol for Twilio {
-    type Accepted = ();
+    /// Which auth token signed the upgrade (`None`: an API key or client
+    /// certificate, or `allow_unsigned`).
+    type Accepted = Option<usize>;
 
     fn name(&self) -> &'static str {
         "twilio"
     }
 
-    fn accept(&self, up: &Upgrade<'_>) -> Result<(), Refusal> {
-        if self.tokens.is_empty() {
-            return Ok(()); // allow_unsigned (validated at start-up)
+    fn door(&self) -> Door {
+        Door::Twilio
+    }
+
+    fn principal(&self, accepted: &Option<usize>) -> Option<Principal> {
+        let i = (*accepted)?;
+        let tenant = match self.config.auth_tokens[i].tenant() {
+            "" => &self.config.tenant,
+            t => t,
+        };
+        (!tenant.is_empty()).then(|| Principal::of_tenant(tenant, format!("twilio:token{i}")))
+    }
+
+    fn accept(&self, up: &Upgrade<'_>) -> Result<Option<usize>, Refusal> {
+        if up.principal.is_some() || self.tokens.is_empty() {
+            return Ok(None); // an API key or certificate, or allow_unsigned
         }
         let Some(sig) = up.header(SIGNATURE_HEADER) else {
             return Err(Refusal {
@@ -88,8 +106,8 @@ impl Protocol for Twilio {
                 reason: "X-Twilio-Signature header is missing".into(),
             });
         };
-        if signature_matches(&self.tokens, &self.signed_url(up), sig) {
-            Ok(())
+        if let Some(i) = signing_token(&self.tokens, &self.signed_url(up), sig) {
+            Ok(Some(i))
         } else {
             Err(Refusal {
                 status: StatusCode::FORBIDDEN,
@@ -101,10 +119,11 @@ impl Protocol for Twilio {
     async fn session(
         self: Arc<Self>,
         ws: crate::ingress::session::Socket,
-        (): (),
+        _: Option<usize>,
+        caller: Caller,
         engine: Arc<Engine>,
         stop: CancellationToken,
     ) {
-        session::run(ws, &self, engine, stop).await;
+        session::run(ws, &self, &caller, engine, stop).await;
     }
 }

@@ -343,10 +343,15 @@ pub fn signature(auth_token: &str, url: &str) -> String {
 /// Whether `header` is the signature of `url` under any of `tokens` (two
 /// during a rotation), compared in constant time.
 pub fn signature_matches(tokens: &[String], url: &str, header: &str) -> bool {
-    let Ok(given) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
-        return false;
-    };
-    tokens.iter().any(|t| {
+    signing_token(tokens, url, header).is_some()
+}
+
+/// Which of `tokens` signed `url` with `header`, if any.
+pub fn signing_token(tokens: &[String], url: &str, header: &str) -> Option<usize> {
+    let given = base64::engine::general_purpose::STANDARD
+        .decode(header.trim())
+        .ok()?;
+    tokens.iter().position(|t| {
         let mut mac = Hmac::<Sha1>::new_from_slice(t.as_bytes()).expect("any key length");
         mac.update(url.as_bytes());
         mac.verify_slice(&given).is_ok()

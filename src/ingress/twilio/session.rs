@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::protocol::{field_message, new_call, parse, MediaJoin, Message, Start, StreamError};
 use super::Twilio;
+use crate::calls::Caller;
 use crate::ingress::session::{self, Close, MediaStream, Out, Socket};
 use crate::pipeline::Engine;
 
@@ -26,16 +27,18 @@ const NO_BINARY: &str = "binary frames are not part of Twilio Media Streams";
 pub(super) async fn run(
     mut ws: Socket,
     twilio: &Twilio,
+    caller: &Caller,
     engine: Arc<Engine>,
     stop: CancellationToken,
 ) {
-    let end = serve(&mut ws, twilio, &engine, &stop).await;
+    let end = serve(&mut ws, twilio, caller, &engine, &stop).await;
     session::close(&mut ws, end, &twilio.metrics).await;
 }
 
 async fn serve(
     ws: &mut Socket,
     twilio: &Twilio,
+    caller: &Caller,
     engine: &Arc<Engine>,
     stop: &CancellationToken,
 ) -> Result<(), Close> {
@@ -56,7 +59,17 @@ async fn serve(
     let join = MediaJoin::new(&media, twilio.config.max_lead_ms);
     let metrics = &twilio.metrics;
     let mut stream = Media { join, metrics };
-    session::run(ws, engine, call, field_message, &mut stream, metrics, stop).await
+    session::run(
+        ws,
+        engine,
+        caller,
+        call,
+        field_message,
+        &mut stream,
+        metrics,
+        stop,
+    )
+    .await
 }
 
 /// Reads until `start`. `None`: the peer left or stopped first.

@@ -54,6 +54,12 @@ pub struct ServerConfig {
     pub max_chunk_bytes: usize,
     /// Longest call accepted, in seconds of audio; longer → INVALID_ARGUMENT.
     pub max_call_seconds: u64,
+    /// A call whose client sends nothing (no audio, no disposition, no
+    /// half-close) for this long ends as if the client had half-closed: its
+    /// audio so far is transcribed, summarised and written back, and its
+    /// slot is freed (a stalled or half-open client cannot hold one for
+    /// ever). Live audio arrives every 20–200 ms.
+    pub idle_timeout_s: u64,
     /// Responses buffered per call before the engine waits for the client.
     pub response_buffer: usize,
     /// Texts per AnalyzeText request.
@@ -79,6 +85,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_concurrent_calls", &self.max_concurrent_calls)
             .field("max_chunk_bytes", &self.max_chunk_bytes)
             .field("max_call_seconds", &self.max_call_seconds)
+            .field("idle_timeout_s", &self.idle_timeout_s)
             .field("response_buffer", &self.response_buffer)
             .field("max_texts_per_request", &self.max_texts_per_request)
             .field("max_text_bytes", &self.max_text_bytes)
@@ -96,6 +103,7 @@ impl Default for ServerConfig {
             max_concurrent_calls: 64,
             max_chunk_bytes: 64 * 1024,
             max_call_seconds: 4 * 3600,
+            idle_timeout_s: 60,
             response_buffer: 64,
             max_texts_per_request: 256,
             max_text_bytes: 4096,
@@ -586,6 +594,9 @@ impl ServerConfig {
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err("server.tls_cert and server.tls_key must be set together".into());
+        }
+        if !(1..=3600).contains(&self.idle_timeout_s) {
+            return Err("server.idle_timeout_s must be in [1, 3600]".into());
         }
         Ok(())
     }

@@ -41,6 +41,14 @@ impl Language {
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
+        // Only letters reach whisper.cpp (a NUL byte would not survive the
+        // C string; found by fuzz/fuzz_targets/grpc_request.rs).
+        if primary.is_empty()
+            || primary.len() > 8
+            || !primary.bytes().all(|b| b.is_ascii_alphabetic())
+        {
+            return Err(UnknownLanguage(tag.trim().to_string()));
+        }
         whisper_rs::get_lang_id(&primary)
             .and_then(Self::from_id)
             .ok_or_else(|| UnknownLanguage(tag.trim().to_string()))
@@ -148,6 +156,16 @@ mod tests {
             Language::parse("auto").is_err(),
             "auto is a hint, not a language"
         );
+    }
+
+    #[test]
+    fn tags_with_other_than_letters_are_refused_not_passed_to_whisper() {
+        // Regression: fuzz/fuzz_targets/grpc_request.rs found a NUL byte
+        // in config.language_code panicking in whisper-rs.
+        for bad in ["e\0n", "\0", "en\0-US", "1a", "é", &"a".repeat(40)] {
+            assert!(Language::parse(bad).is_err(), "{bad:?}");
+            assert!(LanguageHint::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -134,7 +134,15 @@ where
         b.call_started(&spec.identity, &accepted, roles, &agent_id);
     }
     let (tx, rx) = mpsc::channel(limits.response_buffer);
-    let checked = inbound.map(move |item| item.and_then(|i| checks.check(i)));
+    let checked = idle_ends(
+        inbound.map(move |item| item.and_then(|i| checks.check(i))),
+        std::time::Duration::from_secs(limits.idle_timeout_s),
+        IdleEnd {
+            engine: Arc::clone(engine),
+            call_id: spec.call_id.clone(),
+            tenant: spec.identity.tenant.clone(),
+        },
+    );
     let task_engine = Arc::clone(engine);
     engine.track_call(async move {
         let _permits = (permit, tenant_permit);
@@ -148,6 +156,42 @@ where
         accepted,
         events: ReceiverStream::new(rx),
     })
+}
+
+/// What the idle timer needs to say why a call ended.
+struct IdleEnd {
+    engine: Arc<Engine>,
+    call_id: String,
+    tenant: String,
+}
+
+/// `input`, ended (as if the client had half-closed) once nothing arrives
+/// for `idle`.
+fn idle_ends<S>(
+    input: S,
+    idle: std::time::Duration,
+    why: IdleEnd,
+) -> std::pin::Pin<Box<dyn Stream<Item = Result<Inbound, CallError>> + Send>>
+where
+    S: Stream<Item = Result<Inbound, CallError>> + Send + 'static,
+{
+    Box::pin(tokio_stream::StreamExt::map_while(
+        tokio_stream::StreamExt::timeout(input, idle),
+        move |item| match item {
+            Ok(item) => Some(item),
+            Err(_) => {
+                why.engine.metrics.calls_idle_ended.increment(1);
+                tracing::warn!(call_id = %why.call_id, idle_s = idle.as_secs(), "No input from the client; ending the call's audio (server.idle_timeout_s)");
+                why.engine.auth.audit.record(
+                    Entry::new("engine", "call.idle_end", "ok")
+                        .tenant(&why.tenant)
+                        .call(&why.call_id)
+                        .detail(format!("nothing received for {} s", idle.as_secs())),
+                );
+                None
+            }
+        },
+    ))
 }
 
 /// The first message of a call.

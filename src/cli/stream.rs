@@ -467,6 +467,12 @@ pub fn format_summary(s: &CallSummary) -> String {
             .collect();
         out.push_str(&format!("\n  intents: {}", list.join(", ")));
     }
+    if s.events_not_recorded > 0 {
+        out.push_str(&format!(
+            "\n  WARNING: {} facts of this call were not recorded for the CRM (outbox full or failing)",
+            s.events_not_recorded
+        ));
+    }
     if let Some(m) = &s.metrics {
         out.push_str(&format!("\n{}", format_metrics("  measures", m)));
     }

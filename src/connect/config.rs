@@ -49,6 +49,10 @@ pub struct OutboxConfig {
     pub max_group_commit: usize,
     /// Pending deliveries beyond which new events are refused (disk guard).
     pub max_pending: u64,
+    /// Largest the database file may grow, in bytes (SQLite's
+    /// `max_page_count`); past it appends fail as on a full disk: the call
+    /// goes on, the loss is counted and reported in `CallSummary`. 0: no cap.
+    pub max_bytes: u64,
     /// How long a claimed delivery stays invisible to other workers.
     pub lease_ms: u64,
     /// Idle workers look for due deliveries this often (scheduled batches, retries).
@@ -63,6 +67,7 @@ impl Default for OutboxConfig {
             queue_capacity: 4096,
             max_group_commit: 256,
             max_pending: 5_000_000,
+            max_bytes: 0,
             lease_ms: 60_000,
             poll_interval_ms: 250,
         }
@@ -128,6 +133,9 @@ impl ConnectConfig {
         }
         self.context.validate()?;
         let o = &self.outbox;
+        if o.max_bytes != 0 && o.max_bytes < 64 * 1024 {
+            return Err("connect.outbox.max_bytes must be 0 (no cap) or ≥ 65536".into());
+        }
         if o.queue_capacity == 0 || o.max_group_commit == 0 || o.max_pending == 0 {
             return Err(
                 "connect.outbox.queue_capacity, max_group_commit and max_pending must be ≥ 1"

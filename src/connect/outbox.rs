@@ -34,11 +34,16 @@ pub enum OutboxError {
     Full { pending: u64, max: u64 },
     #[error("outbox is closed")]
     Closed,
+    #[error("outbox disk is full (or connect.outbox.max_bytes reached): {0}")]
+    DiskFull(String),
 }
 
 impl From<rusqlite::Error> for OutboxError {
     fn from(e: rusqlite::Error) -> Self {
-        Self::Sqlite(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::DiskFull(e.to_string()),
+            _ => Self::Sqlite(e.to_string()),
+        }
     }
 }
 
@@ -161,7 +166,16 @@ impl Outbox {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
-        let conn = open_db(&path, config.synchronous).map_err(|e| open_err(e.to_string()))?;
+        let conn = open_db(&path, config.synchronous).map_err(|e| open_err(corrupt_hint(&e)))?;
+        check_integrity(&conn).map_err(open_err)?;
+        if config.max_bytes > 0 {
+            let page: i64 = conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(|e| open_err(e.to_string()))?;
+            let pages = (config.max_bytes / page.max(512) as u64).max(16);
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+                .map_err(|e| open_err(e.to_string()))?;
+        }
         let pending: u64 = conn
             .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
             .map_err(|e| open_err(e.to_string()))? as u64;
@@ -337,6 +351,32 @@ impl Outbox {
     /// Rows not yet delivered or dead-lettered, all sinks.
     pub fn pending(&self) -> u64 {
         self.pending.load(Ordering::Relaxed)
+    }
+}
+
+/// How to recover from a corrupt file, added to SQLite's own message.
+const CORRUPT_HINT: &str = "the file is not a healthy outbox database; stop the engine, move the file aside (a new outbox is created; recover undelivered events from the old one with `sqlite3 OLD .recover | sqlite3 NEW`) and start again";
+
+fn corrupt_hint(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            format!("{e}: {CORRUPT_HINT}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// SQLite's quick check of the file's structure (it reads every page once).
+fn check_integrity(conn: &Connection) -> Result<(), String> {
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(|e| corrupt_hint(&e))?;
+    if verdict == "ok" {
+        Ok(())
+    } else {
+        Err(format!(
+            "integrity check failed ({verdict}): {CORRUPT_HINT}"
+        ))
     }
 }
 

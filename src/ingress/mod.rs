@@ -26,7 +26,7 @@ pub mod fork;
 mod interleave;
 mod listener;
 mod metrics;
-mod plain_http;
+pub mod plain_http;
 mod session;
 mod tls;
 pub mod twilio;

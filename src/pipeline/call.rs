@@ -176,6 +176,8 @@ struct CallLoop {
     meter: ConversationMeter,
     rules: CallRules,
     disposition: Option<crate::proto::CallDisposition>,
+    /// Facts the outbox refused (disk full, database error).
+    not_recorded: u32,
     /// Per channel: the highest seq whose final result went out. Seqs on a
     /// channel increase, so an interim at or below it is stale.
     last_final: Vec<u32>,
@@ -208,6 +210,7 @@ impl CallLoop {
             ),
             rules: CallRules::new(spec.identity.clone(), spec.customer.clone()),
             disposition: None,
+            not_recorded: 0,
             last_final: vec![0; channels],
             interim_running: HashSet::new(),
             early: (0..channels).map(|_| None).collect(),
@@ -461,6 +464,7 @@ impl CallLoop {
                 .record_masked_utterance(&self.spec.identity, &result, m)
                 .await
             {
+                self.not_recorded += 1;
                 tracing::error!(call_id = %self.spec.call_id, seq = result.seq, error = %e, "Utterance not recorded for the CRM");
             }
         }
@@ -515,13 +519,18 @@ impl CallLoop {
         }
         let mut built = self.summary.build(self.duration_ms);
         built.metrics = Some(metrics);
+        built.events_not_recorded = self.not_recorded + rules.not_recorded;
         if let Some(c) = &self.engine.connector {
             if let Err(e) = c
                 .record_summary(&self.spec.identity, &built, self.disposition.as_ref())
                 .await
             {
+                built.events_not_recorded += 1;
                 tracing::error!(call_id = %self.spec.call_id, error = %e, "Call summary not recorded for the CRM");
             }
+        }
+        if built.events_not_recorded > 0 {
+            tracing::error!(call_id = %self.spec.call_id, lost = built.events_not_recorded, "Facts of this call reach no CRM: the outbox refused them");
         }
         let r = StreamingResponse::Summary(built);
         publish(&self.engine, &self.spec.identity, &r);

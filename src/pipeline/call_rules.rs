@@ -31,6 +31,8 @@ pub struct CallRules {
     last_end_ms: u32,
     service_result: String,
     transfer_reason: String,
+    /// Action events the outbox refused.
+    pub not_recorded: u32,
 }
 
 impl CallRules {
@@ -50,6 +52,7 @@ impl CallRules {
             last_end_ms: 0,
             service_result: String::new(),
             transfer_reason: String::new(),
+            not_recorded: 0,
         }
     }
 
@@ -234,7 +237,7 @@ impl CallRules {
     }
 
     /// Records one action event per action and builds the alerts.
-    async fn act(&self, engine: &Engine, seq: u32, fired: Vec<FiredRule>) -> Vec<RuleAlert> {
+    async fn act(&mut self, engine: &Engine, seq: u32, fired: Vec<FiredRule>) -> Vec<RuleAlert> {
         let mut alerts = Vec::new();
         for f in fired {
             tracing::info!(call_id = %self.context.call_id, rule = %f.rule, seq, "Rule fired");
@@ -275,6 +278,7 @@ impl CallRules {
                         data,
                     };
                     if let Err(e) = c.record(event).await {
+                        self.not_recorded += 1;
                         tracing::error!(call_id = %self.context.call_id, rule = %f.rule, error = %e, "Rule action not recorded");
                     }
                 }

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub calls_failed_invalid: Counter,
     pub calls_failed_other: Counter,
     pub calls_cancelled: Counter,
+    /// Calls whose client sent nothing for `server.idle_timeout_s`.
+    pub calls_idle_ended: Counter,
     pub audio_bytes: Counter,
     pub utterances_final: Counter,
     pub utterances_interim: Counter,
@@ -80,6 +82,11 @@ impl Metrics {
             calls_failed_other: t.counter(
                 "callsense_calls_failed_total",
                 "Calls ended by another server error.",
+                &[],
+            ),
+            calls_idle_ended: t.counter(
+                "callsense_calls_idle_ended_total",
+                "Calls ended because the client sent nothing for server.idle_timeout_s (their audio so far was kept).",
                 &[],
             ),
             calls_cancelled: t.counter(

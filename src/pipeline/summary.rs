@@ -102,6 +102,7 @@ impl SummaryBuilder {
             roles,
             intents,
             metrics: None, // the call loop's measures
+            events_not_recorded: 0,
         }
     }
 }

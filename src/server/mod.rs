@@ -24,6 +24,8 @@ use crate::pipeline::{Engine, EngineError};
 use crate::proto::call_sense_server::CallSenseServer;
 use crate::telemetry::{Telemetry, TelemetryError};
 pub use service::{CallSenseService, EngineSlot};
+/// The checks of what a gRPC client sends (public for the fuzz targets).
+pub use validate::{inbound as validate_inbound, validate_config};
 
 /// Time the CRM connector's workers get to finish their current batch on
 /// shutdown (undelivered events stay in the outbox).

@@ -113,7 +113,12 @@ impl CallSense for CallSenseService {
         let mut inbound = request.into_inner();
         let first = inbound
             .message()
-            .await?
+            .await
+            .map_err(|s| match validate::inbound_error(&s) {
+                // A first message that does not decode is the client's to fix.
+                CallError::InvalidArgument(m) => Status::invalid_argument(m),
+                _ => s,
+            })?
             .ok_or_else(|| Status::invalid_argument("stream ended before a config was sent"))?;
         let config = match first.streaming_request {
             Some(StreamingRequest::Config(c)) => c,

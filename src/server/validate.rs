@@ -159,6 +159,21 @@ mod tests {
         validate_config(&c, &Config::default()).unwrap_err()
     }
 
+    /// Inputs the fuzz targets found crashing the engine
+    /// (`fuzz/regressions/`), now refused with a message.
+    #[test]
+    fn fuzz_findings_are_refused_not_panics() {
+        use prost::Message;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+        let bytes = std::fs::read(dir.join("grpc_request-language-nul")).unwrap();
+        let req = StreamCallRequest::decode(&bytes[..]).unwrap();
+        let Some(StreamingRequest::Config(c)) = req.streaming_request else {
+            panic!("the finding is a config");
+        };
+        let e = err(c);
+        assert!(e.contains("config.language_code"), "{e}");
+    }
+
     #[test]
     fn valid_stereo_mulaw_with_metadata_keys() {
         let mut c = cfg();

@@ -334,3 +334,52 @@ async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
         "{late:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_silent_has_its_call_ended_and_summarised_not_held() {
+    let mut cfg = test_config();
+    cfg.server.idle_timeout_s = 1;
+    cfg.server.max_concurrent_calls = 1;
+    let server = TestServer::start(cfg).await;
+    // Config and 3 s of the demo call, then nothing — the stream stays open.
+    let (tx, rx) = mpsc::channel::<StreamCallRequest>(256);
+    for r in mulaw_requests(&demo_call(), "idle-1").into_iter().take(151) {
+        tx.send(r).await.unwrap();
+    }
+    let mut client = server.client().await;
+    let mut stream = client
+        .stream_call(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(r) = stream.next().await {
+            out.push(r.unwrap());
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the call ends though the client never closed"
+    );
+    assert_eq!(summary(&out).call_id, "idle-1", "with its summary");
+    assert!(
+        !finals(&out).is_empty(),
+        "the audio that came is transcribed"
+    );
+    // Its slot is free: the next call is served (max_concurrent_calls = 1).
+    call(
+        &mut client,
+        mulaw_requests(&demo_call(), "idle-2")
+            .into_iter()
+            .take(20)
+            .collect(),
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    let m = server.engine.config.server.idle_timeout_s;
+    assert_eq!(m, 1);
+    server.stop().await;
+}

@@ -15,6 +15,7 @@ mod classifier;
 mod cli;
 mod connect;
 mod errors;
+mod faults;
 mod fork;
 mod lifecycle;
 mod routing;

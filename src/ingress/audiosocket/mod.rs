@@ -10,7 +10,7 @@
 //! is placed at the time it joined, and a leg that never joins is silence.
 //! AudioSocket has no back channel for results: they go to the sinks.
 
-mod protocol;
+pub mod protocol;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

@@ -281,16 +281,7 @@ async fn good_call(
 
 /// Resident memory (KiB), threads and open files of `pid`.
 fn sample(pid: u32) -> Option<(u64, u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64;
-    Some((field("VmRSS:")?, field("Threads:")?, fds))
+    callsense::testkit::proc::sample(pid).map(|s| (s.rss_kib, s.threads, s.open_files))
 }
 
 fn arg(name: &str) -> Option<String> {

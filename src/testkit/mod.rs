@@ -7,6 +7,7 @@
 //! Not on the engine's data path; used by tests, benches and examples so
 //! that each builds calls the same way.
 
+pub mod proc;
 pub mod salesforce;
 pub mod sse;
 pub mod webhook;

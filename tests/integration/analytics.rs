@@ -359,7 +359,10 @@ actions = [{ type = "alert", message = "Nobody has spoken for a while", severity
         .expect("dead-air alert");
     // (During the silence: before the summary; on a busy machine the last
     // final may itself arrive after the silence passed 2.5 s.)
-    assert!(alert < responses.len() - 1, "the alert came before the call ended");
+    assert!(
+        alert < responses.len() - 1,
+        "the alert came before the call ended"
+    );
     let s = summary(&responses);
     let m = s.metrics.unwrap();
     assert_eq!(m.hold_count, 1, "{m:?}");

@@ -291,7 +291,7 @@ impl Auth {
     /// `protocol_credential` is false.
     pub fn authenticate(
         &self,
-        door: Door,
+        _door: Door,
         presented: Presented<'_>,
         scope: Scope,
     ) -> Result<Option<Principal>, AuthError> {
@@ -306,7 +306,6 @@ impl Auth {
         let from_cert = presented
             .cert_tenant
             .map(|t| Principal::of_tenant(t, format!("cert:{t}")));
-        let _ = door;
         match (from_key, from_cert) {
             (Some(k), Some(c)) => {
                 if let TenantScope::One(t) = &k.tenant {

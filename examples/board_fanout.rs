@@ -81,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
         Arc::clone(&board),
         auth,
         listener,
+        None,
         stop.clone(),
     ));
 

@@ -3,7 +3,7 @@
 # or adversarial gRPC streams, TCP garbage and idle connections beside a
 # real-time good call, with the server's memory, threads and open files
 # sampled every second. Loopback only, bounded in count and time.
-#   scripts/hostile.sh [STREAMS=10000]
+#   [ROUNDS=1] scripts/hostile.sh [STREAMS=10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STREAMS="${1:-10000}"
@@ -32,8 +32,14 @@ for _ in $(seq 1 120); do
   kill -0 $SERVER 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
   sleep 0.5
 done
-target/release/examples/hostile --server "http://127.0.0.1:$PORT" --pid "$SERVER" --streams "$STREAMS"
-status=$?
+# ROUNDS > 1 runs the whole storm again against the same server: memory
+# that is the allocator's high-water mark stays level from round to round,
+# a leak grows with each.
+status=0
+for round in $(seq 1 "${ROUNDS:-1}"); do
+  [ "${ROUNDS:-1}" -gt 1 ] && echo "== round $round of $ROUNDS"
+  target/release/examples/hostile --server "http://127.0.0.1:$PORT" --pid "$SERVER" --streams "$STREAMS" || status=$?
+done
 kill -0 $SERVER 2>/dev/null || { echo "FAIL: the server exited" >&2; tail -50 "$dir/serve.log" >&2; exit 1; }
 echo "server log: $dir/serve.log ($(grep -c ' ERROR ' "$dir/serve.log" || true) ERROR lines, $(grep -c 'panicked' "$dir/serve.log" || true) panics)"
 exit $status

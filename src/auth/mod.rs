@@ -247,7 +247,7 @@ impl Auth {
             keys,
             mtls: a.mtls.clone(),
             reload_interval: Duration::from_millis(a.reload_interval_ms),
-            tenants: Tenants::new(&config.tenant_defaults, &config.tenants),
+            tenants: Tenants::new(&config.tenant_defaults, &config.tenants, telemetry),
             audit,
             denied,
             reloads: telemetry.counter(

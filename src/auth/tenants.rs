@@ -5,7 +5,10 @@
 //! Owns: the per-tenant counters (a permit per running call, token buckets
 //! for rates). Tenants without a table share `[tenant_defaults]`; their
 //! counters are kept in a bounded map (idle ones are dropped first), so a
-//! client naming a million tenants costs bounded memory.
+//! client naming a million tenants costs bounded memory. Metrics per
+//! tenant (`callsense_tenant_*{tenant}`): a series for each tenant with a
+//! table, one shared series (`tenant="_default"`) for all the others, so
+//! the number of series is the operator's choice, not the clients'.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +17,55 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use metrics::{Counter, Gauge};
+
 use super::config::{TenantConfig, TenantDefaults, TenantsConfig};
+use crate::telemetry::Telemetry;
+
+/// The metrics label of tenants without a `[tenants.<name>]` table.
+pub const DEFAULT_TENANT_LABEL: &str = "_default";
+
+/// One tenant's (or the defaults') metric series.
+struct TenantSeries {
+    started: Counter,
+    throttled: Counter,
+    active: Gauge,
+    texts: Counter,
+    texts_throttled: Counter,
+}
+
+impl TenantSeries {
+    fn new(t: &Telemetry, tenant: &str) -> Self {
+        let l = [("tenant", tenant)];
+        Self {
+            started: t.counter(
+                "callsense_tenant_calls_started_total",
+                "Calls admitted, per tenant (tenants without a table: _default).",
+                &l,
+            ),
+            throttled: t.counter(
+                "callsense_tenant_calls_throttled_total",
+                "Calls refused for the tenant's quota or rate (RESOURCE_EXHAUSTED).",
+                &l,
+            ),
+            active: t.gauge(
+                "callsense_tenant_calls_active",
+                "Calls running, per tenant.",
+                &l,
+            ),
+            texts: t.counter(
+                "callsense_tenant_texts_total",
+                "AnalyzeText texts admitted, per tenant.",
+                &l,
+            ),
+            texts_throttled: t.counter(
+                "callsense_tenant_texts_throttled_total",
+                "AnalyzeText requests refused for the tenant's rate.",
+                &l,
+            ),
+        }
+    }
+}
 
 /// Most tenants without a table tracked at once.
 pub const MAX_TRACKED_TENANTS: usize = 10_000;
@@ -115,26 +166,34 @@ struct Policy {
 }
 
 /// A running call's hold on its tenant's quota; dropping it frees the slot.
-#[derive(Debug)]
 pub struct TenantPermit {
     state: Arc<TenantState>,
+    series: Arc<TenantSeries>,
+}
+
+impl std::fmt::Debug for TenantPermit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantPermit").finish_non_exhaustive()
+    }
 }
 
 impl Drop for TenantPermit {
     fn drop(&mut self) {
         self.state.active.fetch_sub(1, Ordering::AcqRel);
+        self.series.active.decrement(1.0);
     }
 }
 
 /// Every tenant's limits and choices.
 pub struct Tenants {
     defaults: TenantDefaults,
-    configured: HashMap<String, (Policy, Arc<TenantState>)>,
+    configured: HashMap<String, (Policy, Arc<TenantState>, Arc<TenantSeries>)>,
     others: Mutex<HashMap<String, Arc<TenantState>>>,
+    default_series: Arc<TenantSeries>,
 }
 
 impl Tenants {
-    pub fn new(defaults: &TenantDefaults, tenants: &TenantsConfig) -> Self {
+    pub fn new(defaults: &TenantDefaults, tenants: &TenantsConfig, telemetry: &Telemetry) -> Self {
         let configured = tenants
             .iter()
             .map(|(name, t): (&String, &TenantConfig)| {
@@ -149,18 +208,39 @@ impl Tenants {
                     context: t.context.unwrap_or(true),
                     callback_prefixes: t.callback_prefixes.clone(),
                 };
-                (name.clone(), (policy, Arc::new(state)))
+                let series = Arc::new(TenantSeries::new(telemetry, name));
+                (name.clone(), (policy, Arc::new(state), series))
             })
             .collect();
         Self {
             defaults: defaults.clone(),
             configured,
             others: Mutex::new(HashMap::new()),
+            default_series: Arc::new(TenantSeries::new(telemetry, DEFAULT_TENANT_LABEL)),
         }
     }
 
+    fn series(&self, tenant: &str) -> &Arc<TenantSeries> {
+        self.configured
+            .get(tenant)
+            .map_or(&self.default_series, |(_, _, s)| s)
+    }
+
+    /// Takes a call slot and a call from the rate for `tenant`.
+    ///
+    /// # Errors
+    /// The tenant is at its concurrent-call quota or over its call rate.
+    pub fn admit_call(&self, tenant: &str) -> Result<TenantPermit, Throttled> {
+        let series = self.series(tenant);
+        let permit = self.admit(tenant, series).inspect_err(|_| {
+            series.throttled.increment(1);
+        })?;
+        series.started.increment(1);
+        Ok(permit)
+    }
+
     fn state(&self, tenant: &str) -> Result<Arc<TenantState>, Throttled> {
-        if let Some((_, s)) = self.configured.get(tenant) {
+        if let Some((_, s, _)) = self.configured.get(tenant) {
             return Ok(Arc::clone(s));
         }
         let d = &self.defaults;
@@ -193,11 +273,7 @@ impl Tenants {
         Ok(s)
     }
 
-    /// Takes a call slot and a call from the rate for `tenant`.
-    ///
-    /// # Errors
-    /// The tenant is at its concurrent-call quota or over its call rate.
-    pub fn admit_call(&self, tenant: &str) -> Result<TenantPermit, Throttled> {
+    fn admit(&self, tenant: &str, series: &Arc<TenantSeries>) -> Result<TenantPermit, Throttled> {
         let state = self.state(tenant)?;
         if state.max_calls > 0 {
             let prev = state.active.fetch_add(1, Ordering::AcqRel);
@@ -214,8 +290,10 @@ impl Tenants {
         } else {
             state.active.fetch_add(1, Ordering::AcqRel);
         }
+        series.active.increment(1.0);
         let permit = TenantPermit {
             state: Arc::clone(&state),
+            series: Arc::clone(series),
         };
         if let Some(b) = &state.calls {
             b.lock()
@@ -233,22 +311,28 @@ impl Tenants {
     /// # Errors
     /// Over the rate.
     pub fn take_texts(&self, tenant: &str, n: usize) -> Result<(), Throttled> {
-        let state = self.state(tenant)?;
-        if let Some(b) = &state.texts {
-            b.lock()
+        let series = self.series(tenant);
+        let taken = self.state(tenant).and_then(|state| match &state.texts {
+            Some(b) => b
+                .lock()
                 .take(n as f64, Instant::now())
                 .map_err(|wait| Throttled {
                     message: format!("tenant {tenant:?} is over its rate of texts per minute"),
                     retry_after_s: wait.as_secs_f64().ceil().max(1.0) as u64,
-                })?;
+                }),
+            None => Ok(()),
+        });
+        match &taken {
+            Ok(()) => series.texts.increment(n as u64),
+            Err(_) => series.texts_throttled.increment(1),
         }
-        Ok(())
+        taken
     }
 
     /// Calls running for `tenant` (0 for tenants not counted).
     pub fn active(&self, tenant: &str) -> usize {
         match self.configured.get(tenant) {
-            Some((_, s)) => s.active.load(Ordering::Acquire),
+            Some((_, s, _)) => s.active.load(Ordering::Acquire),
             None => self
                 .others
                 .lock()
@@ -260,14 +344,16 @@ impl Tenants {
     /// Whether `tenant`'s events go to `sink`.
     pub fn uses_sink(&self, tenant: &str, sink: &str) -> bool {
         match self.configured.get(tenant) {
-            Some((Policy { sinks: Some(s), .. }, _)) => s.contains(sink),
+            Some((Policy { sinks: Some(s), .. }, _, _)) => s.contains(sink),
             _ => true,
         }
     }
 
     /// Whether `tenant`'s customers are looked up in the CRM on call start.
     pub fn uses_context(&self, tenant: &str) -> bool {
-        self.configured.get(tenant).is_none_or(|(p, _)| p.context)
+        self.configured
+            .get(tenant)
+            .is_none_or(|(p, _, _)| p.context)
     }
 
     /// Checks a call's callback URL against `tenant`'s prefixes.
@@ -281,6 +367,7 @@ impl Tenants {
                     callback_prefixes: Some(prefixes),
                     ..
                 },
+                _,
                 _,
             )) if !prefixes.iter().any(|p| url.starts_with(p.as_str())) => Err(format!(
                 "callback_url {url:?} is not under one of tenant {tenant:?}'s callback prefixes"
@@ -298,6 +385,7 @@ mod tests {
         Tenants::new(
             &toml::from_str(defaults).unwrap(),
             &toml::from_str(tables).unwrap(),
+            &Telemetry::default(),
         )
     }
 
@@ -381,5 +469,45 @@ mod tests {
             let _ = t.admit_call(&format!("t{i}"));
         }
         assert!(t.others.lock().len() <= MAX_TRACKED_TENANTS);
+    }
+
+    #[test]
+    fn metrics_have_a_series_per_configured_tenant_and_one_for_the_rest() {
+        let telemetry = Telemetry::default();
+        let t = Tenants::new(
+            &toml::from_str("max_concurrent_calls = 1\ntexts_per_minute = 6").unwrap(),
+            &toml::from_str("[acme]\nmax_concurrent_calls = 2").unwrap(),
+            &telemetry,
+        );
+        let a1 = t.admit_call("acme").unwrap();
+        let _a2 = t.admit_call("acme").unwrap();
+        assert!(t.admit_call("acme").is_err());
+        let _g = t.admit_call("globex").unwrap();
+        let _i = t.admit_call("initech").unwrap();
+        assert!(t.admit_call("globex").is_err());
+        drop(a1);
+        t.take_texts("globex", 1).unwrap();
+        assert!(t.take_texts("globex", 100).is_err());
+        // A million client-chosen names add no series.
+        for n in 0..1000 {
+            let _ = t.take_texts(&format!("tenant-{n}"), 1);
+        }
+        let text = telemetry.render();
+        for line in [
+            "callsense_tenant_calls_started_total{tenant=\"acme\"} 2",
+            "callsense_tenant_calls_throttled_total{tenant=\"acme\"} 1",
+            "callsense_tenant_calls_active{tenant=\"acme\"} 1",
+            "callsense_tenant_calls_started_total{tenant=\"_default\"} 2",
+            "callsense_tenant_calls_throttled_total{tenant=\"_default\"} 1",
+            "callsense_tenant_calls_active{tenant=\"_default\"} 2",
+            "callsense_tenant_texts_throttled_total{tenant=\"_default\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("callsense_tenant_calls_active{"))
+            .count();
+        assert_eq!(series, 2, "{text}");
     }
 }

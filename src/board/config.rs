@@ -6,9 +6,14 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
-    /// Address of the board (plain HTTP; put it behind your TLS proxy or on
-    /// a private network). Unset: no board.
+    /// Address of the board. Unset: no board.
     pub listen: Option<String>,
+    /// PEM certificate chain; with `tls_key`, the board speaks HTTPS only.
+    /// Without them it is plain HTTP: keep it on a private network or
+    /// behind your TLS proxy (supervisors' passwords and transcripts cross it).
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
     /// Who may look, and at which tenant's calls.
     pub supervisors: Vec<SupervisorConfig>,
     /// How long a finished call stays on the board, in seconds.
@@ -57,6 +62,8 @@ impl Default for UiConfig {
     fn default() -> Self {
         Self {
             listen: None,
+            tls_cert: None,
+            tls_key: None,
             supervisors: Vec::new(),
             ended_retention_s: 300,
             max_ended_calls: 200,
@@ -78,6 +85,11 @@ impl UiConfig {
         if self.listen.is_some() && self.supervisors.is_empty() {
             return Err(
                 "ui.listen is set but no [[ui.supervisors]] can log in: add one (name, tenant, password_sha256)".into(),
+            );
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(
+                "ui.tls_cert and ui.tls_key go together: set both for HTTPS, or neither".into(),
             );
         }
         let mut names = std::collections::HashSet::new();

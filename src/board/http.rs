@@ -56,6 +56,7 @@ pub async fn serve(
     board: Arc<Board>,
     auth: Arc<crate::auth::Auth>,
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let app = App {
@@ -64,9 +65,19 @@ pub async fn serve(
         auth,
         stop: stop.clone(),
     };
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
+    let router = router(app);
+    match tls {
+        Some(acceptor) => {
+            axum::serve(super::TlsListener::new(listener, acceptor)?, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        }
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        }
+    }
 }
 
 fn router(app: App) -> Router {

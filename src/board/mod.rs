@@ -16,7 +16,9 @@
 mod config;
 mod http;
 mod hub;
+mod tls;
 
 pub use config::{SupervisorConfig, UiConfig};
 pub use http::serve;
 pub use hub::{Board, Published};
+pub use tls::TlsListener;

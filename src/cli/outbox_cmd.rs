@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::connect::mapping::rfc3339_utc;
-use crate::connect::outbox::Outbox;
+use crate::connect::outbox::{OpenOptions, Outbox};
 
 #[derive(Debug, clap::Args)]
 pub struct OutboxArgs {
@@ -52,7 +52,7 @@ pub async fn run(args: OutboxArgs) -> anyhow::Result<()> {
         "no outbox at {} (connect.outbox.path); has the engine run with a sink configured?",
         path.display()
     );
-    let outbox = Outbox::open(&config.connect.outbox, &[])
+    let outbox = Outbox::open_with(&config.connect.outbox, &[], OpenOptions::operator())
         .with_context(|| format!("opening {}", path.display()))?;
     let tenant = args.tenant.as_deref();
     let action = match &args.cmd {

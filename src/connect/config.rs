@@ -123,6 +123,22 @@ impl ConnectConfig {
         !self.sinks.is_empty() || self.broker.is_some()
     }
 
+    /// The furthest ahead the outbox ever schedules a delivery: the longest
+    /// backoff, `Retry-After`, lease or batch window, plus a minute.
+    pub fn schedule_horizon_ms(&self) -> u64 {
+        let windows = self.sinks.iter().map(|s| s.batch_interval_s * 1000);
+        [
+            self.retry.max_backoff_ms,
+            self.retry.max_retry_after_s * 1000,
+            self.outbox.lease_ms,
+        ]
+        .into_iter()
+        .chain(windows)
+        .max()
+        .unwrap_or(0)
+            + 60_000
+    }
+
     /// Checks limits and cross-references.
     ///
     /// # Errors

@@ -15,10 +15,10 @@ use tokio::task::JoinSet;
 
 use super::broker::{BrokerError, Publisher};
 use super::config::ConnectConfig;
-use super::event::{now_ms, CallIdentity, Event, EventKind};
+use super::event::{CallIdentity, Event, EventKind};
 use super::mapping::Part;
 use super::metrics::ConnectMetrics;
-use super::outbox::{NewDelivery, Outbox, OutboxError};
+use super::outbox::{NewDelivery, OpenOptions, Outbox, OutboxError};
 use super::retry::Backoff;
 use super::sinks::{Sink, SinkError};
 use super::worker::{self, WorkerSetup};
@@ -156,7 +156,11 @@ impl Connector {
             return Ok(None);
         }
         let names: Vec<String> = config.sinks.iter().map(|s| s.name.clone()).collect();
-        let outbox = Outbox::open(&config.outbox, &names)?;
+        let outbox = Outbox::open_with(
+            &config.outbox,
+            &names,
+            OpenOptions::delivering(config.schedule_horizon_ms()),
+        )?;
         let metrics = Arc::new(ConnectMetrics::new(telemetry, &names, true));
         let stop_rx = stop.subscribe();
         let mut workers = JoinSet::new();
@@ -275,7 +279,7 @@ impl Connector {
 
     async fn append(&self, outbox: &Outbox, event: Event) -> Result<(), OutboxError> {
         let event = Arc::new(event);
-        let now = now_ms();
+        let now = outbox.now_ms();
         let mut rows = Vec::new();
         for r in &self.routes {
             let Some(&has_batch) = r.kinds.get(&event.kind) else {
@@ -287,16 +291,17 @@ impl Connector {
             rows.push(NewDelivery {
                 sink: r.sink.clone(),
                 part: Part::Core,
-                due_ms: now,
+                delay_ms: 0,
                 event: Arc::clone(&event),
             });
             if has_batch {
                 let window = r.batch_interval_ms.max(1);
-                let due_ms = (now / window + 1) * window;
+                // The next window boundary.
+                let delay_ms = window - now % window;
                 rows.push(NewDelivery {
                     sink: r.sink.clone(),
                     part: Part::Detail,
-                    due_ms,
+                    delay_ms,
                     event: Arc::clone(&event),
                 });
             }
@@ -308,6 +313,9 @@ impl Connector {
     pub fn refresh_metrics(&self) {
         if let (Some(g), Some(o)) = (&self.metrics.outbox_pending, &self.outbox) {
             g.set(o.pending() as f64);
+        }
+        if let (Some(c), Some(o)) = (&self.metrics.clock_jumps, &self.outbox) {
+            c.absolute(o.clock_jumps());
         }
     }
 

@@ -61,6 +61,8 @@ pub struct ConnectMetrics {
     pub record_errors: Counter,
     /// Deliveries waiting in the outbox (set by [`super::Connector::refresh_metrics`]).
     pub outbox_pending: Option<Gauge>,
+    /// Steps of the system clock the outbox adjusted for.
+    pub clock_jumps: Option<Counter>,
     pub sinks: BTreeMap<String, SinkMetrics>,
 }
 
@@ -83,6 +85,13 @@ impl ConnectMetrics {
                 t.gauge(
                     "callsense_outbox_pending",
                     "Deliveries waiting in the outbox.",
+                    &[],
+                )
+            }),
+            clock_jumps: outbox.then(|| {
+                t.counter(
+                    "callsense_outbox_clock_jumps_total",
+                    "Steps of the system clock (≥ 1 s) the outbox moved its schedule for.",
                     &[],
                 )
             }),

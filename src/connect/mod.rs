@@ -13,6 +13,7 @@
 //! caller up when a call starts.
 
 pub(crate) mod broker;
+pub mod clock;
 mod config;
 mod connector;
 pub(crate) mod customer;
@@ -34,7 +35,7 @@ pub use customer::{
 };
 pub use event::{now_ms, CallIdentity, Event, EventKind};
 pub use mapping::{FieldRule, FieldSpec, Part, RecordMapping, SyncMode};
-pub use outbox::{DeadLetter, Delivery, NewDelivery, Outbox, OutboxError, SinkCounts};
+pub use outbox::{DeadLetter, Delivery, NewDelivery, OpenOptions, Outbox, OutboxError, SinkCounts};
 pub use retry::Outcome;
 pub use salesforce::SalesforceConfig;
 pub use sinks::{KafkaConfig, Sink, SinkConfig, SinkError, SinkKind, WebhookConfig};

@@ -7,7 +7,9 @@
 //! `dead_letter` table with the reason when refused. Appends that arrive
 //! together are committed in one transaction (group commit); the caller's
 //! `append` returns only after that commit. A row leased by a process that
-//! died is due again when the outbox is next opened.
+//! died is due again when the outbox is next opened. Every time it stores
+//! is read from [`Clock`], so a step of the system clock moves the stored
+//! schedule with it instead of delaying or hurrying deliveries.
 //!
 //! Must not: call a sink, or run SQLite on an async worker thread.
 
@@ -17,11 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{named_params, params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use super::clock::Clock;
 use super::config::{OutboxConfig, Synchronous};
-use super::event::{now_ms, Event};
+use super::event::Event;
 use super::mapping::Part;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -52,8 +55,9 @@ impl From<rusqlite::Error> for OutboxError {
 pub struct NewDelivery {
     pub sink: String,
     pub part: Part,
-    /// Unix ms from which it may be sent (now, or the next batch window).
-    pub due_ms: u64,
+    /// How long from now until it may be sent (0: now; the next batch
+    /// window for the batched half).
+    pub delay_ms: u64,
     pub event: Arc<Event>,
 }
 
@@ -111,7 +115,7 @@ enum Cmd {
     Complete(Vec<i64>, Reply<()>),
     Retry {
         id: i64,
-        due_ms: u64,
+        delay_ms: u64,
         error: String,
         reply: Reply<()>,
     },
@@ -149,15 +153,65 @@ pub struct Outbox {
     tx: mpsc::Sender<Cmd>,
     wake: Arc<HashMap<String, Arc<Notify>>>,
     pending: Arc<AtomicU64>,
+    clock: Arc<Clock>,
+}
+
+/// How a process opens the outbox.
+#[derive(Clone)]
+pub struct OpenOptions {
+    /// The time every stored schedule is measured in.
+    pub clock: Arc<Clock>,
+    /// The process delivers from it (engine, relay): leases left by a
+    /// process that is gone become due now, and schedules further ahead
+    /// than `horizon_ms` (left by a backward clock step while no process
+    /// ran) are due now. Operator commands open it without, so they never
+    /// touch the rows a running engine holds.
+    pub deliver: bool,
+    /// The furthest ahead a delivery is ever legitimately scheduled: the
+    /// longest backoff, `Retry-After`, lease or batch window.
+    pub horizon_ms: u64,
+}
+
+impl OpenOptions {
+    /// A delivering process on the system clock.
+    pub fn delivering(horizon_ms: u64) -> Self {
+        Self {
+            clock: Clock::system(),
+            deliver: true,
+            horizon_ms,
+        }
+    }
+
+    /// An operator command on the system clock.
+    pub fn operator() -> Self {
+        Self {
+            clock: Clock::system(),
+            deliver: false,
+            horizon_ms: u64::MAX,
+        }
+    }
 }
 
 impl Outbox {
-    /// Opens (creating if needed) the database and starts its thread.
+    /// Opens (creating if needed) the database and starts its thread, for
+    /// delivering, on the system clock, with a one-day horizon.
     /// `sinks` are the configured sink names: workers wait on their wake-ups.
     ///
     /// # Errors
     /// The file cannot be opened or its schema created.
     pub fn open(config: &OutboxConfig, sinks: &[String]) -> Result<Self, OutboxError> {
+        Self::open_with(config, sinks, OpenOptions::delivering(24 * 3_600_000))
+    }
+
+    /// [`Outbox::open`] with explicit options.
+    ///
+    /// # Errors
+    /// The file cannot be opened, is corrupt, or its schema cannot be created.
+    pub fn open_with(
+        config: &OutboxConfig,
+        sinks: &[String],
+        options: OpenOptions,
+    ) -> Result<Self, OutboxError> {
         let path = config.path.clone();
         let open_err = |reason: String| OutboxError::Open {
             path: path.display().to_string(),
@@ -166,8 +220,25 @@ impl Outbox {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
-        let conn = open_db(&path, config.synchronous).map_err(|e| open_err(corrupt_hint(&e)))?;
+        if options.deliver {
+            check_writable(&path).map_err(open_err)?;
+        }
+        let conn = match open_db(&path, config.synchronous) {
+            Ok(c) => c,
+            // An operator reading an outbox on a read-only volume: SQLite
+            // cannot make its shared-memory file there, so it reads the
+            // file as it stands (writes then fail, naming the read-only file).
+            Err(e) if !options.deliver && path.is_file() => {
+                open_read_only(&path).map_err(|_| open_err(corrupt_hint(&e)))?
+            }
+            Err(e) => return Err(open_err(corrupt_hint(&e))),
+        };
         check_integrity(&conn).map_err(open_err)?;
+        let clock = options.clock;
+        if options.deliver {
+            recover(&conn, clock.now_ms(), options.horizon_ms)
+                .map_err(|e| open_err(e.to_string()))?;
+        }
         if config.max_bytes > 0 {
             let page: i64 = conn
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -193,12 +264,29 @@ impl Outbox {
             max_pending: config.max_pending,
             max_group: config.max_group_commit,
             lease_ms: config.lease_ms,
+            clock: Arc::clone(&clock),
         };
         std::thread::Builder::new()
             .name("callsense-outbox".into())
             .spawn(move || owner.run(rx))
             .map_err(|e| open_err(e.to_string()))?;
-        Ok(Self { tx, wake, pending })
+        Ok(Self {
+            tx,
+            wake,
+            pending,
+            clock,
+        })
+    }
+
+    /// The outbox's time (Unix ms; see [`Clock`]): what stored due and
+    /// creation times compare with.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Steps of the system clock the outbox has seen and adjusted for.
+    pub fn clock_jumps(&self) -> u64 {
+        self.clock.jumps()
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, OutboxError> {
@@ -249,10 +337,10 @@ impl Outbox {
     /// # Errors
     /// The database failed.
     pub async fn retry(&self, id: i64, delay: Duration, error: String) -> Result<(), OutboxError> {
-        let due_ms = now_ms() + delay.as_millis() as u64;
+        let delay_ms = delay.as_millis() as u64;
         self.call(|reply| Cmd::Retry {
             id,
-            due_ms,
+            delay_ms,
             error,
             reply,
         })
@@ -354,6 +442,42 @@ impl Outbox {
     }
 }
 
+/// What to do about an outbox the engine cannot write.
+const UNWRITABLE_HINT: &str = "the engine records every CRM fact here before it acknowledges it, so it will not start without it: give it a writable volume there, or point connect.outbox.path at one";
+
+/// A delivering process must be able to write the file and its directory
+/// (SQLite creates `-wal` and `-shm` files beside it); a read-only volume
+/// or file is refused here, by name, instead of failing every append later.
+fn check_writable(path: &Path) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".callsense-outbox-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => {
+            return Err(format!(
+                "its directory {} is not writable ({e}): {UNWRITABLE_HINT}",
+                dir.display()
+            ))
+        }
+    }
+    if path.exists() {
+        if let Err(e) = std::fs::OpenOptions::new().append(true).open(path) {
+            return Err(format!("the file is not writable ({e}): {UNWRITABLE_HINT}"));
+        }
+    }
+    Ok(())
+}
+
 /// How to recover from a corrupt file, added to SQLite's own message.
 const CORRUPT_HINT: &str = "the file is not a healthy outbox database; stop the engine, move the file aside (a new outbox is created; recover undelivered events from the old one with `sqlite3 OLD .recover | sqlite3 NEW`) and start again";
 
@@ -380,8 +504,55 @@ fn check_integrity(conn: &Connection) -> Result<(), String> {
     }
 }
 
-/// SQL: the row's event is tenant `?3`'s, or `?3` is NULL (every tenant).
-const OF_TENANT: &str = "(?3 IS NULL OR json_extract(payload, '$.tenant') = ?3)";
+/// SQL: the row's event is tenant `:tenant`'s, or `:tenant` is NULL (every
+/// tenant).
+const OF_TENANT: &str = "(:tenant IS NULL OR json_extract(payload, '$.tenant') = :tenant)";
+
+/// A delivering process takes over the file: leases held by a process that
+/// is gone are due now, and schedules or creation times that a backward
+/// step of the clock (while nothing ran) left beyond any legitimate delay
+/// are brought back to now.
+fn recover(conn: &Connection, now: u64, horizon_ms: u64) -> rusqlite::Result<()> {
+    let now = now as i64;
+    conn.execute(
+        "UPDATE outbox SET leased = 0, due_ms = MIN(due_ms, ?1) WHERE leased = 1",
+        params![now],
+    )?;
+    let ahead = conn.execute(
+        "UPDATE outbox SET due_ms = ?1 WHERE due_ms > ?1 + ?2",
+        params![now, horizon_ms.min(i64::MAX as u64 / 2) as i64],
+    )?;
+    let future = conn.execute(
+        "UPDATE outbox SET created_ms = ?1 WHERE created_ms > ?1",
+        params![now],
+    )?;
+    if ahead + future > 0 {
+        tracing::warn!(
+            rescheduled = ahead,
+            recreated = future,
+            "Outbox rows were stored ahead of the clock (it was set back while the engine was stopped); they are due now"
+        );
+    }
+    Ok(())
+}
+
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let uri = format!(
+        "file:{}?immutable=1",
+        path.display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    );
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
 
 fn open_db(path: &Path, sync: Synchronous) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -424,11 +595,6 @@ fn open_db(path: &Path, sync: Synchronous) -> rusqlite::Result<Connection> {
              disabled_reason TEXT NOT NULL,
              disabled_ms INTEGER NOT NULL);",
     )?;
-    // Leases held by a process that is gone: due again now.
-    conn.execute(
-        "UPDATE outbox SET leased = 0, due_ms = MIN(due_ms, ?1) WHERE leased = 1",
-        params![now_ms() as i64],
-    )?;
     Ok(conn)
 }
 
@@ -439,11 +605,15 @@ struct Owner {
     max_pending: u64,
     max_group: usize,
     lease_ms: u64,
+    clock: Arc<Clock>,
 }
 
 impl Owner {
     fn run(mut self, mut rx: mpsc::Receiver<Cmd>) {
         while let Some(cmd) = rx.blocking_recv() {
+            if let Some(jump) = self.clock.check() {
+                self.follow_clock(jump);
+            }
             let mut appends = Vec::new();
             let mut others = Vec::new();
             match cmd {
@@ -479,7 +649,7 @@ impl Owner {
             }
             return;
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let result = (|| -> Result<(u64, Vec<String>), OutboxError> {
             let tx = self.conn.transaction()?;
             let mut added = 0u64;
@@ -491,6 +661,7 @@ impl Owner {
                 )?;
                 for (rows, _) in &batch {
                     for d in rows {
+                        let due = now + d.delay_ms;
                         let payload = serde_json::to_string(&*d.event).map_err(|e| {
                             OutboxError::Sqlite(format!("event not serialisable: {e}"))
                         })?;
@@ -500,9 +671,9 @@ impl Owner {
                             d.part.as_str(),
                             payload,
                             now as i64,
-                            d.due_ms as i64
+                            due as i64
                         ])? as u64;
-                        if d.due_ms <= now && !woken.contains(&d.sink) {
+                        if due <= now && !woken.contains(&d.sink) {
                             woken.push(d.sink.clone());
                         }
                     }
@@ -530,6 +701,28 @@ impl Owner {
         }
     }
 
+    /// The system clock stepped by `jump` ms: every stored schedule and
+    /// creation time moves with it, so each delivery keeps its remaining
+    /// delay, lease and age.
+    fn follow_clock(&mut self, jump: i64) {
+        let moved = self.conn.execute(
+            "UPDATE outbox SET due_ms = MAX(0, due_ms + ?1), created_ms = MAX(0, created_ms + ?1)",
+            params![jump],
+        );
+        match moved {
+            Ok(rows) => tracing::warn!(
+                jump_ms = jump,
+                rows,
+                "The system clock stepped; the outbox moved its schedule with it (delays, leases and ages are kept)"
+            ),
+            Err(e) => tracing::error!(
+                jump_ms = jump,
+                error = %e,
+                "The system clock stepped and the outbox could not move its schedule; retries may come early or late by the step"
+            ),
+        }
+    }
+
     fn notify(&self, sink: &str) {
         if let Some(n) = self.wake.get(sink) {
             n.notify_waiters();
@@ -549,10 +742,11 @@ impl Owner {
             }
             Cmd::Retry {
                 id,
-                due_ms,
+                delay_ms,
                 error,
                 reply,
             } => {
+                let due_ms = self.clock.now_ms() + delay_ms;
                 let r = self
                     .conn
                     .execute(
@@ -579,7 +773,7 @@ impl Owner {
                     .conn
                     .execute(
                         "INSERT OR REPLACE INTO sink_state (sink, disabled_reason, disabled_ms) VALUES (?1, ?2, ?3)",
-                        params![sink, reason, now_ms() as i64],
+                        params![sink, reason, self.clock.now_ms() as i64],
                     )
                     .map(|_| ())
                     .map_err(Into::into);
@@ -625,7 +819,7 @@ impl Owner {
         if self.disabled(sink)?.is_some() {
             return Ok(Vec::new());
         }
-        let now = now_ms() as i64;
+        let now = self.clock.now_ms() as i64;
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
         let mut corrupt = Vec::new();
@@ -694,7 +888,7 @@ impl Owner {
     }
 
     fn release(&mut self, ids: &[i64]) -> Result<(), OutboxError> {
-        let now = now_ms() as i64;
+        let now = self.clock.now_ms() as i64;
         let tx = self.conn.transaction()?;
         {
             let mut up =
@@ -712,7 +906,7 @@ impl Owner {
         let moved = tx.execute(
             "INSERT INTO dead_letter (id, sink, event_key, part, payload, created_ms, failed_ms, attempts, reason)
              SELECT id, sink, event_key, part, payload, created_ms, ?2, attempts + 1, ?3 FROM outbox WHERE id = ?1",
-            params![id, now_ms() as i64, reason],
+            params![id, self.clock.now_ms() as i64, reason],
         )?;
         tx.execute("DELETE FROM outbox WHERE id = ?1", params![id])?;
         tx.commit()?;
@@ -731,18 +925,19 @@ impl Owner {
         requeue_dead: bool,
         tenant: Option<&str>,
     ) -> Result<u64, OutboxError> {
+        let now = self.clock.now_ms() as i64;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM sink_state WHERE sink = ?1", params![sink])?;
         let mut n = 0;
         if requeue_dead {
             n = tx.execute(
                 &format!("INSERT OR IGNORE INTO outbox (sink, event_key, part, payload, created_ms, due_ms)
-                 SELECT sink, event_key, part, payload, created_ms, ?2 FROM dead_letter WHERE sink = ?1 AND {OF_TENANT}"),
-                params![sink, now_ms() as i64, tenant],
+                 SELECT sink, event_key, part, payload, created_ms, :now FROM dead_letter WHERE sink = :sink AND {OF_TENANT}"),
+                named_params! {":sink": sink, ":now": now, ":tenant": tenant},
             )? as u64;
             tx.execute(
-                &format!("DELETE FROM dead_letter WHERE sink = ?1 AND {OF_TENANT}"),
-                params![sink, now_ms() as i64, tenant],
+                &format!("DELETE FROM dead_letter WHERE sink = :sink AND {OF_TENANT}"),
+                named_params! {":sink": sink, ":tenant": tenant},
             )?;
         }
         tx.commit()?;
@@ -753,18 +948,18 @@ impl Owner {
     fn counts(&self, tenant: Option<&str>) -> Result<HashMap<String, SinkCounts>, OutboxError> {
         let mut out: HashMap<String, SinkCounts> = HashMap::new();
         let mut q = self.conn.prepare_cached(&format!(
-            "SELECT sink, COUNT(*) FROM outbox WHERE ?1 = ?1 AND ?2 = ?2 AND {OF_TENANT} GROUP BY sink"
+            "SELECT sink, COUNT(*) FROM outbox WHERE {OF_TENANT} GROUP BY sink"
         ))?;
-        for row in q.query_map(params!["", 0, tenant], |r| {
+        for row in q.query_map(named_params! {":tenant": tenant}, |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })? {
             let (s, n) = row?;
             out.entry(s).or_default().pending = n as u64;
         }
         let mut q = self.conn.prepare_cached(&format!(
-            "SELECT sink, COUNT(*) FROM dead_letter WHERE ?1 = ?1 AND ?2 = ?2 AND {OF_TENANT} GROUP BY sink"
+            "SELECT sink, COUNT(*) FROM dead_letter WHERE {OF_TENANT} GROUP BY sink"
         ))?;
-        for row in q.query_map(params!["", 0, tenant], |r| {
+        for row in q.query_map(named_params! {":tenant": tenant}, |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })? {
             let (s, n) = row?;
@@ -786,18 +981,21 @@ impl Owner {
         tenant: Option<&str>,
     ) -> Result<Vec<DeadLetter>, OutboxError> {
         let mut q = self.conn.prepare_cached(&format!(
-            "SELECT sink, event_key, part, attempts, failed_ms, reason FROM dead_letter WHERE ?2 = ?2 AND {OF_TENANT} ORDER BY failed_ms DESC, id DESC LIMIT ?1",
+            "SELECT sink, event_key, part, attempts, failed_ms, reason FROM dead_letter WHERE {OF_TENANT} ORDER BY failed_ms DESC, id DESC LIMIT :limit",
         ))?;
-        let rows = q.query_map(params![limit as i64, 0, tenant], |r| {
-            Ok(DeadLetter {
-                sink: r.get(0)?,
-                event_key: r.get(1)?,
-                part: r.get(2)?,
-                attempts: r.get::<_, i64>(3)? as u32,
-                failed_ms: r.get::<_, i64>(4)? as u64,
-                reason: r.get(5)?,
-            })
-        })?;
+        let rows = q.query_map(
+            named_params! {":limit": limit as i64, ":tenant": tenant},
+            |r| {
+                Ok(DeadLetter {
+                    sink: r.get(0)?,
+                    event_key: r.get(1)?,
+                    part: r.get(2)?,
+                    attempts: r.get::<_, i64>(3)? as u32,
+                    failed_ms: r.get::<_, i64>(4)? as u64,
+                    reason: r.get(5)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
@@ -805,6 +1003,7 @@ impl Owner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::clock::ManualClocks;
     use crate::connect::event::{CallIdentity, EventKind};
 
     fn config(dir: &tempfile::TempDir) -> OutboxConfig {
@@ -815,19 +1014,24 @@ mod tests {
     }
 
     fn row(sink: &str, seq: u32, part: Part) -> NewDelivery {
+        tenant_row(sink, seq, part, "")
+    }
+
+    fn tenant_row(sink: &str, seq: u32, part: Part, tenant: &str) -> NewDelivery {
         let call = CallIdentity {
             call_id: "c1".into(),
+            tenant: tenant.into(),
             ..CallIdentity::default()
         };
         NewDelivery {
             sink: sink.into(),
             part,
-            due_ms: now_ms(),
+            delay_ms: 0,
             event: Arc::new(Event {
-                key: Event::key_for("c1", seq, EventKind::Utterance),
+                key: Event::key_for(&format!("c1{tenant}"), seq, EventKind::Utterance),
                 kind: EventKind::Utterance,
                 call,
-                occurred_at_ms: now_ms(),
+                occurred_at_ms: crate::connect::event::now_ms(),
                 data: serde_json::json!({"seq": seq}),
             }),
         }
@@ -939,6 +1143,151 @@ mod tests {
         assert!(
             matches!(err, OutboxError::Full { pending: 1, max: 2 }),
             "{err}"
+        );
+    }
+
+    /// An outbox on hand-moved clocks, delivering.
+    fn manual(dir: &tempfile::TempDir, t: &Arc<ManualClocks>, horizon_ms: u64) -> Outbox {
+        Outbox::open_with(
+            &config(dir),
+            &["a".into()],
+            OpenOptions {
+                clock: Clock::new(t.clone()),
+                deliver: true,
+                horizon_ms,
+            },
+        )
+        .unwrap()
+    }
+
+    const WALL: u64 = 1_800_000_000_000;
+    const HOUR: i64 = 3_600_000;
+
+    #[tokio::test]
+    async fn a_backward_clock_step_does_not_hold_retries_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = ManualClocks::new(WALL);
+        let ob = manual(&dir, &t, HOUR as u64);
+        ob.append(vec![row("a", 1, Part::Core)]).await.unwrap();
+        let got = ob.claim("a", 10).await.unwrap();
+        ob.retry(got[0].id, Duration::from_millis(200), "HTTP 503".into())
+            .await
+            .unwrap();
+        t.step(-HOUR);
+        t.advance(100);
+        assert!(
+            ob.claim("a", 10).await.unwrap().is_empty(),
+            "not due before its delay"
+        );
+        t.advance(150);
+        assert_eq!(
+            ob.claim("a", 10).await.unwrap().len(),
+            1,
+            "due after its 200 ms, not after the hour the clock went back"
+        );
+        assert_eq!(ob.clock_jumps(), 1);
+        assert_eq!(
+            ob.now_ms(),
+            WALL - HOUR as u64 + 250,
+            "and on the wall clock again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_forward_clock_step_neither_re_leases_nor_ages_deliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = ManualClocks::new(WALL);
+        let ob = manual(&dir, &t, HOUR as u64);
+        ob.append(vec![row("a", 1, Part::Core), row("a", 2, Part::Core)])
+            .await
+            .unwrap();
+        let first = ob.claim("a", 1).await.unwrap();
+        assert_eq!(first[0].event.key, "c1:1:utterance");
+        t.step(2 * 24 * HOUR);
+        t.advance(10);
+        let got = ob.claim("a", 10).await.unwrap();
+        assert_eq!(
+            got.iter().map(|d| d.event.key.as_str()).collect::<Vec<_>>(),
+            ["c1:2:utterance"],
+            "the leased delivery is still leased: no second send while the first is in flight"
+        );
+        let age = ob.now_ms() - got[0].created_ms;
+        assert!(age < 1_000, "two days of clock step are not age ({age} ms)");
+    }
+
+    #[tokio::test]
+    async fn a_restart_after_the_clock_went_back_makes_stranded_rows_due() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let t = ManualClocks::new(WALL);
+            let ob = manual(&dir, &t, HOUR as u64);
+            ob.append(vec![row("a", 1, Part::Core)]).await.unwrap();
+            let got = ob.claim("a", 10).await.unwrap();
+            ob.retry(got[0].id, Duration::from_secs(30), "HTTP 503".into())
+                .await
+                .unwrap();
+        }
+        // Stopped; the clock is set back a day; started again.
+        let t = ManualClocks::new(WALL - 24 * HOUR as u64);
+        let ob = manual(&dir, &t, 120_000);
+        let got = ob.claim("a", 10).await.unwrap();
+        assert_eq!(
+            got.len(),
+            1,
+            "a schedule beyond every possible delay is due now"
+        );
+        assert_eq!(
+            got[0].created_ms,
+            ob.now_ms(),
+            "and it is not from the future"
+        );
+    }
+
+    #[tokio::test]
+    async fn operator_commands_leave_a_running_engine_s_leases_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Outbox::open(&config(&dir), &["a".into()]).unwrap();
+        engine.append(vec![row("a", 1, Part::Core)]).await.unwrap();
+        assert_eq!(engine.claim("a", 10).await.unwrap().len(), 1);
+        let operator = Outbox::open_with(&config(&dir), &[], OpenOptions::operator()).unwrap();
+        assert_eq!(operator.counts(None).await.unwrap()["a"].pending, 1);
+        drop(operator);
+        assert!(
+            engine.claim("a", 10).await.unwrap().is_empty(),
+            "the in-flight delivery is not handed out a second time"
+        );
+    }
+
+    #[tokio::test]
+    async fn operator_views_and_requeues_are_scoped_by_tenant() {
+        let dir = tempfile::tempdir().unwrap();
+        let ob = Outbox::open(&config(&dir), &["a".into()]).unwrap();
+        ob.append(vec![
+            tenant_row("a", 1, Part::Core, "acme"),
+            tenant_row("a", 1, Part::Core, "globex"),
+            tenant_row("a", 2, Part::Core, "globex"),
+        ])
+        .await
+        .unwrap();
+        for d in ob.claim("a", 10).await.unwrap() {
+            ob.dead_letter(d.id, "HTTP 400".into()).await.unwrap();
+        }
+        assert_eq!(ob.counts(None).await.unwrap()["a"].dead, 3);
+        assert_eq!(ob.counts(Some("acme")).await.unwrap()["a"].dead, 1);
+        assert_eq!(ob.counts(Some("globex")).await.unwrap()["a"].dead, 2);
+        assert!(ob.counts(Some("initech")).await.unwrap().is_empty());
+        let keys = |v: Vec<DeadLetter>| v.into_iter().map(|d| d.event_key).collect::<Vec<_>>();
+        assert_eq!(
+            keys(ob.dead_letters(10, Some("acme")).await.unwrap()),
+            ["c1acme:1:utterance"]
+        );
+        assert_eq!(ob.dead_letters(1, None).await.unwrap().len(), 1, "limit");
+        assert_eq!(ob.enable("a", true, Some("globex")).await.unwrap(), 2);
+        let counts = ob.counts(None).await.unwrap();
+        assert_eq!(
+            (counts["a"].pending, counts["a"].dead),
+            (2, 1),
+            "acme's stays dead"
         );
     }
 }

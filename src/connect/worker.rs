@@ -79,7 +79,8 @@ async fn apply(
             }
             Outcome::Retry { after, reason } => {
                 s.metrics.retried(&s.name);
-                let age = now.saturating_sub(d.created_ms);
+                // Age in the outbox's time, which clock steps do not move.
+                let age = s.outbox.now_ms().saturating_sub(d.created_ms);
                 if s.max_age_ms > 0 && age > s.max_age_ms {
                     let why = format!(
                         "gave up after {} attempts over {} s; last error: {reason}",

@@ -28,7 +28,7 @@ mod listener;
 mod metrics;
 pub mod plain_http;
 mod session;
-mod tls;
+pub(crate) mod tls;
 pub mod twilio;
 
 use std::sync::Arc;

@@ -156,6 +156,13 @@ pub async fn serve_with(
         builder = builder.tls_config(tls)?;
     }
 
+    let board_tls = match (&config.ui.tls_cert, &config.ui.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            crate::ingress::tls::acceptor("ui", cert, key, None).map_err(ServerError::Ingress)?,
+        ),
+        _ => None,
+    };
+
     let _abort_metrics = AbortOnDrop(metrics_task);
     let mut ingress = ingress;
     let board_listener = ingress.board.take();
@@ -190,10 +197,12 @@ pub async fn serve_with(
                 if let (Some(board), Some(listener)) = (engine.board.clone(), board_listener) {
                     let auth = Arc::clone(&engine.auth);
                     if let Ok(addr) = listener.local_addr() {
-                        tracing::info!(%addr, "Supervisor board at http://{addr}/");
+                        let scheme = if board_tls.is_some() { "https" } else { "http" };
+                        tracing::info!(%addr, "Supervisor board at {scheme}://{addr}/");
                     }
                     tokio::spawn(async move {
-                        if let Err(e) = crate::board::serve(board, auth, listener, board_stop).await
+                        if let Err(e) =
+                            crate::board::serve(board, auth, listener, board_tls, board_stop).await
                         {
                             tracing::error!(error = %e, "Supervisor board stopped");
                         }

@@ -242,3 +242,61 @@ role = "customer"
     assert_eq!(seen[0].1["calls"].as_array().unwrap().len(), 0);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_speaks_only_https_when_given_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(dir.path().join("board.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("board.key"), key.serialize_pem()).unwrap();
+    let mut config = board_config();
+    config.ui.tls_cert = Some(dir.path().join("board.crt"));
+    config.ui.tls_key = Some(dir.path().join("board.key"));
+    config.ui.validate().unwrap();
+    let server = TestServer::start(config).await;
+    let port = server.board.unwrap().port();
+    // A client that opens a connection and never speaks holds up no one.
+    let _silent = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", ([127, 0, 0, 1], port).into())
+        .build()
+        .unwrap();
+    let url = |path: &str| format!("https://localhost:{port}{path}");
+    let resp = client
+        .get(url("/api/calls"))
+        .basic_auth("ana", Some("acme-secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert!(body["calls"].is_array(), "{body}");
+    let resp = client
+        .get(url("/api/calls"))
+        .basic_auth("ana", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401, "credentials are still checked over TLS");
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/calls"))
+        .basic_auth("ana", Some("acme-secret"))
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await;
+    assert!(plain.is_err(), "plain HTTP is not served: {plain:?}");
+    server.stop().await;
+
+    // Half a pair is refused at start, by name.
+    let mut config = board_config();
+    config.ui.tls_cert = Some(dir.path().join("board.crt"));
+    let e = config.ui.validate().unwrap_err();
+    assert!(e.contains("ui.tls_cert and ui.tls_key"), "{e}");
+}

@@ -1,6 +1,9 @@
-//! Faults the engine must survive: the outbox's disk full, a corrupt outbox
-//! at start-up, and model files replaced while the engine runs.
+//! Faults the engine must survive: the outbox's disk full, a corrupt or
+//! read-only outbox at start-up, and model files replaced while the engine
+//! runs. (Clock steps: the outbox's unit tests, on hand-moved clocks.)
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use callsense::connect::{Connector, Mode};
@@ -152,4 +155,139 @@ async fn model_files_replaced_while_running_do_not_disturb_calls() {
     };
     assert_eq!(text(&after), text(&before), "the models in memory serve on");
     server.stop().await;
+}
+
+/// The effective user id, from `/proc/self/status`.
+fn euid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+/// A directory made read-only the way production makes it: as root (whom
+/// permissions do not stop) a tmpfs volume mounted over it and remounted
+/// read-only, as anyone else its permission bits. Undone when dropped.
+struct ReadOnlyVolume {
+    at: PathBuf,
+    mounted: bool,
+}
+
+impl ReadOnlyVolume {
+    /// A writable volume at `at` (a tmpfs for root).
+    fn new(at: &Path) -> Self {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = euid() == 0;
+        if mounted {
+            let out = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=16m", "callsense-test"])
+                .arg(at)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "as root this test mounts a tmpfs (it needs CAP_SYS_ADMIN): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Self {
+            at: at.to_path_buf(),
+            mounted,
+        }
+    }
+
+    fn set_read_only(&self, ro: bool) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.mounted {
+            // The outbox thread closes its files just after the connector
+            // is dropped; until then the kernel says the mount is busy.
+            let opt = if ro { "remount,ro" } else { "remount,rw" };
+            for attempt in 0.. {
+                let out = Command::new("mount")
+                    .args(["-o", opt])
+                    .arg(&self.at)
+                    .output()
+                    .unwrap();
+                if out.status.success() {
+                    break;
+                }
+                assert!(
+                    attempt < 50,
+                    "{opt}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        } else {
+            let (dir, file) = if ro { (0o555, 0o444) } else { (0o755, 0o644) };
+            for e in std::fs::read_dir(&self.at).unwrap() {
+                let p = e.unwrap().path();
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(file)).unwrap();
+            }
+            std::fs::set_permissions(&self.at, std::fs::Permissions::from_mode(dir)).unwrap();
+        }
+    }
+}
+
+impl Drop for ReadOnlyVolume {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+        } else {
+            self.set_read_only(false);
+        }
+    }
+}
+
+async fn start_error(config: &callsense::connect::ConnectConfig) -> String {
+    match Connector::start(config, Mode::Engine, &Telemetry::default()).await {
+        Ok(_) => panic!("a read-only outbox was opened for delivering"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_outbox_volume_stops_start_up_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = webhook_sink("http://127.0.0.1:9/x", &[SECRET]);
+
+    // A volume that was read-only from the start: no outbox can be made.
+    let fresh = ReadOnlyVolume::new(&dir.path().join("fresh"));
+    fresh.set_read_only(true);
+    let e = start_error(&connect_config(&fresh.at, &sink)).await;
+    assert!(e.contains("outbox.sqlite"), "names the file: {e}");
+    assert!(e.contains("not writable"), "says why: {e}");
+    assert!(e.contains("connect.outbox.path"), "says what to do: {e}");
+
+    // The engine ran and left facts behind; the volume came back read-only.
+    let vol = ReadOnlyVolume::new(&dir.path().join("vol"));
+    let config = connect_config(&vol.at, &sink);
+    {
+        let c = Connector::start(&config, Mode::Engine, &Telemetry::default())
+            .await
+            .unwrap()
+            .unwrap();
+        c.shutdown(Duration::from_millis(200)).await;
+    }
+    vol.set_read_only(true);
+    let e = start_error(&config).await;
+    assert!(
+        e.contains("outbox.sqlite") && e.contains("not writable"),
+        "{e}"
+    );
+    // Operators can still read it (`callsense outbox status`).
+    let ob = callsense::connect::Outbox::open_with(
+        &config.outbox,
+        &[],
+        callsense::connect::OpenOptions::operator(),
+    );
+    let ob = ob.unwrap_or_else(|e| panic!("read-only inspection works: {e}"));
+    assert!(ob.counts(None).await.unwrap().is_empty());
+    drop(ob);
+    // Writable again: the engine starts.
+    vol.set_read_only(false);
+    let c = Connector::start(&config, Mode::Engine, &Telemetry::default())
+        .await
+        .unwrap()
+        .unwrap();
+    c.shutdown(Duration::from_millis(200)).await;
 }

@@ -69,20 +69,49 @@ due_at = "due_at"
     )
 }
 
-/// (role, transcript, sentiment, intent) of each final utterance written
-/// for `call_id`, sorted.
-pub(crate) fn facts_written(
+/// Asserts that `call` wrote the same facts as `reference`: the same final
+/// utterances (paired by role and start), each with the same sentiment and
+/// intent, and the same words but for at most 2 word errors in any one
+/// utterance. (Whisper may break a near-tie differently when the engine
+/// batches the utterances differently: "today" / "to day".)
+pub(crate) fn assert_same_facts(
     hooks: &callsense::testkit::webhook::WebhookReceiver,
-    call_id: &str,
-) -> Vec<[String; 4]> {
-    let mut v: Vec<_> = hooks
-        .messages()
-        .into_iter()
-        .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == call_id)
-        .map(|m| ["role", "transcript", "sentiment", "intent"].map(|k| m.data[k].to_string()))
-        .collect();
-    v.sort();
-    v
+    call: &str,
+    reference: &str,
+) {
+    let facts = |id: &str| {
+        let mut v: Vec<_> = hooks
+            .messages()
+            .into_iter()
+            .filter(|m| m.kind == "utterance.final" && m.data["call_id"] == id)
+            .map(|m| {
+                let s = |k: &str| m.data[k].as_str().unwrap_or_default().to_string();
+                (
+                    (s("role"), m.data["start_ms"].as_u64().unwrap_or_default()),
+                    [s("sentiment"), s("intent")],
+                    s("transcript"),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (got, want) = (facts(call), facts(reference));
+    assert!(want.len() >= 10, "{reference}: {want:?}");
+    assert_eq!(
+        got.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        want.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        "{call}: the same utterances (role, start) as {reference}"
+    );
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            g.1, w.1,
+            "{call}: sentiment and intent of {:?} vs {:?}",
+            g.2, w.2
+        );
+        let (errors, _) = callsense::testkit::word_errors(&w.2, &g.2);
+        assert!(errors <= 2, "{call}: {:?} vs {:?}", g.2, w.2);
+    }
 }
 
 /// Waits until every call in `ids` has its summary written.

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 use crate::common::*;
-use crate::connect::{connect_config, facts_written, wait_for_summaries, webhook_sink, SECRET};
+use crate::connect::{assert_same_facts, connect_config, wait_for_summaries, webhook_sink, SECRET};
 
 async fn server_with_fork() -> (TestServer, WebhookReceiver, tempfile::TempDir) {
     let hooks = WebhookReceiver::start(&[SECRET]).await.unwrap();
@@ -143,11 +143,7 @@ async fn a_fork_gets_results_back_and_writes_the_same_facts_as_grpc() {
         );
     }
     wait_for_summaries(&hooks, &["grpc-call", "fs-call-1"]).await;
-    assert_eq!(
-        facts_written(&hooks, "fs-call-1"),
-        facts_written(&hooks, "grpc-call"),
-        "same utterances, roles, sentiment and intents"
-    );
+    assert_same_facts(&hooks, "fs-call-1", "grpc-call");
     server.stop().await;
 }
 

@@ -156,6 +156,10 @@ pub struct Outbox {
     clock: Arc<Clock>,
 }
 
+/// The horizon of [`Outbox::open`]: a day, longer than any delay the
+/// default retry, lease and batch settings produce.
+pub const DEFAULT_HORIZON_MS: u64 = 24 * 3_600_000;
+
 /// How a process opens the outbox.
 #[derive(Clone)]
 pub struct OpenOptions {
@@ -194,13 +198,15 @@ impl OpenOptions {
 
 impl Outbox {
     /// Opens (creating if needed) the database and starts its thread, for
-    /// delivering, on the system clock, with a one-day horizon.
+    /// delivering, on the system clock, with [`DEFAULT_HORIZON_MS`]. The
+    /// connector opens it with [`Outbox::open_with`] and the horizon its
+    /// config allows ([`super::ConnectConfig::schedule_horizon_ms`]).
     /// `sinks` are the configured sink names: workers wait on their wake-ups.
     ///
     /// # Errors
     /// The file cannot be opened or its schema created.
     pub fn open(config: &OutboxConfig, sinks: &[String]) -> Result<Self, OutboxError> {
-        Self::open_with(config, sinks, OpenOptions::delivering(24 * 3_600_000))
+        Self::open_with(config, sinks, OpenOptions::delivering(DEFAULT_HORIZON_MS))
     }
 
     /// [`Outbox::open`] with explicit options.

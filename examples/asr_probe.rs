@@ -20,23 +20,9 @@ use anyhow::{bail, Context, Result};
 
 use callsense::asr::{transcribe, LanguageDetector};
 use callsense::asr::{AsrInput, DecodeOptions, WhisperModel};
-use callsense::audio::resample_offline;
 use callsense::audio::AudioClip;
-use callsense::audio::{linear_to_ulaw, ulaw_to_linear};
 use callsense::config::Config;
-use callsense::testkit::word_errors;
-
-fn telephone(x: &[f32], rate: u32) -> Result<Vec<f32>> {
-    let narrow = resample_offline(x, rate, 8000)?;
-    let line: Vec<f32> = narrow
-        .iter()
-        .map(|&s| {
-            let q = linear_to_ulaw((s.clamp(-1.0, 1.0) * 32767.0) as i16);
-            f32::from(ulaw_to_linear(q)) / 32768.0
-        })
-        .collect();
-    Ok(resample_offline(&line, 8000, 16_000)?)
-}
+use callsense::testkit::{telephone_line, word_errors};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,6 +40,11 @@ fn main() -> Result<()> {
         }
         i += 2;
     }
+    // RUST_LOG=callsense=debug shows the decoder's own decisions (loops).
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let config = Config::load(config_path.as_deref())?;
     let model = WhisperModel::load(Path::new(&args[0]), false)?;
     let opts = DecodeOptions::for_model(&config.asr, &model);
@@ -70,7 +61,7 @@ fn main() -> Result<()> {
         let f: Vec<&str> = line.split('\t').collect();
         let (path, ch, reference, lang) = (f[0], f[1].parse::<usize>()?, f[2], f[3]);
         let clip = AudioClip::read(Path::new(path))?;
-        let audio = telephone(
+        let audio = telephone_line(
             &clip.channels[ch.min(clip.channels.len() - 1)],
             clip.sample_rate,
         )?;

@@ -288,6 +288,11 @@ pub struct AsrConfig {
     /// this many positions of trailing silence (200: 4 s); repeats still
     /// left are cut to one copy. 0: no second decode.
     pub loop_audio_ctx_margin: u32,
+    /// End a decode as soon as the text so far says a run of words again
+    /// (the loops above), instead of letting it run on to its token budget
+    /// before it is decoded again: a looping utterance then costs about
+    /// one decode less. On by default.
+    pub stop_loops: bool,
     /// Let Whisper write timestamp tokens while decoding (they are not
     /// shown). Unset: on for real Whisper models (their text ends reliably
     /// with them), off for the synthetic-speech model (trained without).
@@ -351,6 +356,7 @@ impl Default for AsrConfig {
         Self {
             model: WhisperChoice::Auto,
             auto_candidates: vec![
+                PathBuf::from(".runtime/models/ggml-base-bf16.bin"),
                 PathBuf::from(".runtime/models/ggml-base.bin"),
                 PathBuf::from(".runtime/models/ggml-base-q8_0.bin"),
                 PathBuf::from(".runtime/models/ggml-base.en.bin"),
@@ -368,6 +374,7 @@ impl Default for AsrConfig {
             dynamic_audio_ctx: true,
             audio_ctx_margin: None,
             loop_audio_ctx_margin: 200,
+            stop_loops: true,
             timestamp_tokens: None,
             chinese_script: ChineseScript::Simplified,
             vocabulary: Vec::new(),

@@ -14,8 +14,8 @@ pub use pool::{AsrJob, AsrOutput, AsrPool, TurnAudio};
 pub use repetition::find_loop;
 pub use script::to_simplified;
 pub use whisper::{
-    is_synthetic_speech_model, transcribe, AsrInput, Context, DecodeOptions, LanguageDetector,
-    Transcript, WhisperModel, SYNTH_MODEL,
+    cpu_has_native_bf16, is_bf16_model, is_synthetic_speech_model, transcribe, AsrInput, Context,
+    DecodeOptions, LanguageDetector, Transcript, WhisperModel, SYNTH_MODEL,
 };
 
 use std::path::PathBuf;

@@ -104,7 +104,27 @@ fn copies_for_loop(len: usize, cjk: bool) -> usize {
 /// (so "okay okay okay …" is one word said many times, not three words said
 /// twice).
 pub fn find_loop(text: &str) -> Option<Repeat> {
-    let u = units(text);
+    find_repeat(text, &units(text), true)
+}
+
+/// Whether `text`, a decode still running, has already said a run of
+/// words again back to back as often as [`find_loop`] calls a loop. Its
+/// last unit is left out (the next token may still extend that word), and
+/// a long run merely started again is not enough (the speaker may go on
+/// differently): whatever this finds in the text so far, [`find_loop`]
+/// finds in the finished text too.
+pub fn said_again_so_far(text: &str) -> bool {
+    let mut u = units(text);
+    if u.pop().is_none() || u.len() < 2 {
+        return false;
+    }
+    let end = u.last().map_or(0, |x| x.span.end);
+    find_repeat(&text[..end], &u, false).is_some()
+}
+
+/// The first repeat among units `u` of `text`; with `restarts`, also a
+/// long run said once and started again up to the end of the text.
+fn find_repeat(text: &str, u: &[Unit], restarts: bool) -> Option<Repeat> {
     for start in 0..u.len() {
         // Up to half the rest for runs said twice; longer for a run started
         // again (its second copy is shorter).
@@ -122,7 +142,8 @@ pub fn find_loop(text: &str) -> Option<Repeat> {
                 // say nothing … If the reader will excuse me, I will say").
                 let after = start + len;
                 let partial = u.len() - after;
-                let restarted = copies == 1
+                let restarted = restarts
+                    && copies == 1
                     && len >= MIN_RESTARTED_RUN
                     && partial >= MIN_RESTARTED_RUN.max(len / 3)
                     && partial < len
@@ -243,6 +264,37 @@ mod tests {
                 t.split_whitespace().collect::<Vec<_>>().join(" ")
             );
         }
+    }
+
+    #[test]
+    fn a_decode_so_far_loops_only_once_a_whole_copy_is_said_again() {
+        // the word after the second copy has begun: the loop is there
+        assert!(said_again_so_far(
+            "At that high level, the air is pure. At that high level, the air is pure. At"
+        ));
+        // the last word may still grow ("pure" → "purely"): not yet
+        assert!(!said_again_so_far(
+            "At that high level, the air is pure. At that high level, the air is pure"
+        ));
+        // a long run merely started again is how speakers correct themselves
+        assert!(!said_again_so_far(
+            "please can you tell me what my balance is please can you tell me what"
+        ));
+        // speech that repeats itself is not a loop
+        for t in [
+            "no no no that's",
+            "thank you thank you so",
+            "I'm sorry, I'm sorry, I didn't",
+            "对对对，就",
+            "",
+            "okay",
+        ] {
+            assert!(!said_again_so_far(t), "{t}");
+        }
+        assert!(said_again_so_far("換一首歌換一首歌換"));
+        // whatever it finds, the finished text holds too
+        let t = "and so my fellow Americans and so my fellow Americans and";
+        assert!(said_again_so_far(t) && find_loop(t).is_some());
     }
 
     #[test]

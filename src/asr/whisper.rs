@@ -18,7 +18,7 @@ use whisper_rs::{
     WhisperContextParameters, WhisperState,
 };
 
-use super::repetition::{collapse_loops, find_loop};
+use super::repetition::{collapse_loops, find_loop, said_again_so_far};
 use super::script::to_simplified;
 use super::AsrError;
 use crate::config::{AsrConfig, ChineseScript};
@@ -33,6 +33,30 @@ pub use crate::config::SYNTH_MODEL;
 /// speech by OpenAI. `false` when the file cannot be read.
 pub fn is_synthetic_speech_model(path: &Path) -> bool {
     read_hparams(path).is_ok_and(|h| h.dtw_preset().is_none())
+}
+
+/// ggml's `GGML_FTYPE_MOSTLY_BF16`: a file whose weight matrices are bfloat16.
+const FTYPE_BF16: i32 = 24;
+
+/// Whether the ggml file at `path` stores its weight matrices as bfloat16
+/// (`callsense models fetch whisper-base-bf16`). `false` when unreadable.
+pub fn is_bf16_model(path: &Path) -> bool {
+    read_hparams(path).is_ok_and(|h| h.ftype % 1000 == FTYPE_BF16)
+}
+
+/// Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16), where
+/// whisper.cpp's matrix products on bfloat16 weights beat float16 ones
+/// (README, "bfloat16 weights"). Elsewhere ggml widens every bfloat16 to a
+/// float32 first, and float16 is the better choice.
+pub fn cpu_has_native_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Whisper consumes audio at 16 kHz; one encoder position covers 20 ms.
@@ -108,6 +132,10 @@ impl WhisperModel {
         }
         let mut params = WhisperContextParameters::default();
         params.use_gpu(use_gpu);
+        // Flash attention stays off (whisper-rs's default): with the window
+        // sized to each utterance it carried text over from the previous,
+        // longer decode of the same state (README, "Real speech"), and it
+        // rules out the alignment heads' word times.
         let hparams = read_hparams(path).ok();
         let tiny = hparams.is_some_and(Hparams::is_tiny);
         // A synthetic model has no OpenAI shape, so no alignment-head preset.
@@ -204,24 +232,28 @@ struct Hparams {
     n_text_state: i32,
     n_text_layer: i32,
     n_mels: i32,
+    /// How the weight matrices are stored (ggml's `ftype`, plus 1000 × the
+    /// quantization version for quantized files).
+    ftype: i32,
 }
 
 /// Reads the dimensions of ggml Whisper file `path`.
 fn read_hparams(path: &Path) -> std::io::Result<Hparams> {
     use std::io::Read;
-    let mut b = [0u8; 4 * 11];
+    let mut b = [0u8; 4 * 12];
     std::fs::File::open(path)?.read_exact(&mut b)?;
     let at = |i: usize| i32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
     if at(0) as u32 != 0x6767_6d6c {
         return Err(std::io::Error::other("not a ggml file"));
     }
     // magic, n_vocab, n_audio_ctx, n_audio_state, n_audio_head,
-    // n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels
+    // n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels, ftype
     Ok(Hparams {
         n_vocab: at(1),
         n_text_state: at(7),
         n_text_layer: at(9),
         n_mels: at(10),
+        ftype: at(11),
     })
 }
 
@@ -351,6 +383,8 @@ pub struct DecodeOptions {
     pub audio_ctx_margin: usize,
     /// Margin of the second decode when the first loops (0: none).
     pub loop_audio_ctx_margin: usize,
+    /// End a decode as soon as it says its words again ([`LoopStop`]).
+    pub stop_loops: bool,
     /// Let Whisper write timestamp tokens (real models end their text
     /// reliably with them; the synthetic model was trained without).
     pub timestamp_tokens: bool,
@@ -392,6 +426,7 @@ impl DecodeOptions {
             dynamic_audio_ctx: c.dynamic_audio_ctx,
             audio_ctx_margin: margin as usize,
             loop_audio_ctx_margin: c.loop_audio_ctx_margin as usize,
+            stop_loops: c.stop_loops,
             timestamp_tokens: c.timestamp_tokens.unwrap_or(!synthetic),
             tokens_per_second: c.tokens_per_second,
             min_tokens: c.min_tokens,
@@ -420,6 +455,9 @@ pub struct Transcript {
     pub redecoded: bool,
     /// Repeats were still there and were cut to one copy.
     pub loop_collapsed: bool,
+    /// The first decode was ended where it started to loop ([`LoopStop`])
+    /// instead of running on to its token budget.
+    pub loop_stopped: bool,
     /// Decoded after the same speaker's previous audio (see [`AsrInput`]).
     pub with_context: bool,
 }
@@ -503,6 +541,9 @@ struct Decoded {
     no_speech: f32,
     /// The decoder stopped at the token budget rather than at its own end.
     hit_budget: bool,
+    /// The decode was ended where it started saying its words again
+    /// ([`LoopStop`]).
+    stopped_at_loop: bool,
 }
 
 /// Transcribes one utterance. Without a language (or "auto"), `detector`
@@ -594,7 +635,8 @@ fn transcribe_once(
     };
     let first = std::time::Instant::now();
     let mut d = decode(state, opts.audio_ctx_margin)?;
-    let looped = d.hit_budget || find_loop(&d.text).is_some();
+    let loop_stopped = d.stopped_at_loop;
+    let looped = d.hit_budget || loop_stopped || find_loop(&d.text).is_some();
     if looped && split.is_some() {
         // Whisper often says the context again after the utterance: rather
         // than a wider (slower) decode of both, the utterance alone.
@@ -603,12 +645,14 @@ fn transcribe_once(
     let wider = opts.audio_ctx_with(samples.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
     let redecoded = looped && wider > opts.audio_ctx(samples.len(), model.n_audio_ctx);
     if redecoded {
-        let (first_ms, budget_hit) = (first.elapsed().as_millis(), d.hit_budget);
+        let (first_ms, budget_hit, stopped) =
+            (first.elapsed().as_millis(), d.hit_budget, d.stopped_at_loop);
         let again = std::time::Instant::now();
         d = decode(state, opts.loop_audio_ctx_margin)?;
         tracing::debug!(
             first_ms,
             budget_hit,
+            stopped,
             again_ms = again.elapsed().as_millis(),
             audio_ms = audio.len() / (SAMPLES_PER_CS / 10),
             text = %d.text,
@@ -650,6 +694,7 @@ fn transcribe_once(
         no_speech_probability: d.no_speech,
         redecoded,
         loop_collapsed,
+        loop_stopped,
         with_context: false,
     }))
 }
@@ -733,6 +778,17 @@ fn decode_once(
             params.set_abort_callback_user_data(std::ptr::from_ref(flag).cast_mut().cast());
         }
     }
+    let stop = LoopStop::new(model);
+    if opts.stop_loops {
+        // SAFETY: whisper.cpp calls this only inside `state.full` below,
+        // while `stop` is alive; the callback only reads the context's vocabulary, writes
+        // the logits it is handed, and sets an atomic flag.
+        unsafe {
+            params.set_filter_logits_callback(Some(stop_at_loop));
+            params
+                .set_filter_logits_callback_user_data(std::ptr::from_ref(&stop).cast_mut().cast());
+        }
+    }
     let cancelled = || at.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     if cancelled() {
         return Err(AsrError::Cancelled);
@@ -792,7 +848,82 @@ fn decode_once(
         no_speech,
         // Each segment also holds its timestamp and special tokens.
         hit_budget: tokens >= budget as usize,
+        stopped_at_loop: stop.stopped.load(Ordering::Relaxed),
     })
+}
+
+/// Ends a decode where it starts saying its words again: once the text
+/// decoded so far holds a loop ([`said_again_so_far`]: the repeats
+/// [`find_loop`] looks for, without the unfinished last word), end of text
+/// is the only token the decoder may write next. Such a decode used to run
+/// on to its token budget (two and more copies of the sentence) before
+/// being found to loop and decoded again; the text up to the loop is the
+/// same, so what follows decides the same, sooner.
+struct LoopStop {
+    eot: i32,
+    stopped: AtomicBool,
+}
+
+impl LoopStop {
+    fn new(model: &WhisperModel) -> Self {
+        Self {
+            eot: model.ctx.token_eot(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+}
+
+/// whisper.cpp's logits filter: `data` is the decode's [`LoopStop`],
+/// `tokens` what this decoder (one of several in beam search, possibly on
+/// another thread) has written so far, `logits` its next token's.
+unsafe extern "C" fn stop_at_loop(
+    ctx: *mut whisper_rs::whisper_rs_sys::whisper_context,
+    _state: *mut whisper_rs::whisper_rs_sys::whisper_state,
+    tokens: *const whisper_rs::whisper_rs_sys::whisper_token_data,
+    n_tokens: std::os::raw::c_int,
+    logits: *mut f32,
+    data: *mut std::ffi::c_void,
+) {
+    use whisper_rs::whisper_rs_sys as sys;
+    // Three tokens say nothing twice.
+    if ctx.is_null() || tokens.is_null() || logits.is_null() || data.is_null() || n_tokens < 4 {
+        return;
+    }
+    // SAFETY: whisper.cpp hands the decoder's `n_tokens` tokens and a logits
+    // row of `whisper_n_vocab` entries, valid for this call; `data` is the
+    // `LoopStop` `decode_once` set, alive during the decode.
+    let (stop, tokens) = unsafe {
+        (
+            &*data.cast::<LoopStop>(),
+            std::slice::from_raw_parts(tokens, n_tokens as usize),
+        )
+    };
+    let mut bytes = Vec::with_capacity(8 * tokens.len());
+    for t in tokens.iter().filter(|t| (0..stop.eot).contains(&t.id)) {
+        // SAFETY: a text token of this context: whisper.cpp returns its
+        // vocabulary entry (NUL-terminated, owned by the context).
+        let piece = unsafe { sys::whisper_token_to_str(ctx, t.id) };
+        if !piece.is_null() {
+            // SAFETY: as above.
+            bytes.extend_from_slice(unsafe { std::ffi::CStr::from_ptr(piece) }.to_bytes());
+        }
+    }
+    if !said_again_so_far(&clean_text(&String::from_utf8_lossy(&bytes))) {
+        return;
+    }
+    // SAFETY: as above (the vocabulary's size is the logits row's).
+    let logits = unsafe {
+        let n = sys::whisper_n_vocab(ctx).max(0) as usize;
+        std::slice::from_raw_parts_mut(logits, n)
+    };
+    for (id, l) in logits.iter_mut().enumerate() {
+        *l = if id == stop.eot as usize {
+            0.0
+        } else {
+            f32::NEG_INFINITY
+        };
+    }
+    stop.stopped.store(true, Ordering::Relaxed);
 }
 
 /// A decoded token and when it was said (10 ms steps).
@@ -880,9 +1011,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // magic, n_vocab, n_audio_ctx, n_audio_state, n_audio_head,
         // n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels
+        // …, n_mels, ftype (float16)
         let header = |dims: [i32; 10]| {
             let mut b = 0x6767_6d6c_u32.to_le_bytes().to_vec();
-            for d in dims {
+            for d in dims.into_iter().chain([1]) {
                 b.extend_from_slice(&d.to_le_bytes());
             }
             b
@@ -905,6 +1037,13 @@ mod tests {
             "a shape OpenAI never shipped"
         );
         assert!(!is_synthetic_speech_model(&dir.path().join("missing.bin")));
+        // the storage of the weight matrices is the twelfth field
+        assert!(!is_bf16_model(&base_en));
+        let mut bf16 = std::fs::read(&base_en).unwrap();
+        bf16[44..48].copy_from_slice(&24i32.to_le_bytes());
+        std::fs::write(&base_en, &bf16).unwrap();
+        assert!(is_bf16_model(&base_en));
+        assert!(!is_bf16_model(&dir.path().join("missing.bin")));
     }
 
     #[test]
@@ -997,6 +1136,7 @@ mod tests {
             n_text_state,
             n_text_layer,
             n_mels,
+            ftype: 1,
         };
         assert!(matches!(
             h(51_865, 512, 6, 80).dtw_preset(),

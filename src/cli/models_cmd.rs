@@ -34,8 +34,12 @@ pub enum ModelsCmd {
         /// The ggml file to write (replaced atomically).
         out: PathBuf,
         /// Store the weight matrices as ggml Q8_0 (8-bit blocks) instead of float16.
-        #[arg(long = "q8-0")]
+        #[arg(long = "q8-0", conflicts_with = "bf16")]
         q8_0: bool,
+        /// Store the weight matrices as bfloat16 instead of float16 (faster on CPUs with
+        /// AVX512-BF16).
+        #[arg(long)]
+        bf16: bool,
     },
 }
 
@@ -49,11 +53,12 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
             model_dir,
             out,
             q8_0,
+            bf16,
         } => {
-            let weights = if *q8_0 {
-                ct2::Weights::Q8_0
-            } else {
-                ct2::Weights::F16
+            let weights = match (*q8_0, *bf16) {
+                (true, _) => ct2::Weights::Q8_0,
+                (false, true) => ct2::Weights::Bf16,
+                (false, false) => ct2::Weights::F16,
             };
             convert_ct2(model_dir, out, weights).await
         }

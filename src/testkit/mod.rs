@@ -19,6 +19,24 @@ use serde::Deserialize;
 use crate::audio::{AudioClip, FileError};
 use crate::models::ASSETS_ENV;
 
+/// `x` (mono, `rate` Hz) as the engine hears it over a telephone line: down
+/// to 8 kHz, through a G.711 μ-law round trip, back up to 16 kHz.
+///
+/// # Errors
+/// A rate the resampler does not take.
+pub fn telephone_line(x: &[f32], rate: u32) -> Result<Vec<f32>, crate::audio::ResampleError> {
+    use crate::audio::{linear_to_ulaw, resample_offline, ulaw_to_linear};
+    let narrow = resample_offline(x, rate, 8000)?;
+    let line: Vec<f32> = narrow
+        .iter()
+        .map(|&s| {
+            let q = linear_to_ulaw((s.clamp(-1.0, 1.0) * 32767.0) as i16);
+            f32::from(ulaw_to_linear(q)) / 32768.0
+        })
+        .collect();
+    resample_offline(&line, 8000, 16_000)
+}
+
 /// `CALLSENSE_ASSETS`, else `../shared/assets` beside the repository.
 pub fn assets_dir() -> PathBuf {
     crate::models::assets_dir()

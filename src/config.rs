@@ -790,6 +790,12 @@ mod tests {
             cfg.audio.end_silence_ms,
             AudioConfig::default().end_silence_ms
         );
+        let asr = AsrConfig::default();
+        assert_eq!(cfg.asr.auto_candidates, asr.auto_candidates);
+        assert_eq!(
+            (cfg.asr.loop_audio_ctx_margin, cfg.asr.stop_loops),
+            (asr.loop_audio_ctx_margin, asr.stop_loops)
+        );
         assert_eq!(
             cfg.server.max_chunk_bytes,
             ServerConfig::default().max_chunk_bytes

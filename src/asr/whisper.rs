@@ -35,13 +35,11 @@ pub fn is_synthetic_speech_model(path: &Path) -> bool {
     read_hparams(path).is_ok_and(|h| h.dtw_preset().is_none())
 }
 
-/// ggml's `GGML_FTYPE_MOSTLY_BF16`: a file whose weight matrices are bfloat16.
-const FTYPE_BF16: i32 = 24;
-
 /// Whether the ggml file at `path` stores its weight matrices as bfloat16
 /// (`callsense models fetch whisper-base-bf16`). `false` when unreadable.
 pub fn is_bf16_model(path: &Path) -> bool {
-    read_hparams(path).is_ok_and(|h| h.ftype % 1000 == FTYPE_BF16)
+    use crate::models::ct2::ggml::FTYPE_BF16;
+    read_hparams(path).is_ok_and(|h| usize::try_from(h.ftype % 1000) == Ok(FTYPE_BF16))
 }
 
 /// Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16), where
@@ -645,14 +643,13 @@ fn transcribe_once(
     let wider = opts.audio_ctx_with(samples.len(), model.n_audio_ctx, opts.loop_audio_ctx_margin);
     let redecoded = looped && wider > opts.audio_ctx(samples.len(), model.n_audio_ctx);
     if redecoded {
-        let (first_ms, budget_hit, stopped) =
-            (first.elapsed().as_millis(), d.hit_budget, d.stopped_at_loop);
+        let (first_ms, budget_hit) = (first.elapsed().as_millis(), d.hit_budget);
         let again = std::time::Instant::now();
         d = decode(state, opts.loop_audio_ctx_margin)?;
         tracing::debug!(
             first_ms,
             budget_hit,
-            stopped,
+            stopped = loop_stopped,
             again_ms = again.elapsed().as_millis(),
             audio_ms = audio.len() / (SAMPLES_PER_CS / 10),
             text = %d.text,
@@ -781,8 +778,8 @@ fn decode_once(
     let stop = LoopStop::new(model);
     if opts.stop_loops {
         // SAFETY: whisper.cpp calls this only inside `state.full` below,
-        // while `stop` is alive; the callback only reads the context's vocabulary, writes
-        // the logits it is handed, and sets an atomic flag.
+        // while `stop` is alive; the callback only reads the context's
+        // vocabulary, writes the logits it is handed, and sets an atomic flag.
         unsafe {
             params.set_filter_logits_callback(Some(stop_at_loop));
             params
